@@ -1,0 +1,60 @@
+# leadrelay: `make run` brings up the whole local stack and shows a lead flowing; `make test` runs
+# lint and every test tier against the real Kafka and PostgreSQL.
+SHELL := /bin/bash
+PY ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: install run up down migrate topics demo test lint unit integration e2e reliability bench clean
+
+$(STAMP): requirements.lock pyproject.toml
+	@$(PY) -c 'import sys; assert sys.version_info >= (3, 11), "leadrelay needs Python 3.11+"'
+	test -x $(BIN)/python || $(PY) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -r requirements.lock
+	touch $(STAMP)
+
+install: $(STAMP)
+	deploy/local/kafka.sh install
+	deploy/local/postgres.sh install
+
+up: install
+	deploy/local/postgres.sh start
+	deploy/local/kafka.sh start
+	$(MAKE) --no-print-directory migrate topics
+
+migrate: $(STAMP)
+	$(BIN)/alembic upgrade head
+
+topics: $(STAMP)
+	$(BIN)/python -m shared.create_topics
+
+run: up
+	deploy/local/services.sh start
+	$(BIN)/python deploy/local/demo_lead.py
+
+demo: $(STAMP)
+	$(BIN)/python deploy/local/demo_lead.py
+
+down:
+	-deploy/local/services.sh stop
+	-deploy/local/kafka.sh stop
+	-deploy/local/postgres.sh stop
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy shared services standins
+
+test: lint install
+	$(BIN)/pytest -q tests/unit tests/integration tests/e2e tests/reliability
+
+unit: $(STAMP)
+	$(BIN)/pytest -q tests/unit
+
+bench: install
+	$(BIN)/python -m bench.pipeline_latency
+
+clean: down
+	rm -rf .local $(VENV)

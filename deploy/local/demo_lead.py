@@ -1,0 +1,48 @@
+"""Post one demo lead to capture and print the Slack alert the stand-in received for it."""
+
+import sys
+import time
+import uuid
+
+import httpx
+
+CAPTURE = "http://127.0.0.1:8001"
+SLACK_STANDIN = "http://127.0.0.1:8099"
+
+
+def main() -> int:
+    tag = uuid.uuid4().hex[:6]
+    lead = {
+        "email": f"dana.reyes+{tag}@initech.com",
+        "name": "Dana Reyes",
+        "title": "VP of Engineering",
+        "phone": "+1 415 555 0134",
+        "source": "website",
+        "utm_campaign": "demo",
+    }
+    started = time.perf_counter()
+    response = httpx.post(f"{CAPTURE}/v1/webhooks/generic", json=lead, timeout=10)
+    print(f"POST /v1/webhooks/generic -> {response.status_code} {response.text}")
+    if response.status_code != 202:
+        return 1
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        messages = httpx.get(f"{SLACK_STANDIN}/_standin/messages", timeout=5).json()
+        for m in messages:
+            if tag in str(m["body"]):
+                elapsed = (time.perf_counter() - started) * 1000
+                print(f"\nSlack stand-in received, {elapsed:.0f} ms after the webhook, for channel {m['channel']}:")
+                print(f"  {m['body']['text']}")
+                for block in m["body"].get("blocks", []):
+                    for text in [block.get("text", {}).get("text")] + [f["text"] for f in block.get("fields", [])]:
+                        if text:
+                            print("    " + text.replace("\n", "\n    "))
+                print("\nStack is running. Post your own: see README.md. Stop everything with `make down`.")
+                return 0
+        time.sleep(0.1)
+    print("no Slack alert arrived within 30 s; see .local/run/logs/", file=sys.stderr)
+    return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,61 @@
+#!/usr/bin/env bash
+# Private PostgreSQL cluster under .local/postgres: install | start | stop | status.
+# Uses Debian's postgresql package (installed if absent); runs as the 'postgres' user because the
+# server refuses to run as root, on its own port and socket directory, so no system service is used.
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+root=$(cd "$here/../.." && pwd)
+dir=${LEADRELAY_PG_DIR:-$root/.local/postgres}
+port=${LEADRELAY_PG_PORT:-55432}
+db=${LEADRELAY_PG_DB:-leadrelay}
+
+bindir() { ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1; }
+
+as_pg() {
+  if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
+}
+
+install() {
+  if [ -n "$(bindir)" ] && [ -x "$(bindir)/initdb" ]; then return 0; fi
+  echo "postgres: installing Debian's postgresql package"
+  if [ "$(id -u)" = 0 ]; then
+    DEBIAN_FRONTEND=noninteractive apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null
+  else
+    sudo DEBIAN_FRONTEND=noninteractive apt-get update -qq
+    sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null
+  fi
+}
+
+running() { [ -f "$dir/data/postmaster.pid" ] && as_pg "$(bindir)/pg_ctl" -D "$dir/data" status >/dev/null 2>&1; }
+
+start() {
+  install
+  local bin; bin=$(bindir)
+  mkdir -p "$dir"
+  if [ "$(id -u)" = 0 ]; then chown postgres: "$dir"; fi
+  if [ ! -f "$dir/data/PG_VERSION" ]; then
+    as_pg "$bin/initdb" -D "$dir/data" -A trust -U postgres -E UTF8 >"$dir/initdb.log"
+  fi
+  if running; then echo "postgres: already running (port $port)"; else
+    as_pg "$bin/pg_ctl" -D "$dir/data" -l "$dir/log" -w -t 60 \
+      -o "-p $port -k $dir -c listen_addresses=127.0.0.1 -c max_connections=200 -c fsync=off" start >/dev/null
+    echo "postgres: started (127.0.0.1:$port)"
+  fi
+  if ! as_pg "$bin/psql" -h 127.0.0.1 -p "$port" -U postgres -tAc "select 1 from pg_database where datname='$db'" | grep -q 1; then
+    as_pg "$bin/createdb" -h 127.0.0.1 -p "$port" -U postgres "$db"
+  fi
+}
+
+stop() {
+  if running; then as_pg "$(bindir)/pg_ctl" -D "$dir/data" -m fast -w stop >/dev/null; echo "postgres: stopped"
+  else echo "postgres: not running"; fi
+}
+
+case "${1:-}" in
+  install) install ;;
+  start) start ;;
+  stop) stop ;;
+  status) if running; then echo "postgres: running"; else echo "postgres: stopped"; exit 1; fi ;;
+  *) echo "usage: $0 install|start|stop|status" >&2; exit 2 ;;
+esac

@@ -1,0 +1,71 @@
+#!/usr/bin/env bash
+# Start/stop the five services and the Slack stand-in as separate processes: start | stop | status.
+# Pids and logs live in .local/run; `stop` only kills the pids this script recorded.
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+root=$(cd "$here/../.." && pwd)
+run=${LEADRELAY_RUN_DIR:-$root/.local/run}
+py=$root/.venv/bin/python
+services=(capture enrich score route notify)
+declare -A ports=([capture]=8001 [enrich]=8002 [score]=8003 [route]=8004 [notify]=8005 [slack-standin]=8099)
+
+export LEADRELAY_SLACK_API_URL=${LEADRELAY_SLACK_API_URL:-http://127.0.0.1:${ports[slack-standin]}/api}
+export LEADRELAY_SLACK_BOT_TOKEN=${LEADRELAY_SLACK_BOT_TOKEN:-xoxb-local-standin}
+
+running() { [ -f "$run/$1.pid" ] && kill -0 "$(cat "$run/$1.pid")" 2>/dev/null; }
+
+launch() {
+  local name=$1; shift
+  if running "$name"; then echo "$name: already running (pid $(cat "$run/$name.pid"))"; return; fi
+  (cd "$root" && exec "$@") >>"$run/logs/$name.log" 2>&1 &
+  echo $! >"$run/$name.pid"
+  echo "$name: started (pid $!, 127.0.0.1:${ports[$name]})"
+}
+
+wait_ready() {
+  local name=$1 url=$2
+  for _ in $(seq 1 120); do
+    if curl -fs -o /dev/null "$url"; then return 0; fi
+    if ! running "$name"; then echo "$name exited; last log lines:" >&2; tail -20 "$run/logs/$name.log" >&2; exit 1; fi
+    sleep 0.5
+  done
+  echo "$name not ready after 60s: $(curl -sS "$url" || true)" >&2
+  tail -20 "$run/logs/$name.log" >&2
+  exit 1
+}
+
+start() {
+  mkdir -p "$run/logs"
+  launch slack-standin "$py" -m standins.slack --port "${ports[slack-standin]}" --record "$run/slack-messages.jsonl"
+  for s in "${services[@]}"; do
+    LEADRELAY_PORT=${ports[$s]} launch "$s" "$py" -m "services.$s"
+  done
+  wait_ready slack-standin "http://127.0.0.1:${ports[slack-standin]}/_standin/messages"
+  for s in "${services[@]}"; do wait_ready "$s" "http://127.0.0.1:${ports[$s]}/readyz"; done
+  echo "services: all ready"
+}
+
+stop() {
+  for name in "${services[@]}" slack-standin; do
+    if running "$name"; then
+      kill "$(cat "$run/$name.pid")"
+      for _ in $(seq 1 60); do running "$name" || break; sleep 0.5; done
+      if running "$name"; then kill -9 "$(cat "$run/$name.pid")"; fi
+      echo "$name: stopped"
+    fi
+    rm -f "$run/$name.pid"
+  done
+}
+
+status() {
+  for name in "${services[@]}" slack-standin; do
+    if running "$name"; then echo "$name: running (pid $(cat "$run/$name.pid"))"; else echo "$name: stopped"; fi
+  done
+}
+
+case "${1:-}" in
+  start) start ;;
+  stop) stop ;;
+  status) status ;;
+  *) echo "usage: $0 start|stop|status" >&2; exit 2 ;;
+esac

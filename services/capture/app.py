@@ -1,0 +1,25 @@
+"""capture's process: the intake API plus the outbox relay. Ready needs PostgreSQL only, because
+intake must keep accepting leads while Kafka is down."""
+
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+
+from services.capture.api import router
+from services.capture.config import CaptureSettings
+from services.capture.outbox import OutboxRelay
+from shared.http_errors import install_error_handlers
+from shared.service import Runtime, Worker, create_app
+
+settings = CaptureSettings()
+
+
+@asynccontextmanager
+async def setup(rt: Runtime) -> AsyncIterator[Sequence[Worker]]:
+    relay = OutboxRelay(rt.db, rt.producer, settings.outbox_batch)
+    app.state.relay = relay
+    rt.broker_required_for_ready = False
+    yield [relay]
+
+
+app = create_app("capture", settings, setup, [router])
+install_error_handlers(app)

@@ -1,0 +1,38 @@
+"""The Slack alert for an assignment: Block Kit plus a plain-text fallback. Pure."""
+
+from typing import Any
+
+from shared.payloads import Assignment
+
+
+def alert_text(a: Assignment) -> str:
+    lead = a.lead
+    who = lead.name or lead.email or lead.phone or "New lead"
+    at = f" at {lead.company}" if lead.company else ""
+    return f"New lead for {a.rep.name}: {who}{at} (score {lead.score})"
+
+
+def alert_blocks(a: Assignment) -> list[dict[str, Any]]:
+    lead = a.lead
+    facts = [
+        ("Name", lead.name),
+        ("Company", lead.company),
+        ("Title", lead.title),
+        ("Email", lead.email),
+        ("Phone", lead.phone),
+        ("Source", lead.source),
+        ("Score", str(lead.score)),
+    ]
+    reasons = "\n".join(f"• {c.points:+d} {c.why}" for c in lead.reasons[:5]) or "• no scoring rule fired"
+    return [
+        {"type": "header", "text": {"type": "plain_text", "text": alert_text(a)[:150]}},
+        {
+            "type": "section",
+            "fields": [{"type": "mrkdwn", "text": f"*{k}*\n{v}"} for k, v in facts if v],
+        },
+        {"type": "section", "text": {"type": "mrkdwn", "text": f"*Why this score*\n{reasons}"}},
+        {
+            "type": "context",
+            "elements": [{"type": "mrkdwn", "text": f"{a.reason} · assignment {a.assignment_id}"}],
+        },
+    ]

@@ -1,0 +1,24 @@
+"""Prometheus metrics shared by every stage; each process exposes them at GET /metrics."""
+
+from prometheus_client import Counter, Gauge, Histogram
+
+MESSAGES = Counter(
+    "leadrelay_messages_total", "Input messages by stage, topic and outcome", ["stage", "topic", "outcome"]
+)
+HANDLE_SECONDS = Histogram(
+    "leadrelay_handle_seconds",
+    "Time to handle one message, retries included",
+    ["stage"],
+    buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5),
+)
+RETRIES = Counter("leadrelay_handler_retries_total", "Handler retries by kind", ["stage", "kind"])
+DEAD_LETTERS = Counter("leadrelay_dead_letters_total", "Messages sent to a .dlq topic", ["stage", "topic"])
+CONSUMER_LAG = Gauge(
+    "leadrelay_consumer_lag", "High watermark minus position, per partition", ["stage", "topic", "partition"]
+)
+OUTBOX_PENDING = Gauge("leadrelay_outbox_pending", "capture outbox rows not yet published")
+OUTBOX_PUBLISHED = Counter("leadrelay_outbox_published_total", "capture outbox rows published to Kafka")
+INTAKE = Counter("leadrelay_intake_total", "Intake requests by source and result", ["source", "result"])
+NOTIFICATIONS = Counter(
+    "leadrelay_notifications_total", "Notification attempts by channel and result", ["channel", "result"]
+)

@@ -1,0 +1,125 @@
+"""One FastAPI app per service: clients built in the lifespan, background workers (a stage's consumer
+loop, capture's outbox relay) started once Kafka is reachable, and /healthz, /readyz and /metrics."""
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator, Callable, Sequence
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from aiokafka import AIOKafkaProducer
+from fastapi import APIRouter, FastAPI, Request, Response
+from fastapi.responses import JSONResponse
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+
+from shared.db import Database, make_engine
+from shared.kafka import broker_reachable, ensure_topics, make_producer, start_with_retry
+from shared.logs import configure_logging
+from shared.settings import BaseServiceSettings
+
+log = logging.getLogger(__name__)
+
+
+class Worker(Protocol):
+    """A long-running loop owned by the service: started after Kafka is up, stopped on shutdown."""
+
+    async def run(self) -> None: ...
+
+    def stop(self) -> None: ...
+
+    def readiness(self) -> dict[str, bool]: ...
+
+
+@dataclass
+class Runtime:
+    name: str
+    settings: BaseServiceSettings
+    db: Database
+    producer: AIOKafkaProducer
+    kafka_up: asyncio.Event = field(default_factory=asyncio.Event)
+    stopping: asyncio.Event = field(default_factory=asyncio.Event)
+    workers: list[Worker] = field(default_factory=list)
+    broker_required_for_ready: bool = True
+
+
+Setup = Callable[[Runtime], AbstractAsyncContextManager[Sequence[Worker]]]
+
+
+async def _boot_kafka(rt: Runtime) -> None:
+    if not await start_with_retry(rt.producer, f"{rt.name} producer", rt.stopping):
+        return
+    delay = 0.5
+    while not rt.stopping.is_set():
+        try:
+            await ensure_topics(rt.settings)
+            break
+        except Exception as exc:
+            log.warning("cannot create topics yet (%s)", exc)
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 5.0)
+    rt.kafka_up.set()
+
+
+async def _run_worker(rt: Runtime, worker: Worker) -> None:
+    await rt.kafka_up.wait()
+    await worker.run()
+
+
+def create_app(
+    name: str, settings: BaseServiceSettings, setup: Setup, routers: Sequence[APIRouter] = ()
+) -> FastAPI:
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        configure_logging(name, settings.log_level)
+        rt = Runtime(
+            name, settings, Database(make_engine(settings.database_url)), make_producer(settings, name)
+        )
+        app.state.runtime = rt
+        boot = asyncio.create_task(_boot_kafka(rt))
+        async with setup(rt) as workers:
+            rt.workers = list(workers)
+            tasks = [asyncio.create_task(_run_worker(rt, w)) for w in rt.workers]
+            log.info("%s started", name)
+            try:
+                yield
+            finally:
+                rt.stopping.set()
+                for w in rt.workers:
+                    w.stop()
+                rt.kafka_up.set()
+                await asyncio.gather(boot, *tasks, return_exceptions=True)
+        await rt.producer.stop()
+        await rt.db.dispose()
+        log.info("%s stopped", name)
+
+    app = FastAPI(title=f"leadrelay {name}", lifespan=lifespan)
+    app.include_router(_ops_router())
+    for router in routers:
+        app.include_router(router)
+    return app
+
+
+def _ops_router() -> APIRouter:
+    router = APIRouter(tags=["ops"])
+
+    @router.get("/healthz")
+    async def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @router.get("/readyz")
+    async def readyz(request: Request) -> JSONResponse:
+        rt: Runtime = request.app.state.runtime
+        db_ok, broker_ok = await asyncio.gather(rt.db.reachable(), broker_reachable(rt.settings))
+        checks = {"database": db_ok, "broker": broker_ok and rt.kafka_up.is_set()}
+        for worker in rt.workers:
+            checks.update(worker.readiness())
+        required = {k: v for k, v in checks.items() if k != "broker" or rt.broker_required_for_ready}
+        ready = all(required.values())
+        return JSONResponse({"ready": ready, "checks": checks}, status_code=200 if ready else 503)
+
+    @router.get("/metrics")
+    async def metrics() -> Response:
+        return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+
+    return router
