@@ -18,9 +18,7 @@ def field_errors(errors: Iterable[Any]) -> list[dict[str, str]]:
     return out
 
 
-def invalid(
-    fields: Sequence[dict[str, str]], error: str = "invalid_request", status: int = 422
-) -> JSONResponse:
+def invalid(fields: Sequence[dict[str, str]], error: str = "invalid_request", status: int = 422) -> JSONResponse:
     return JSONResponse({"error": error, "fields": list(fields)}, status_code=status)
 
 

@@ -147,9 +147,7 @@ class StageRunner(Generic[D]):
         try:
             await consumer.commit(offsets)
         except (CommitFailedError, IllegalStateError) as exc:
-            log.warning(
-                "%s commit failed after rebalance (%s); batch will be redelivered", self.stage.name, exc
-            )
+            log.warning("%s commit failed after rebalance (%s); batch will be redelivered", self.stage.name, exc)
 
     async def _process_partition(self, records: list[ConsumerRecord]) -> list[asyncio.Future[Any]]:
         acks: list[asyncio.Future[Any]] = []
@@ -184,9 +182,7 @@ class StageRunner(Generic[D]):
         metrics.HANDLE_SECONDS.labels(self.stage.name).observe(time.perf_counter() - started)
         return acks
 
-    async def _handle_with_retries(
-        self, event: Event
-    ) -> tuple[Sequence[EnvelopeBase], Exception | None, int]:
+    async def _handle_with_retries(self, event: Event) -> tuple[Sequence[EnvelopeBase], Exception | None, int]:
         """Bounded retries for the message's own failures; open-ended waits for infrastructure outages."""
         attempts = 0
         while True:
@@ -243,9 +239,7 @@ class StageRunner(Generic[D]):
             if highwater is None:
                 continue
             position = await consumer.position(tp)
-            metrics.CONSUMER_LAG.labels(self.stage.name, tp.topic, str(tp.partition)).set(
-                highwater - position
-            )
+            metrics.CONSUMER_LAG.labels(self.stage.name, tp.topic, str(tp.partition)).set(highwater - position)
 
     async def _sleep(self, seconds: float) -> None:
         try:

@@ -66,15 +66,11 @@ async def _run_worker(rt: Runtime, worker: Worker) -> None:
     await worker.run()
 
 
-def create_app(
-    name: str, settings: BaseServiceSettings, setup: Setup, routers: Sequence[APIRouter] = ()
-) -> FastAPI:
+def create_app(name: str, settings: BaseServiceSettings, setup: Setup, routers: Sequence[APIRouter] = ()) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         configure_logging(name, settings.log_level)
-        rt = Runtime(
-            name, settings, Database(make_engine(settings.database_url)), make_producer(settings, name)
-        )
+        rt = Runtime(name, settings, Database(make_engine(settings.database_url)), make_producer(settings, name))
         app.state.runtime = rt
         boot = asyncio.create_task(_boot_kafka(rt))
         async with setup(rt) as workers:

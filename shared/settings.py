@@ -11,9 +11,7 @@ ROOT = Path(__file__).resolve().parent.parent
 class BaseServiceSettings(BaseSettings):
     """What every leadrelay process needs; each service extends it with its own fields."""
 
-    model_config = SettingsConfigDict(
-        env_prefix="LEADRELAY_", env_file=".env", env_ignore_empty=True, extra="ignore"
-    )
+    model_config = SettingsConfigDict(env_prefix="LEADRELAY_", env_file=".env", env_ignore_empty=True, extra="ignore")
 
     kafka_bootstrap: str = "127.0.0.1:9192"
     database_url: str = "postgresql+asyncpg://postgres@127.0.0.1:55432/leadrelay"

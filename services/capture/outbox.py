@@ -49,10 +49,7 @@ class OutboxRelay:
             if not rows:
                 metrics.OUTBOX_PENDING.set(0)
                 return 0
-            acks = [
-                await self._producer.send(r.topic, r.payload, key=r.key.encode(), headers=r.headers)
-                for r in rows
-            ]
+            acks = [await self._producer.send(r.topic, r.payload, key=r.key.encode(), headers=r.headers) for r in rows]
             await asyncio.gather(*acks)
             await repository.mark_published(session, [r.id for r in rows])
         metrics.OUTBOX_PUBLISHED.inc(len(rows))

@@ -113,16 +113,11 @@ async def lock_unpublished(session: AsyncSession, limit: int) -> list[OutboxRow]
         ),
         {"limit": limit},
     )
-    return [
-        OutboxRow(r.id, r.topic, r.key, bytes(r.payload), [(k, v.encode()) for k, v in r.headers])
-        for r in result
-    ]
+    return [OutboxRow(r.id, r.topic, r.key, bytes(r.payload), [(k, v.encode()) for k, v in r.headers]) for r in result]
 
 
 async def mark_published(session: AsyncSession, ids: list[int]) -> None:
-    await session.execute(
-        text("UPDATE capture.outbox SET published_at = now() WHERE id = ANY(:ids)"), {"ids": ids}
-    )
+    await session.execute(text("UPDATE capture.outbox SET published_at = now() WHERE id = ANY(:ids)"), {"ids": ids})
 
 
 async def count_unpublished(session: AsyncSession) -> int:

@@ -41,9 +41,7 @@ async def accept_lead(
             LeadCapturedEvent,
             lead_id=lead_id,
             producer=f"capture@{source}",
-            data=CapturedLead(
-                source=source, received_at=datetime.now(UTC), receipt_id=receipt_id, fields=fields
-            ),
+            data=CapturedLead(source=source, received_at=datetime.now(UTC), receipt_id=receipt_id, fields=fields),
         )
         response = {"lead_id": str(lead_id), "status": "accepted"}
         await repository.insert_intake(

@@ -33,9 +33,7 @@ async def mark_sent(session: AsyncSession, assignment_id: UUID, channel: str, ex
     )
 
 
-async def mark_failed(
-    session: AsyncSession, assignment_id: UUID, channel: str, target: str, error: str
-) -> None:
+async def mark_failed(session: AsyncSession, assignment_id: UUID, channel: str, target: str, error: str) -> None:
     await session.execute(
         text(
             "INSERT INTO notify.deliveries (assignment_id, channel, target, status, attempts, last_error)"

@@ -1,0 +1,132 @@
+"""The real local stack for integration, e2e and reliability tests.
+
+It starts Kafka and PostgreSQL with the same scripts as `make run` (reusing them if they already
+run); a failure to start fails the test session, it never skips. Each session gets its own database
+and its own topic prefix, so tests never see the data of `make run` or of an earlier session."""
+
+import asyncio
+import os
+import subprocess
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+import asyncpg
+from aiokafka.admin import AIOKafkaAdminClient
+
+from shared.kafka import ensure_topics
+from shared.settings import BaseServiceSettings
+
+ROOT = Path(__file__).resolve().parents[2]
+PG_PORT = 55432
+KAFKA = "127.0.0.1:9192"
+ADMIN_DSN = f"postgresql://postgres@127.0.0.1:{PG_PORT}/postgres"
+
+
+@dataclass(frozen=True)
+class Stack:
+    database: str
+    topic_prefix: str
+
+    @property
+    def dsn(self) -> str:
+        return f"postgresql://postgres@127.0.0.1:{PG_PORT}/{self.database}"
+
+    def env(self, **extra: str) -> dict[str, str]:
+        """Environment for a leadrelay process pointed at this session's database and topics."""
+        env = {k: v for k, v in os.environ.items() if not k.startswith("LEADRELAY_")}
+        env.update(
+            LEADRELAY_KAFKA_BOOTSTRAP=KAFKA,
+            LEADRELAY_DATABASE_URL=f"postgresql+asyncpg://postgres@127.0.0.1:{PG_PORT}/{self.database}",
+            LEADRELAY_TOPIC_PREFIX=self.topic_prefix,
+            LEADRELAY_CONFIG=str(ROOT / "config" / "leadrelay.example.yaml"),
+            LEADRELAY_LOG_LEVEL="INFO",
+        )
+        env.update(extra)
+        return env
+
+    def settings(self, topic_prefix: str | None = None) -> BaseServiceSettings:
+        return BaseServiceSettings(
+            kafka_bootstrap=KAFKA,
+            database_url=f"postgresql+asyncpg://postgres@127.0.0.1:{PG_PORT}/{self.database}",
+            topic_prefix=self.topic_prefix if topic_prefix is None else topic_prefix,
+            retry_backoff_ms=20,
+        )
+
+
+def run_script(*args: str) -> None:
+    result = subprocess.run(args, cwd=ROOT, capture_output=True, text=True, timeout=300)
+    if result.returncode != 0:
+        raise RuntimeError(f"{' '.join(args)} failed ({result.returncode}):\n{result.stdout}\n{result.stderr}")
+
+
+def start_infrastructure() -> None:
+    run_script("deploy/local/postgres.sh", "start")
+    run_script("deploy/local/kafka.sh", "start")
+
+
+async def create_database(name: str) -> None:
+    conn = await asyncpg.connect(ADMIN_DSN)
+    try:
+        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await conn.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await conn.close()
+
+
+async def drop_database(name: str) -> None:
+    conn = await asyncpg.connect(ADMIN_DSN)
+    try:
+        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        await conn.close()
+
+
+def migrate(stack: Stack) -> None:
+    result = subprocess.run(
+        [str(ROOT / ".venv/bin/alembic"), "upgrade", "head"],
+        cwd=ROOT,
+        env=stack.env(),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    if result.returncode != 0:
+        raise RuntimeError(f"alembic upgrade failed:\n{result.stderr}")
+
+
+async def wait_for_kafka(stack: Stack, seconds: float = 90) -> None:
+    deadline = asyncio.get_running_loop().time() + seconds
+    while True:
+        try:
+            await ensure_topics(stack.settings())
+            return
+        except Exception:
+            if asyncio.get_running_loop().time() > deadline:
+                raise
+            await asyncio.sleep(0.5)
+
+
+async def delete_topics(prefix: str) -> None:
+    admin = AIOKafkaAdminClient(bootstrap_servers=KAFKA)
+    await admin.start()
+    try:
+        mine = [t for t in await admin.list_topics() if t.startswith(prefix)]
+        if mine:
+            await admin.delete_topics(mine)
+    finally:
+        await admin.close()
+
+
+async def open_stack() -> Stack:
+    await asyncio.to_thread(start_infrastructure)
+    stack = Stack(database=f"leadrelay_test_{uuid.uuid4().hex[:8]}", topic_prefix=f"t{uuid.uuid4().hex[:8]}.")
+    await create_database(stack.database)
+    await asyncio.to_thread(migrate, stack)
+    await wait_for_kafka(stack)
+    return stack
+
+
+async def close_stack(stack: Stack) -> None:
+    await delete_topics(stack.topic_prefix)
+    await drop_database(stack.database)
