@@ -46,15 +46,18 @@ class Proc:
             time.sleep(0.2)
         raise RuntimeError(f"{self.name} not ready after {timeout}s: {last}\n{self.tail()}")
 
-    def stop(self, timeout: float = 30.0) -> int | None:
+    def stop(self, timeout: float = 30.0) -> bool:
+        """SIGTERM, then wait. True when the process shut down by itself: exit 0, or uvicorn's habit of
+        re-raising the SIGTERM it handled once its graceful shutdown is complete."""
         if self.popen is None or self.popen.poll() is not None:
-            return self.popen.returncode if self.popen else None
+            return False
         self.popen.send_signal(signal.SIGTERM)
         try:
-            return self.popen.wait(timeout)
+            return self.popen.wait(timeout) in (0, -signal.SIGTERM)
         except subprocess.TimeoutExpired:
             self.popen.kill()
-            return self.popen.wait(10)
+            self.popen.wait(10)
+            return False
 
     def kill(self) -> None:
         if self.popen is not None and self.popen.poll() is None:

@@ -1,0 +1,112 @@
+"""capture as a real process: intake, dedupe, errors, and the outbox publishing to Kafka."""
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from typing import Any
+
+import asyncpg
+import httpx
+import orjson
+import pytest
+
+from tests.support.capture_proc import start_capture
+from tests.support.kafka_io import read_topic
+from tests.support.stack import Stack
+
+
+@pytest.fixture(scope="module")
+def capture(stack: Stack) -> Iterator[str]:
+    proc, base = start_capture(stack)
+    yield base
+    assert proc.stop(), proc.tail()
+
+
+@pytest.fixture
+async def pg(stack: Stack) -> AsyncIterator[asyncpg.Connection]:
+    conn = await asyncpg.connect(stack.dsn)
+    yield conn
+    await conn.close()
+
+
+def lead(**extra: Any) -> dict[str, Any]:
+    return {"email": f"dana+{uuid.uuid4().hex[:8]}@initech.com", "name": "Dana Reyes", "title": "VP Sales", **extra}
+
+
+async def published(stack: Stack, lead_id: str) -> list[dict[str, Any]]:
+    """The lead.captured messages for one lead, waiting a moment for any duplicate to show up."""
+    records = await read_topic(
+        f"{stack.topic_prefix}lead.captured", until=lambda rs: any(r.key == lead_id.encode() for r in rs), settle=1.0
+    )
+    return [orjson.loads(r.value) for r in records if r.key == lead_id.encode()]
+
+
+async def test_accepted_lead_is_stored_then_published_once(capture: str, stack: Stack, pg: asyncpg.Connection) -> None:
+    body = lead(phone="+1 415 555 0134", company="Initech", utm_source="google", plan="pro")
+    async with httpx.AsyncClient() as http:
+        response = await http.post(f"{capture}/v1/webhooks/generic", json=body)
+
+    assert response.status_code == 202
+    answer = response.json()
+    assert answer["status"] == "accepted"
+    lead_id = answer["lead_id"]
+    row = await pg.fetchrow("SELECT email, source, fields FROM capture.leads WHERE id = $1", uuid.UUID(lead_id))
+    assert row is not None and row["email"] == body["email"]
+    assert await pg.fetchval("SELECT count(*) FROM capture.receipts WHERE lead_id = $1", uuid.UUID(lead_id)) == 1
+
+    [event] = await published(stack, lead_id)
+    assert event["type"] == "lead.captured"
+    fields = event["data"]["fields"]
+    assert fields["email"] == body["email"] and fields["phone"] == "+1 415 555 0134"
+    assert fields["utm"] == {"source": "google"} and fields["extra"] == {"plan": "pro"}
+
+
+async def test_repeated_idempotency_key_returns_the_first_answer_and_publishes_nothing_new(
+    capture: str, stack: Stack, pg: asyncpg.Connection
+) -> None:
+    key = f"delivery-{uuid.uuid4()}"
+    async with httpx.AsyncClient() as http:
+        first = await http.post(f"{capture}/v1/webhooks/generic", json=lead(), headers={"Idempotency-Key": key})
+        again = await asyncio.gather(
+            *(
+                http.post(f"{capture}/v1/webhooks/generic", json=lead(), headers={"Idempotency-Key": key})
+                for _ in range(5)
+            )
+        )
+
+    assert first.status_code == 202
+    assert all(r.status_code == 202 and r.json() == first.json() for r in again)
+    assert all(r.headers.get("Idempotent-Replayed") == "true" for r in again)
+    assert await pg.fetchval("SELECT count(*) FROM capture.receipts WHERE idempotency_key = $1", key) == 1
+    assert len(await published(stack, first.json()["lead_id"])) == 1
+
+
+async def test_the_same_body_within_the_window_is_a_duplicate(capture: str, pg: asyncpg.Connection) -> None:
+    body = lead()
+    async with httpx.AsyncClient() as http:
+        answers = await asyncio.gather(*(http.post(f"{capture}/v1/webhooks/generic", json=body) for _ in range(4)))
+    assert {r.json()["lead_id"] for r in answers} == {answers[0].json()["lead_id"]}
+    assert await pg.fetchval("SELECT count(*) FROM capture.leads WHERE email = $1", body["email"]) == 1
+
+
+@pytest.mark.parametrize(
+    ("payload", "fields"),
+    [
+        (b'{"name": "No Contact"}', ["email", "phone"]),
+        (b'{"email": "not-an-email", "title": 7}', ["email", "title"]),
+        (b"{not json", ["(body)"]),
+        (b"[1, 2, 3]", ["(body)"]),
+    ],
+)
+async def test_bad_input_gets_422_naming_each_field_and_nothing_is_stored(
+    capture: str, pg: asyncpg.Connection, payload: bytes, fields: list[str]
+) -> None:
+    before = await pg.fetchval("SELECT count(*) FROM capture.receipts")
+    async with httpx.AsyncClient() as http:
+        response = await http.post(
+            f"{capture}/v1/webhooks/generic", content=payload, headers={"Content-Type": "application/json"}
+        )
+    assert response.status_code == 422
+    assert [f["field"] for f in response.json()["fields"]] == fields
+    assert all(f["message"] for f in response.json()["fields"])
+    assert await pg.fetchval("SELECT count(*) FROM capture.receipts") == before
