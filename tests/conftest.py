@@ -12,3 +12,12 @@ async def stack() -> AsyncIterator[Stack]:
     s = await open_stack()
     yield s
     await close_stack(s)
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    from tests.support.report import LINES
+
+    if LINES:
+        terminalreporter.section("measured, not asserted")
+        for line in LINES:
+            terminalreporter.write_line(line)
