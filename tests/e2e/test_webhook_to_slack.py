@@ -89,7 +89,11 @@ async def test_a_hundred_concurrent_leads_are_all_alerted_once_and_balanced(pipe
     assert max(per_channel.values()) - min(per_channel.values()) <= 1, per_channel
 
     latencies = sorted((alerts[t][0]["received_at"] - sent_at[t]) * 1000 for t in tags)
-    report("e2e webhook -> Slack alert latency, 100 concurrent leads (ms, each lead): "
-           + " ".join(f"{v:.0f}" for v in latencies))
-    report(f"e2e latency summary: p50 {statistics.median(latencies):.0f} ms, "
-           f"p95 {latencies[94]:.0f} ms, max {latencies[-1]:.0f} ms")
+    report(
+        "e2e webhook -> Slack alert latency, 100 concurrent leads (ms, each lead): "
+        + " ".join(f"{v:.0f}" for v in latencies)
+    )
+    report(
+        f"e2e latency summary: p50 {statistics.median(latencies):.0f} ms, "
+        f"p95 {latencies[94]:.0f} ms, max {latencies[-1]:.0f} ms"
+    )
