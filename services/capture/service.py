@@ -1,5 +1,6 @@
 """Accepting a lead: dedupe, store receipt + lead + outbox row in one transaction, answer after commit."""
 
+import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -9,9 +10,12 @@ from services.capture import repository
 from shared.db import Database
 from shared.events import LeadCapturedEvent, kafka_headers, new_event, serialize_event
 from shared.kafka import topic_name
+from shared.logs import bind_event
 from shared.payloads import CapturedLead, LeadFields
 from shared.settings import BaseServiceSettings
 from shared.topics import Topic
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -63,4 +67,6 @@ async def accept_lead(
             serialize_event(event),
             kafka_headers(event),
         )
+    with bind_event(event):
+        log.info("lead accepted from %s", source)
     return Accepted(response, replayed=False)

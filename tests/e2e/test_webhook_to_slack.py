@@ -10,7 +10,7 @@ from typing import Any
 import asyncpg
 import httpx
 
-from tests.e2e.conftest import Pipeline
+from tests.support.pipeline import Pipeline
 from tests.support.report import report
 from tests.support.stack import Stack
 

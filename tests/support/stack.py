@@ -27,6 +27,7 @@ ADMIN_DSN = f"postgresql://postgres@127.0.0.1:{PG_PORT}/postgres"
 class Stack:
     database: str
     topic_prefix: str
+    started: tuple[str, ...] = ()
 
     @property
     def dsn(self) -> str:
@@ -60,9 +61,19 @@ def run_script(*args: str) -> None:
         raise RuntimeError(f"{' '.join(args)} failed ({result.returncode}):\n{result.stdout}\n{result.stderr}")
 
 
-def start_infrastructure() -> None:
-    run_script("deploy/local/postgres.sh", "start")
-    run_script("deploy/local/kafka.sh", "start")
+def is_running(script: str) -> bool:
+    return subprocess.run([script, "status"], cwd=ROOT, capture_output=True).returncode == 0
+
+
+INFRA = ("deploy/local/postgres.sh", "deploy/local/kafka.sh")
+
+
+def start_infrastructure() -> list[str]:
+    """Start PostgreSQL and Kafka unless they run already; returns the scripts whose service we started."""
+    started = [script for script in INFRA if not is_running(script)]
+    for script in INFRA:
+        run_script(script, "start")
+    return started
 
 
 async def create_database(name: str) -> None:
@@ -119,8 +130,12 @@ async def delete_topics(prefix: str) -> None:
 
 
 async def open_stack() -> Stack:
-    await asyncio.to_thread(start_infrastructure)
-    stack = Stack(database=f"leadrelay_test_{uuid.uuid4().hex[:8]}", topic_prefix=f"t{uuid.uuid4().hex[:8]}.")
+    started = await asyncio.to_thread(start_infrastructure)
+    stack = Stack(
+        database=f"leadrelay_test_{uuid.uuid4().hex[:8]}",
+        topic_prefix=f"t{uuid.uuid4().hex[:8]}.",
+        started=tuple(started),
+    )
     await create_database(stack.database)
     await asyncio.to_thread(migrate, stack)
     await wait_for_kafka(stack)
@@ -128,5 +143,8 @@ async def open_stack() -> Stack:
 
 
 async def close_stack(stack: Stack) -> None:
+    """Remove this session's data, and stop what the session itself started (leave what it found)."""
     await delete_topics(stack.topic_prefix)
     await drop_database(stack.database)
+    for script in reversed(stack.started):
+        await asyncio.to_thread(run_script, script, "stop")

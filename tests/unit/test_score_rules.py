@@ -42,3 +42,15 @@ def test_negative_points_lower_the_total() -> None:
     result = score_fit(enriched_lead(title=None, company=None, free_mail=True), config.scoring.rules)
     assert [(c.rule_id, c.points) for c in result.contributions] == [("free_mail", -20)]
     assert result.total == -20
+
+
+async def test_handler_emits_the_score_for_the_same_lead() -> None:
+    from services.score.handler import handle
+    from shared.events import LeadEnrichedEvent, LeadScoredEvent, follow_event
+    from tests.unit.factories import captured
+
+    config = load_config(ROOT / "config" / "leadrelay.example.yaml")
+    cause = follow_event(LeadEnrichedEvent, captured(email="d@initech.com"), producer="t", data=enriched_lead())
+    [out] = await handle(cause, config)
+    assert isinstance(out, LeadScoredEvent)
+    assert out.lead_id == cause.lead_id and out.data.total == 75

@@ -1,0 +1,46 @@
+"""The five services and the Slack stand-in as real processes on free ports (e2e tests, benchmarks)."""
+
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from tests.support.inprocess import free_port
+from tests.support.processes import Proc, service, slack_standin
+from tests.support.stack import Stack
+
+SERVICES = ("capture", "enrich", "score", "route", "notify")
+
+
+@dataclass(frozen=True)
+class Pipeline:
+    capture: str
+    slack: str
+    topic_prefix: str
+
+
+@contextmanager
+def run_pipeline(stack: Stack, log_dir: Path) -> Iterator[Pipeline]:
+    """Start everything, wait until every service is ready, and on exit stop it with SIGTERM,
+    failing if a process does not shut down gracefully."""
+    slack_port = free_port()
+    prefix = f"{stack.topic_prefix}p{uuid.uuid4().hex[:4]}."
+    env = stack.env(
+        LEADRELAY_TOPIC_PREFIX=prefix,
+        LEADRELAY_SLACK_API_URL=f"http://127.0.0.1:{slack_port}/api",
+        LEADRELAY_SLACK_BOT_TOKEN="xoxb-local-test",
+    )
+    ports = {name: free_port() for name in SERVICES}
+    standin = slack_standin(slack_port, env, log_dir).start()
+    procs: list[Proc] = [standin]
+    try:
+        standin.wait_ready(f"http://127.0.0.1:{slack_port}/_standin/messages")
+        procs += [service(name, ports[name], env, log_dir).start() for name in SERVICES]
+        for proc, name in zip(procs[1:], SERVICES, strict=True):
+            proc.wait_ready(f"http://127.0.0.1:{ports[name]}/readyz")
+        yield Pipeline(f"http://127.0.0.1:{ports['capture']}", f"http://127.0.0.1:{slack_port}", prefix)
+    finally:
+        unclean = [p.name for p in reversed(procs) if not p.stop()]
+    if unclean:
+        raise AssertionError(f"did not shut down gracefully on SIGTERM: {unclean}")
