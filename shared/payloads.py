@@ -78,6 +78,9 @@ class ScoredLead(Frozen):
     intent: int
     total: int
     contributions: list[Contribution]
+    grade: str | None = Field(default=None, description="Fit letter A-D and intent digit 1-4, e.g. 'A2'.")
+    stage: str | None = Field(default=None, description="Lifecycle stage by thresholds: lead, mql or sql.")
+    scored_at: datetime | None = None
 
 
 class RepContact(Frozen):

@@ -46,7 +46,7 @@ async def sync_config(session: AsyncSession, config: BusinessConfig) -> None:
             {"id": pool.id, "strategy": pool.strategy},
         )
         await session.execute(text("DELETE FROM route.pool_members WHERE pool_id = :p"), {"p": pool.id})
-        for position, rep_id in enumerate(pool.members, start=1):
+        for position, rep_id in enumerate(pool.rep_ids, start=1):
             await session.execute(
                 text("INSERT INTO route.pool_members (pool_id, rep_id, position) VALUES (:p, :r, :pos)"),
                 {"p": pool.id, "r": rep_id, "pos": position},

@@ -1,8 +1,10 @@
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
+from datetime import UTC, datetime
 
 from services.score.config import ScoreSettings
-from services.score.handler import STAGE
+from services.score.handler import STAGE, ScoreDeps
+from services.score.rescorer import Rescorer
 from shared.business_config import load_config_or_exit
 from shared.runtime import StageRunner
 from shared.service import Runtime, Worker, create_app
@@ -11,9 +13,14 @@ settings = ScoreSettings()
 config = load_config_or_exit(settings.config)
 
 
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
 @asynccontextmanager
 async def setup(rt: Runtime) -> AsyncIterator[Sequence[Worker]]:
-    yield [StageRunner(STAGE, config, settings, rt.producer)]
+    deps = ScoreDeps(rt.db, config, utc_now)
+    yield [StageRunner(STAGE, deps, settings, rt.producer), Rescorer(deps, rt.producer, settings)]
 
 
 app = create_app("score", settings, setup)

@@ -8,7 +8,7 @@ from shared.settings import ROOT
 
 def test_example_config_is_valid() -> None:
     config = load_config(ROOT / "config" / "leadrelay.example.yaml")
-    assert config.pool(config.routing.default_pool).members == ["alice", "bruno", "chen"]
+    assert config.pool(config.routing.default_pool).rep_ids == ["alice", "bruno", "chen"]
 
 
 def write(tmp_path: Path, text: str) -> Path:
