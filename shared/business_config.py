@@ -172,7 +172,7 @@ class Rep(Strict):
 
 class Member(Strict):
     rep: str
-    weight: int = Field(default=1, ge=1)
+    weight: int = Field(default=1, ge=1, le=12)
 
 
 class NoOneAvailable(Strict):

@@ -40,8 +40,7 @@ ALTER TABLE route.assignments ADD COLUMN claimed_by text;
 CREATE INDEX assignments_sla_due ON route.assignments (sla_due_at) WHERE status = 'pending' AND sla_due_at IS NOT NULL;
 CREATE INDEX assignments_rep_created ON route.assignments (rep_id, created_at);
 
-ALTER TABLE route.pools ADD COLUMN level double precision NOT NULL DEFAULT 0;
-ALTER TABLE route.pool_members ADD COLUMN pass double precision NOT NULL DEFAULT 0;
+ALTER TABLE route.pool_members ADD COLUMN credit bigint NOT NULL DEFAULT 0;
 ALTER TABLE route.pool_members ADD COLUMN weight int NOT NULL DEFAULT 1;
 
 CREATE TABLE route.rep_status (
@@ -75,8 +74,7 @@ DROP TABLE route.routing_inputs;
 DROP TABLE route.account_owners;
 DROP TABLE route.rep_status;
 ALTER TABLE route.pool_members DROP COLUMN weight;
-ALTER TABLE route.pool_members DROP COLUMN pass;
-ALTER TABLE route.pools DROP COLUMN level;
+ALTER TABLE route.pool_members DROP COLUMN credit;
 DROP INDEX route.assignments_rep_created;
 DROP INDEX route.assignments_sla_due;
 ALTER TABLE route.assignments DROP COLUMN claimed_by;
