@@ -112,6 +112,9 @@ class Assignment(Frozen):
     reason: str
     lead: LeadSummary
     trace: list[str] = Field(default_factory=list)
+    outcome: str = Field(default="assigned", description="assigned, or escalated to a manager.")
+    rule_id: str | None = None
+    sla_due_at: datetime | None = Field(default=None, description="Claim before this, or the lead moves on.")
 
 
 class Nurture(Frozen):

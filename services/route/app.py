@@ -1,10 +1,14 @@
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
+from datetime import UTC, datetime
 
 from services.route import repository
+from services.route.api import router
 from services.route.config import RouteSettings
 from services.route.handler import STAGE, RouteDeps
+from services.route.sla import SlaClock
 from shared.business_config import load_config_or_exit
+from shared.http_errors import install_error_handlers
 from shared.runtime import StageRunner
 from shared.service import Runtime, Worker, create_app
 
@@ -12,11 +16,18 @@ settings = RouteSettings()
 config = load_config_or_exit(settings.config)
 
 
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
 @asynccontextmanager
 async def setup(rt: Runtime) -> AsyncIterator[Sequence[Worker]]:
     async with rt.db.session_scope() as session:
         await repository.sync_config(session, config)
-    yield [StageRunner(STAGE, RouteDeps(rt.db, config), settings, rt.producer)]
+    deps = RouteDeps(rt.db, config, utc_now)
+    app.state.route_deps = deps
+    yield [StageRunner(STAGE, deps, settings, rt.producer), SlaClock(rt.db, config, rt.producer, settings, utc_now)]
 
 
-app = create_app("route", settings, setup)
+app = create_app("route", settings, setup, [router])
+install_error_handlers(app)

@@ -153,6 +153,21 @@ def _pick_in_pool(
     return change
 
 
+def nurture_reason(config: BusinessConfig, scored: ScoredLead) -> str | None:
+    """Why a lead is not sales-ready yet, or None when it should be routed now. A score without a
+    stage (from an older producer) gets its stage from the score thresholds."""
+    thresholds = config.scoring.thresholds
+    stage = scored.stage or (
+        "sql" if scored.total >= thresholds.sql else "mql" if scored.total >= thresholds.mql else "lead"
+    )
+    if stage in config.routing.route_stages:
+        return None
+    return (
+        f"Nurture: stage {stage} (score {scored.total}, grade {scored.grade}) is below sales-ready "
+        f"({', '.join(config.routing.route_stages)})"
+    )
+
+
 def decide(
     config: BusinessConfig,
     scored: ScoredLead,
@@ -163,12 +178,7 @@ def decide(
     check_stage: bool = True,
 ) -> Decision:
     trace: list[str] = []
-    stage = scored.stage or "lead"
-    if check_stage and stage not in config.routing.route_stages:
-        reason = (
-            f"Nurture: stage {stage} (score {scored.total}, grade {scored.grade}) is below sales-ready "
-            f"({', '.join(config.routing.route_stages)})"
-        )
+    if check_stage and (reason := nurture_reason(config, scored)) is not None:
         return Decision(outcome="nurture", reason=reason, trace=[reason])
     rule, pool_id = match_rule(config, routing_doc(scored), trace)
     rule_id = rule.id if rule is not None else "default"

@@ -1,79 +1,49 @@
-"""lead.scored -> lead.assigned. A lead is assigned once: a repeated input re-emits the same assignment."""
+"""lead.scored -> lead.assigned (sales-ready) or lead.nurture (not yet). A lead is routed once: a
+re-score never re-routes it, and a redelivered input re-emits the same assignment."""
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from uuid import uuid5
+from datetime import datetime
 
 from services.route import repository
-from services.route.decisions import round_robin
+from services.route.engine import nurture_reason
+from services.route.routing import decide_locked, record
 from shared.business_config import BusinessConfig
 from shared.db import Database
-from shared.events import EnvelopeBase, Event, LeadAssignedEvent, LeadScoredEvent, follow_event
-from shared.payloads import Assignment, LeadSummary, ScoredLead
+from shared.events import EnvelopeBase, Event, LeadAssignedEvent, LeadNurtureEvent, LeadScoredEvent, follow_event
+from shared.payloads import Nurture
 from shared.runtime import Stage
 from shared.topics import Topic
-
-FIRST_ATTEMPT = 1
 
 
 @dataclass(frozen=True)
 class RouteDeps:
     db: Database
     config: BusinessConfig
-
-
-def summarize(scored: ScoredLead) -> LeadSummary:
-    lead = scored.lead
-    names = [n for n in (lead.first_name, lead.last_name) if n]
-    top = sorted(scored.contributions, key=lambda c: abs(c.points), reverse=True)
-    return LeadSummary(
-        name=" ".join(names) or None,
-        email=lead.email,
-        phone=lead.phone_e164 or lead.fields.phone,
-        company=lead.company.name if lead.company else lead.fields.company,
-        title=lead.fields.title,
-        source=lead.source,
-        score=scored.total,
-        reasons=top,
-    )
+    clock: Callable[[], datetime]
 
 
 async def handle(event: Event, deps: RouteDeps) -> Sequence[EnvelopeBase]:
     assert isinstance(event, LeadScoredEvent)
+    scored = event.data
     async with deps.db.session_scope() as session:
-        existing = await repository.assignment_event(session, event.lead_id, FIRST_ATTEMPT)
-        if existing is not None:
-            return [LeadAssignedEvent.model_validate(existing)]
-        pool_id = deps.config.routing.default_pool
-        turn = await repository.next_turn(session, pool_id)
-        decision = round_robin(pool_id, await repository.active_members(session, pool_id), turn)
-        assignment_id = uuid5(event.lead_id, f"assignment:{FIRST_ATTEMPT}")
-        assigned = follow_event(
-            LeadAssignedEvent,
-            event,
-            producer="route",
-            data=Assignment(
-                assignment_id=assignment_id,
-                attempt=FIRST_ATTEMPT,
-                pool_id=pool_id,
-                rep=decision.rep,
-                reason=decision.reason,
-                lead=summarize(event.data),
-                trace=decision.trace,
-            ),
-        )
-        await repository.insert_assignment(
-            session,
-            assignment_id=assignment_id,
-            lead_id=event.lead_id,
-            attempt=FIRST_ATTEMPT,
-            pool_id=pool_id,
-            rep_id=decision.rep.id,
-            reason=decision.reason,
-            trace=decision.trace,
-            event=assigned.model_dump(mode="json"),
-        )
-    return [assigned]
+        await repository.lock_lead(session, event.lead_id)
+        await repository.save_input(session, event.lead_id, event.model_dump(mode="json"))
+        latest = await repository.latest_assignment(session, event.lead_id)
+        if latest is not None:
+            if latest.event.get("causation_id") == str(event.event_id):
+                return [LeadAssignedEvent.model_validate(latest.event)]
+            return []
+        reason = nurture_reason(deps.config, scored)
+        if reason is not None:
+            if await repository.upsert_nurture(session, event.lead_id, reason, scored.stage, scored.total):
+                nurture = Nurture(reason=reason, score=scored.total)
+                return [follow_event(LeadNurtureEvent, event, producer="route", data=nurture)]
+            return []
+        now = deps.clock()
+        decision = await decide_locked(session, deps.config, scored, now, frozenset())
+        assigned = await record(session, deps.config, scored, event, decision, now, attempt=1)
+    return [assigned] if assigned is not None else []
 
 
 STAGE: Stage[RouteDeps] = Stage(name="route", inputs=[Topic.LEAD_SCORED], handle=handle)

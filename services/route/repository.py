@@ -1,5 +1,9 @@
-"""route's queries (schema `route` only): reps and pools from the config, turn counters, assignments."""
+"""route's queries (schema `route` only): reps and pools from the config, fairness credits, loads,
+assignments with their SLA clocks, nurture decisions and the recorded routing inputs."""
 
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 from uuid import UUID
 
@@ -7,12 +11,17 @@ import orjson
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.route.availability import PERIODS, RepLoad, period_starts
+from services.route.engine import PoolState, Snapshot, StateChange
 from shared.business_config import BusinessConfig
-from shared.payloads import RepContact
+
+
+def _json(value: Any) -> str:
+    return orjson.dumps(value).decode()
 
 
 async def sync_config(session: AsyncSession, config: BusinessConfig) -> None:
-    """Make reps and pools match the config; turn counters and past assignments are kept."""
+    """Make reps and pools match the config; credits, pauses and past assignments are kept."""
     await session.execute(text("SELECT pg_advisory_xact_lock(hashtext('route.sync_config'))"))
     for rep in config.reps:
         await session.execute(
@@ -34,8 +43,7 @@ async def sync_config(session: AsyncSession, config: BusinessConfig) -> None:
             },
         )
     await session.execute(
-        text("UPDATE route.reps SET active = false WHERE NOT (id = ANY(:ids))"),
-        {"ids": [r.id for r in config.reps]},
+        text("UPDATE route.reps SET active = false WHERE NOT (id = ANY(:ids))"), {"ids": [r.id for r in config.reps]}
     )
     for pool in config.pools:
         await session.execute(
@@ -45,41 +53,168 @@ async def sync_config(session: AsyncSession, config: BusinessConfig) -> None:
             ),
             {"id": pool.id, "strategy": pool.strategy},
         )
-        await session.execute(text("DELETE FROM route.pool_members WHERE pool_id = :p"), {"p": pool.id})
-        for position, rep_id in enumerate(pool.rep_ids, start=1):
+        await session.execute(
+            text("DELETE FROM route.pool_members WHERE pool_id = :p AND NOT (rep_id = ANY(:reps))"),
+            {"p": pool.id, "reps": pool.rep_ids},
+        )
+        for position, member in enumerate(pool.members, start=1):
             await session.execute(
-                text("INSERT INTO route.pool_members (pool_id, rep_id, position) VALUES (:p, :r, :pos)"),
-                {"p": pool.id, "r": rep_id, "pos": position},
+                text(
+                    "INSERT INTO route.pool_members (pool_id, rep_id, position, weight) VALUES (:p, :r, :pos, :w)"
+                    " ON CONFLICT (pool_id, rep_id) DO UPDATE SET position = excluded.position,"
+                    " weight = excluded.weight"
+                ),
+                {"p": pool.id, "r": member.rep, "pos": position, "w": member.weight},
             )
 
 
-async def next_turn(session: AsyncSession, pool_id: str) -> int:
-    """Atomically take the pool's next turn. The row lock is held until commit, so concurrent route
-    instances take distinct turns and see a consistent member list."""
+async def lock_lead(session: AsyncSession, lead_id: UUID) -> None:
+    """Serialise routing work on one lead (a new score, an SLA timer) until commit."""
+    await session.execute(text("SELECT pg_advisory_xact_lock(hashtextextended(:l, 7))"), {"l": str(lead_id)})
+
+
+async def lock_pools(session: AsyncSession, pool_ids: Iterable[str]) -> None:
+    """Row locks on the pools a decision may touch, always in id order so two instances never deadlock.
+    While held, no other instance can decide for these pools: credits and loads stay consistent."""
+    await session.execute(
+        text("SELECT id FROM route.pools WHERE id = ANY(:ids) ORDER BY id FOR UPDATE"), {"ids": sorted(pool_ids)}
+    )
+
+
+async def load_snapshot(
+    session: AsyncSession, config: BusinessConfig, pool_ids: Iterable[str], now: datetime, domain: str | None
+) -> Snapshot:
+    pool_ids = sorted(pool_ids)
+    managers = [m for m in (config.pool(p).manager for p in pool_ids) if m is not None]
+    rep_ids = sorted(
+        {r for p in pool_ids for r in config.pool(p).rep_ids} | set(managers) | {a.owner for a in config.accounts}
+    )
+    credits: dict[str, dict[str, int]] = {p: {} for p in pool_ids}
+    for row in await session.execute(
+        text("SELECT pool_id, rep_id, credit FROM route.pool_members WHERE pool_id = ANY(:p)"), {"p": pool_ids}
+    ):
+        credits[row.pool_id][row.rep_id] = int(row.credit)
+    paused = {
+        row.rep_id
+        for row in await session.execute(
+            text("SELECT rep_id FROM route.rep_status WHERE paused AND rep_id = ANY(:r)"), {"r": rep_ids}
+        )
+    }
+    open_leads = {
+        row.rep_id: int(row.n)
+        for row in await session.execute(
+            text(
+                "SELECT rep_id, count(*) AS n FROM route.assignments WHERE status IN ('pending', 'claimed')"
+                " AND rep_id = ANY(:r) GROUP BY rep_id"
+            ),
+            {"r": rep_ids},
+        )
+    }
+    counts = await _period_counts(session, config, rep_ids, now)
+    loads = {
+        r: RepLoad(paused=r in paused, open_leads=open_leads.get(r, 0), assigned=counts.get(r, ())) for r in rep_ids
+    }
+    owners = {a.domain: a.owner for a in config.accounts}
+    if domain is not None and domain not in owners:
+        owner = (
+            await session.execute(text("SELECT rep_id FROM route.account_owners WHERE domain = :d"), {"d": domain})
+        ).scalar_one_or_none()
+        if owner is not None:
+            owners[domain] = owner
+    return Snapshot(loads, {p: PoolState(credits[p]) for p in pool_ids}, owners)
+
+
+async def _period_counts(
+    session: AsyncSession, config: BusinessConfig, rep_ids: list[str], now: datetime
+) -> dict[str, tuple[tuple[str, int], ...]]:
+    """Assignments per rep since the start of their own day, week and month (each in their time zone)."""
+    capped = [r for r in rep_ids if any(getattr(config.rep(r).caps, p) is not None for p in PERIODS)]
+    if not capped:
+        return {}
+    starts = {r: period_starts(now, config.rep(r).timezone) for r in capped}
+    rows = await session.execute(
+        text(
+            "SELECT a.rep_id,"
+            " count(*) FILTER (WHERE a.created_at >= s.day_start) AS day,"
+            " count(*) FILTER (WHERE a.created_at >= s.week_start) AS week,"
+            " count(*) FILTER (WHERE a.created_at >= s.month_start) AS month"
+            " FROM route.assignments a"
+            " JOIN unnest(CAST(:reps AS text[]), CAST(:days AS timestamptz[]), CAST(:weeks AS timestamptz[]),"
+            "             CAST(:months AS timestamptz[])) AS s(rep_id, day_start, week_start, month_start)"
+            " ON s.rep_id = a.rep_id"
+            " WHERE a.outcome = 'assigned' AND a.created_at >= least(s.week_start, s.month_start)"
+            " GROUP BY a.rep_id"
+        ),
+        {
+            "reps": capped,
+            "days": [starts[r]["day"] for r in capped],
+            "weeks": [starts[r]["week"] for r in capped],
+            "months": [starts[r]["month"] for r in capped],
+        },
+    )
+    return {row.rep_id: (("day", row.day), ("week", row.week), ("month", row.month)) for row in rows}
+
+
+async def apply_change(session: AsyncSession, change: StateChange) -> None:
+    if change.pool_id is not None and change.credited:
+        await session.execute(
+            text(
+                "UPDATE route.pool_members m SET credit = m.credit + c.weight"
+                " FROM unnest(CAST(:reps AS text[]), CAST(:weights AS int[])) AS c(rep_id, weight)"
+                " WHERE m.pool_id = :p AND m.rep_id = c.rep_id"
+            ),
+            {"p": change.pool_id, "reps": [r for r, _ in change.credited], "weights": [w for _, w in change.credited]},
+        )
+        await session.execute(
+            text("UPDATE route.pool_members SET credit = credit - :d WHERE pool_id = :p AND rep_id = :r"),
+            {"p": change.pool_id, "r": change.rep_id, "d": change.debit},
+        )
+    if change.claim_account is not None and change.rep_id is not None:
+        await session.execute(
+            text("INSERT INTO route.account_owners (domain, rep_id) VALUES (:d, :r) ON CONFLICT DO NOTHING"),
+            {"d": change.claim_account, "r": change.rep_id},
+        )
+
+
+@dataclass(frozen=True)
+class AssignmentRow:
+    id: UUID
+    lead_id: UUID
+    attempt: int
+    outcome: str
+    status: str
+    pool_id: str
+    rep_id: str | None
+    event: dict[str, Any]
+
+
+_ROW = "SELECT id, lead_id, attempt, outcome, status, pool_id, rep_id, event FROM route.assignments"
+
+
+def _row(r: Any) -> AssignmentRow:
+    return AssignmentRow(r.id, r.lead_id, r.attempt, r.outcome, r.status, r.pool_id, r.rep_id, r.event)
+
+
+async def latest_assignment(session: AsyncSession, lead_id: UUID) -> AssignmentRow | None:
+    row = (
+        await session.execute(text(f"{_ROW} WHERE lead_id = :l ORDER BY attempt DESC LIMIT 1"), {"l": lead_id})
+    ).one_or_none()
+    return _row(row) if row is not None else None
+
+
+async def reps_who_had(session: AsyncSession, lead_id: UUID) -> frozenset[str]:
+    rows = await session.execute(
+        text("SELECT DISTINCT rep_id FROM route.assignments WHERE lead_id = :l AND rep_id IS NOT NULL"),
+        {"l": lead_id},
+    )
+    return frozenset(r.rep_id for r in rows)
+
+
+async def assigned_attempts(session: AsyncSession, lead_id: UUID) -> int:
     result = await session.execute(
-        text("UPDATE route.pools SET cursor = cursor + 1 WHERE id = :p RETURNING cursor"), {"p": pool_id}
+        text("SELECT count(*) FROM route.assignments WHERE lead_id = :l AND outcome = 'assigned'"), {"l": lead_id}
     )
     return int(result.scalar_one())
-
-
-async def active_members(session: AsyncSession, pool_id: str) -> list[RepContact]:
-    result = await session.execute(
-        text(
-            "SELECT r.id, r.name, r.slack, r.email, r.phone FROM route.pool_members m"
-            " JOIN route.reps r ON r.id = m.rep_id WHERE m.pool_id = :p AND r.active ORDER BY m.position"
-        ),
-        {"p": pool_id},
-    )
-    return [RepContact(id=r.id, name=r.name, slack=r.slack, email=r.email, phone=r.phone) for r in result]
-
-
-async def assignment_event(session: AsyncSession, lead_id: UUID, attempt: int) -> dict[str, Any] | None:
-    result = await session.execute(
-        text("SELECT event FROM route.assignments WHERE lead_id = :l AND attempt = :a"),
-        {"l": lead_id, "a": attempt},
-    )
-    found = result.scalar_one_or_none()
-    return dict(found) if found is not None else None
 
 
 async def insert_assignment(
@@ -88,26 +223,175 @@ async def insert_assignment(
     assignment_id: UUID,
     lead_id: UUID,
     attempt: int,
+    outcome: str,
+    status: str,
     pool_id: str,
-    rep_id: str,
+    rep_id: str | None,
+    rule_id: str | None,
     reason: str,
     trace: list[str],
+    sla_due_at: datetime | None,
     event: dict[str, Any],
 ) -> None:
     await session.execute(
         text(
-            "INSERT INTO route.assignments (id, lead_id, attempt, pool_id, rep_id, reason, trace, event)"
-            " VALUES (:id, :lead, :attempt, :pool, :rep, :reason,"
-            " CAST(:trace AS jsonb), CAST(:event AS jsonb))"
+            "INSERT INTO route.assignments (id, lead_id, attempt, outcome, status, pool_id, rep_id, rule_id,"
+            " reason, trace, sla_due_at, event) VALUES (:id, :lead, :attempt, :outcome, :status, :pool, :rep,"
+            " :rule, :reason, CAST(:trace AS jsonb), :due, CAST(:event AS jsonb))"
         ),
         {
             "id": assignment_id,
             "lead": lead_id,
             "attempt": attempt,
+            "outcome": outcome,
+            "status": status,
             "pool": pool_id,
             "rep": rep_id,
+            "rule": rule_id,
             "reason": reason,
-            "trace": orjson.dumps(trace).decode(),
-            "event": orjson.dumps(event).decode(),
+            "trace": _json(trace),
+            "due": sla_due_at,
+            "event": _json(event),
         },
+    )
+
+
+async def set_status(session: AsyncSession, assignment_id: UUID, status: str) -> None:
+    await session.execute(
+        text("UPDATE route.assignments SET status = :s WHERE id = :id"), {"s": status, "id": assignment_id}
+    )
+
+
+async def lock_due(session: AsyncSession, now: datetime, limit: int) -> list[AssignmentRow]:
+    """SLA clocks (and held leads) whose time has come; SKIP LOCKED shares them among instances."""
+    rows = await session.execute(
+        text(
+            f"{_ROW} WHERE status IN ('pending', 'held') AND sla_due_at IS NOT NULL AND sla_due_at <= :now"
+            " ORDER BY sla_due_at LIMIT :n FOR UPDATE SKIP LOCKED"
+        ),
+        {"now": now, "n": limit},
+    )
+    return [_row(r) for r in rows]
+
+
+async def save_input(session: AsyncSession, lead_id: UUID, event: dict[str, Any]) -> None:
+    await session.execute(
+        text(
+            "INSERT INTO route.routing_inputs (lead_id, event) VALUES (:l, CAST(:e AS jsonb))"
+            " ON CONFLICT (lead_id) DO UPDATE SET event = excluded.event"
+        ),
+        {"l": lead_id, "e": _json(event)},
+    )
+
+
+async def routing_input(session: AsyncSession, lead_id: UUID) -> dict[str, Any] | None:
+    result = await session.execute(text("SELECT event FROM route.routing_inputs WHERE lead_id = :l"), {"l": lead_id})
+    found = result.scalar_one_or_none()
+    return dict(found) if found is not None else None
+
+
+async def upsert_nurture(session: AsyncSession, lead_id: UUID, reason: str, stage: str | None, score: int) -> bool:
+    """Record a nurture decision; False when the lead was already nurtured at this stage and score."""
+    result = await session.execute(
+        text(
+            "INSERT INTO route.nurtured (lead_id, reason, stage, score) VALUES (:l, :r, :st, :sc)"
+            " ON CONFLICT (lead_id) DO UPDATE SET reason = excluded.reason, stage = excluded.stage,"
+            " score = excluded.score, updated_at = now()"
+            " WHERE route.nurtured.stage IS DISTINCT FROM excluded.stage OR route.nurtured.score <> excluded.score"
+            " RETURNING lead_id"
+        ),
+        {"l": lead_id, "r": reason, "st": stage, "sc": score},
+    )
+    return result.scalar_one_or_none() is not None
+
+
+async def set_paused(session: AsyncSession, rep_id: str, paused: bool) -> None:
+    await session.execute(
+        text(
+            "INSERT INTO route.rep_status (rep_id, paused) VALUES (:r, :p)"
+            " ON CONFLICT (rep_id) DO UPDATE SET paused = excluded.paused, updated_at = now()"
+        ),
+        {"r": rep_id, "p": paused},
+    )
+
+
+@dataclass(frozen=True)
+class ClaimResult:
+    found: bool
+    claimed_now: bool
+    status: str | None = None
+    rep_id: str | None = None
+    claimed_by: str | None = None
+    claimed_at: datetime | None = None
+    lead_id: UUID | None = None
+    event: dict[str, Any] | None = None
+
+
+async def claim(session: AsyncSession, assignment_id: UUID, rep_id: str | None) -> ClaimResult:
+    """First claim wins: an atomic update from pending to claimed, by the assigned rep."""
+    row = (
+        await session.execute(
+            text(
+                "UPDATE route.assignments SET status = 'claimed', claimed_at = now(), claimed_by = rep_id"
+                " WHERE id = :id AND status = 'pending' AND (CAST(:rep AS text) IS NULL OR rep_id = :rep)"
+                " RETURNING status, rep_id, claimed_by, claimed_at, lead_id, event"
+            ),
+            {"id": assignment_id, "rep": rep_id},
+        )
+    ).one_or_none()
+    if row is not None:
+        return ClaimResult(True, True, row.status, row.rep_id, row.claimed_by, row.claimed_at, row.lead_id, row.event)
+    row = (
+        await session.execute(
+            text("SELECT status, rep_id, claimed_by, claimed_at, lead_id FROM route.assignments WHERE id = :id"),
+            {"id": assignment_id},
+        )
+    ).one_or_none()
+    if row is None:
+        return ClaimResult(False, False)
+    return ClaimResult(True, False, row.status, row.rep_id, row.claimed_by, row.claimed_at, row.lead_id)
+
+
+async def history(session: AsyncSession, lead_id: UUID) -> list[dict[str, Any]]:
+    rows = await session.execute(
+        text(
+            "SELECT id, attempt, outcome, status, pool_id, rep_id, rule_id, reason, trace, sla_due_at, claimed_at,"
+            " claimed_by, created_at FROM route.assignments WHERE lead_id = :l ORDER BY attempt"
+        ),
+        {"l": lead_id},
+    )
+    return [dict(r._mapping) for r in rows]
+
+
+async def nurture_record(session: AsyncSession, lead_id: UUID) -> dict[str, Any] | None:
+    row = (
+        await session.execute(
+            text("SELECT reason, stage, score, updated_at FROM route.nurtured WHERE lead_id = :l"), {"l": lead_id}
+        )
+    ).one_or_none()
+    return dict(row._mapping) if row is not None else None
+
+
+async def inputs_since(session: AsyncSession, since: datetime) -> list[tuple[dict[str, Any], datetime]]:
+    rows = await session.execute(
+        text("SELECT event, received_at FROM route.routing_inputs WHERE received_at >= :s ORDER BY received_at"),
+        {"s": since},
+    )
+    return [(dict(r.event), r.received_at) for r in rows]
+
+
+async def first_owners(session: AsyncSession, lead_ids: list[UUID]) -> dict[UUID, str | None]:
+    rows = await session.execute(
+        text(
+            "SELECT DISTINCT ON (lead_id) lead_id, rep_id FROM route.assignments WHERE lead_id = ANY(:l)"
+            " ORDER BY lead_id, attempt"
+        ),
+        {"l": lead_ids},
+    )
+    return {r.lead_id: r.rep_id for r in rows}
+
+
+async def postpone(session: AsyncSession, assignment_id: UUID, until: datetime) -> None:
+    await session.execute(
+        text("UPDATE route.assignments SET sla_due_at = :t WHERE id = :id"), {"t": until, "id": assignment_id}
     )

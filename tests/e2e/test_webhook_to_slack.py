@@ -14,7 +14,7 @@ from tests.support.pipeline import Pipeline
 from tests.support.report import report
 from tests.support.stack import Stack
 
-REP_SLACK = {"alice": "U01ALICE", "bruno": "U01BRUNO", "chen": "U01CHEN"}
+REP_SLACK = {"alice": "U01ALICE", "bruno": "U01BRUNO", "chen": "U01CHEN", "erin": "U01ERIN", "maya": "U01MAYA"}
 
 
 async def alerts_for(slack: str, tags: set[str], settle: float = 1.5, timeout: float = 60) -> dict[str, list[Any]]:
@@ -71,7 +71,7 @@ async def test_a_hundred_concurrent_leads_are_all_alerted_once_and_balanced(pipe
 
     async def post(http: httpx.AsyncClient, tag: str) -> None:
         sent_at[tag] = time.time()
-        body = {"email": f"lead+{tag}@initech.com", "name": f"Lead {tag}", "company": "Initech"}
+        body = {"email": f"lead+{tag}@initech.com", "name": f"Lead {tag}", "title": "VP Sales"}
         response = await http.post(f"{pipeline.capture}/v1/webhooks/generic", json=body)
         assert response.status_code == 202, response.text
         lead_ids.append(response.json()["lead_id"])

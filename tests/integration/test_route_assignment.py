@@ -3,6 +3,7 @@
 import asyncio
 import uuid
 from collections import Counter
+from datetime import UTC, datetime
 
 import asyncpg
 import orjson
@@ -30,30 +31,24 @@ async def test_two_instances_assign_each_lead_once_and_balance_the_pool(stack: S
     async with db.session_scope() as session:
         await repository.sync_config(session, CONFIG)
     producers = [make_producer(settings, f"route-{i}") for i in range(2)]
-    runners = [StageRunner(STAGE, RouteDeps(db, CONFIG), settings, p) for p in producers]
+    runners = [StageRunner(STAGE, RouteDeps(db, CONFIG, lambda: datetime.now(UTC)), settings, p) for p in producers]
     for p in producers:
         await p.start()
     tasks = [asyncio.create_task(r.run()) for r in runners]
     events = [scored_event(80) for _ in range(LEADS)]
     source, output = topic_name(settings, "lead.scored"), topic_name(settings, "lead.assigned")
-    split_seen = False
     try:
+        async with asyncio.timeout(60):
+            while not all(r.assignment for r in runners):
+                await asyncio.sleep(0.1)
         sender = AIOKafkaProducer(bootstrap_servers=KAFKA, acks="all")
         await sender.start()
         acks = [await sender.send(source, serialize_event(e), key=str(e.lead_id).encode()) for e in events]
         acks += [await sender.send(source, serialize_event(e), key=str(e.lead_id).encode()) for e in events[:30]]
         await asyncio.gather(*acks)
         await sender.stop()
-
-        async def watch_split() -> None:
-            nonlocal split_seen
-            while not split_seen:
-                split_seen = all(r.assignment for r in runners)
-                await asyncio.sleep(0.05)
-
-        watcher = asyncio.create_task(watch_split())
         records = await read_topic(output, until=lambda rs: len(rs) >= LEADS + 30, timeout=60, settle=1.0)
-        watcher.cancel()
+        split = [len(r.assignment) for r in runners]
     finally:
         for r in runners:
             r.stop()
@@ -61,7 +56,7 @@ async def test_two_instances_assign_each_lead_once_and_balance_the_pool(stack: S
         for p in producers:
             await p.stop()
 
-    assert split_seen, "both instances held partitions at the same time"
+    assert all(split), f"both instances held partitions while the leads flowed: {split}"
     assigned = [orjson.loads(r.value) for r in records]
     by_lead: dict[str, set[str]] = {}
     for event in assigned:

@@ -20,7 +20,7 @@ async def serve_app(app: FastAPI) -> AsyncIterator[str]:
     port = free_port()
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off"))
     task = asyncio.create_task(server.serve())
-    while not server.started:  # noqa: ASYNC110 (uvicorn exposes a flag, not an event)
+    while not server.started:
         await asyncio.sleep(0.02)
     try:
         yield f"http://127.0.0.1:{port}"
