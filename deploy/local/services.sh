@@ -11,6 +11,7 @@ declare -A ports=([capture]=8001 [enrich]=8002 [score]=8003 [route]=8004 [notify
 
 export LEADRELAY_SLACK_API_URL=${LEADRELAY_SLACK_API_URL:-http://127.0.0.1:${ports[slack-standin]}/api}
 export LEADRELAY_SLACK_BOT_TOKEN=${LEADRELAY_SLACK_BOT_TOKEN:-xoxb-local-standin}
+export LEADRELAY_API_KEYS=${LEADRELAY_API_KEYS:-'["local-dev-key"]'}
 
 running() { [ -f "$run/$1.pid" ] && kill -0 "$(cat "$run/$1.pid")" 2>/dev/null; }
 

@@ -1,22 +1,41 @@
 """capture's HTTP intake. Answers 202 only after the lead is committed to PostgreSQL."""
 
+import hmac
 from datetime import timedelta
-from typing import Annotated
+from typing import Annotated, Any
 
 import orjson
 from fastapi import APIRouter, Header, Request
 from fastapi.responses import JSONResponse
 from pydantic import ValidationError
 
+from services.capture.activity import ActivityIn
 from services.capture.config import CaptureSettings
 from services.capture.intake import GenericLead, body_hash
 from services.capture.outbox import OutboxRelay
-from services.capture.service import accept_lead
+from services.capture.service import UnknownLead, accept_activity, accept_lead
 from shared import metrics
 from shared.http_errors import from_validation_error, invalid
 from shared.service import Runtime
 
 router = APIRouter()
+
+
+async def json_object(request: Request) -> dict[str, Any] | JSONResponse:
+    """The request body as a JSON object, or the 422 answer saying why it is not one."""
+    try:
+        body = orjson.loads(await request.body())
+    except orjson.JSONDecodeError as exc:
+        return invalid([{"field": "(body)", "message": f"not valid JSON: {exc}"}])
+    if not isinstance(body, dict):
+        return invalid([{"field": "(body)", "message": "expected a JSON object"}])
+    return body
+
+
+def api_key_ok(settings: CaptureSettings, given: str | None) -> bool:
+    if not given:
+        return False
+    return any(hmac.compare_digest(given.encode(), k.get_secret_value().encode()) for k in settings.api_keys)
 
 
 @router.post("/v1/webhooks/generic", status_code=202)
@@ -27,14 +46,10 @@ async def generic_webhook(
     relay: OutboxRelay = request.app.state.relay
     settings = rt.settings
     assert isinstance(settings, CaptureSettings)
-    try:
-        body = orjson.loads(await request.body())
-    except orjson.JSONDecodeError as exc:
+    body = await json_object(request)
+    if isinstance(body, JSONResponse):
         metrics.INTAKE.labels("generic", "invalid").inc()
-        return invalid([{"field": "(body)", "message": f"not valid JSON: {exc}"}])
-    if not isinstance(body, dict):
-        metrics.INTAKE.labels("generic", "invalid").inc()
-        return invalid([{"field": "(body)", "message": "expected a JSON object"}])
+        return body
     try:
         lead = GenericLead.model_validate(body)
     except ValidationError as exc:
@@ -55,5 +70,51 @@ async def generic_webhook(
     metrics.INTAKE.labels("generic", "duplicate" if accepted.replayed else "accepted").inc()
     if not accepted.replayed:
         relay.wake.set()
+    headers = {"Idempotent-Replayed": "true"} if accepted.replayed else {}
+    return JSONResponse(accepted.response, status_code=202, headers=headers)
+
+
+@router.post("/v1/events", status_code=202)
+async def behaviour_event(
+    request: Request,
+    x_api_key: Annotated[str | None, Header()] = None,
+    idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
+) -> JSONResponse:
+    """A behaviour event (page view, download, email open, demo request, ...) for a lead known by id or
+    email; an unknown email creates the lead. Published as lead.activity through the outbox."""
+    rt: Runtime = request.app.state.runtime
+    settings = rt.settings
+    assert isinstance(settings, CaptureSettings)
+    if not api_key_ok(settings, x_api_key):
+        metrics.INTAKE.labels("events", "unauthorized").inc()
+        return invalid([{"field": "X-API-Key", "message": "missing or unknown API key"}], "unauthorized", 401)
+    body = await json_object(request)
+    if isinstance(body, JSONResponse):
+        metrics.INTAKE.labels("events", "invalid").inc()
+        return body
+    try:
+        event = ActivityIn.model_validate(body)
+    except ValidationError as exc:
+        metrics.INTAKE.labels("events", "invalid").inc()
+        return from_validation_error(exc)
+    if missing := event.missing_lead():
+        metrics.INTAKE.labels("events", "invalid").inc()
+        return invalid(missing)
+    try:
+        accepted = await accept_activity(
+            rt.db,
+            settings,
+            lead_id=event.lead_id,
+            email=event.email,
+            activity=event.to_activity(),
+            idempotency_key=idempotency_key or event.event_id,
+            body_hash=body_hash(body),
+        )
+    except UnknownLead:
+        metrics.INTAKE.labels("events", "invalid").inc()
+        return invalid([{"field": "lead_id", "message": "no lead with this id"}])
+    metrics.INTAKE.labels("events", "duplicate" if accepted.replayed else "accepted").inc()
+    if not accepted.replayed:
+        request.app.state.relay.wake.set()
     headers = {"Idempotent-Replayed": "true"} if accepted.replayed else {}
     return JSONResponse(accepted.response, status_code=202, headers=headers)

@@ -1,3 +1,5 @@
+from pydantic import Field, SecretStr
+
 from shared.settings import BaseServiceSettings
 
 
@@ -5,3 +7,4 @@ class CaptureSettings(BaseServiceSettings):
     port: int = 8001
     outbox_batch: int = 200
     dedupe_window_hours: int = 24
+    api_keys: list[SecretStr] = Field(default_factory=list, description='JSON list, e.g. ["key-1","key-2"].')

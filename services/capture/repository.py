@@ -45,7 +45,19 @@ async def find_receipt(
     return dict(found) if found is not None else None
 
 
-async def insert_intake(
+async def insert_lead(
+    session: AsyncSession, lead_id: UUID, email: str | None, phone: str | None, source: str, fields: dict[str, Any]
+) -> None:
+    await session.execute(
+        text(
+            "INSERT INTO capture.leads (id, email, phone, source, fields)"
+            " VALUES (:id, :email, :phone, :source, CAST(:fields AS jsonb))"
+        ),
+        {"id": lead_id, "email": email, "phone": phone, "source": source, "fields": orjson.dumps(fields).decode()},
+    )
+
+
+async def insert_receipt(
     session: AsyncSession,
     *,
     receipt_id: UUID,
@@ -53,24 +65,8 @@ async def insert_intake(
     idempotency_key: str | None,
     body_hash: str,
     lead_id: UUID,
-    email: str | None,
-    phone: str | None,
-    fields: dict[str, Any],
     response: dict[str, Any],
 ) -> None:
-    await session.execute(
-        text(
-            "INSERT INTO capture.leads (id, email, phone, source, fields)"
-            " VALUES (:id, :email, :phone, :source, CAST(:fields AS jsonb))"
-        ),
-        {
-            "id": lead_id,
-            "email": email,
-            "phone": phone,
-            "source": source,
-            "fields": orjson.dumps(fields).decode(),
-        },
-    )
     await session.execute(
         text(
             "INSERT INTO capture.receipts (id, source, idempotency_key, body_hash, lead_id, response)"
@@ -123,3 +119,18 @@ async def mark_published(session: AsyncSession, ids: list[int]) -> None:
 async def count_unpublished(session: AsyncSession) -> int:
     result = await session.execute(text("SELECT count(*) FROM capture.outbox WHERE published_at IS NULL"))
     return int(result.scalar_one())
+
+
+async def lead_exists(session: AsyncSession, lead_id: UUID) -> bool:
+    result = await session.execute(text("SELECT 1 FROM capture.leads WHERE id = :id"), {"id": lead_id})
+    return result.scalar_one_or_none() is not None
+
+
+async def lead_by_email(session: AsyncSession, email: str) -> UUID | None:
+    """The most recent lead with this email (case-insensitive)."""
+    result = await session.execute(
+        text("SELECT id FROM capture.leads WHERE lower(email) = lower(:e) ORDER BY created_at DESC LIMIT 1"),
+        {"e": email},
+    )
+    found = result.scalar_one_or_none()
+    return UUID(str(found)) if found is not None else None

@@ -110,3 +110,61 @@ async def test_bad_input_gets_422_naming_each_field_and_nothing_is_stored(
     assert [f["field"] for f in response.json()["fields"]] == fields
     assert all(f["message"] for f in response.json()["fields"])
     assert await pg.fetchval("SELECT count(*) FROM capture.receipts") == before
+
+
+async def test_behaviour_events_need_an_api_key(capture: str) -> None:
+    async with httpx.AsyncClient() as http:
+        missing = await http.post(f"{capture}/v1/events", json={"kind": "page_view", "email": "a@b.com"})
+        wrong = await http.post(
+            f"{capture}/v1/events", json={"kind": "page_view", "email": "a@b.com"}, headers={"X-API-Key": "nope"}
+        )
+    assert missing.status_code == wrong.status_code == 401
+    assert missing.json()["fields"][0]["field"] == "X-API-Key"
+
+
+async def test_behaviour_event_for_a_known_lead_is_published_as_activity(
+    capture: str, stack: Stack, pg: asyncpg.Connection
+) -> None:
+    body = lead()
+    key = {"X-API-Key": "test-key"}
+    async with httpx.AsyncClient() as http:
+        lead_id = (await http.post(f"{capture}/v1/webhooks/generic", json=body)).json()["lead_id"]
+        event = {
+            "kind": "page_view",
+            "email": body["email"].upper(),
+            "properties": {"url": "https://x.io/pricing"},
+            "event_id": f"evt-{uuid.uuid4()}",
+        }
+        first = await http.post(f"{capture}/v1/events", json=event, headers=key)
+        again = await http.post(f"{capture}/v1/events", json=event, headers=key)
+        by_id = await http.post(f"{capture}/v1/events", json={"kind": "email_opened", "lead_id": lead_id}, headers=key)
+        unknown = await http.post(
+            f"{capture}/v1/events", json={"kind": "email_opened", "lead_id": str(uuid.uuid4())}, headers=key
+        )
+        bad = await http.post(f"{capture}/v1/events", json={"kind": "Page View!", "lead_id": lead_id}, headers=key)
+        anonymous = await http.post(f"{capture}/v1/events", json={"kind": "page_view"}, headers=key)
+
+    assert first.status_code == 202 and first.json()["lead_id"] == lead_id and first.json()["new_lead"] is False
+    assert again.json() == first.json() and again.headers["Idempotent-Replayed"] == "true"
+    assert by_id.status_code == 202 and by_id.json()["lead_id"] == lead_id
+    assert unknown.status_code == 422 and unknown.json()["fields"][0]["field"] == "lead_id"
+    assert bad.status_code == 422 and [f["field"] for f in bad.json()["fields"]] == ["kind"]
+    assert [f["field"] for f in anonymous.json()["fields"]] == ["lead_id", "email"]
+    records = await read_topic(
+        f"{stack.topic_prefix}lead.activity",
+        until=lambda rs: sum(r.key == lead_id.encode() for r in rs) >= 2,
+        settle=1.0,
+    )
+    kinds = sorted(orjson.loads(r.value)["data"]["kind"] for r in records if r.key == lead_id.encode())
+    assert kinds == ["email_opened", "page_view"]
+
+
+async def test_a_behaviour_event_for_a_new_email_creates_the_lead(capture: str, stack: Stack) -> None:
+    email = f"new+{uuid.uuid4().hex[:8]}@globex.com"
+    async with httpx.AsyncClient() as http:
+        response = await http.post(
+            f"{capture}/v1/events", json={"kind": "demo_requested", "email": email}, headers={"X-API-Key": "test-key"}
+        )
+    assert response.status_code == 202 and response.json()["new_lead"] is True
+    [captured] = await published(stack, response.json()["lead_id"])
+    assert captured["data"]["fields"]["email"] == email and captured["data"]["source"] == "activity"

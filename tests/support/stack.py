@@ -42,6 +42,7 @@ class Stack:
             LEADRELAY_TOPIC_PREFIX=self.topic_prefix,
             LEADRELAY_CONFIG=str(ROOT / "config" / "leadrelay.example.yaml"),
             LEADRELAY_LOG_LEVEL="INFO",
+            LEADRELAY_API_KEYS='["test-key"]',
         )
         env.update(extra)
         return env
