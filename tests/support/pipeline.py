@@ -17,6 +17,7 @@ SERVICES = ("capture", "enrich", "score", "route", "notify")
 class Pipeline:
     capture: str
     slack: str
+    route: str
     topic_prefix: str
 
 
@@ -39,7 +40,12 @@ def run_pipeline(stack: Stack, log_dir: Path) -> Iterator[Pipeline]:
         procs += [service(name, ports[name], env, log_dir).start() for name in SERVICES]
         for proc, name in zip(procs[1:], SERVICES, strict=True):
             proc.wait_ready(f"http://127.0.0.1:{ports[name]}/readyz")
-        yield Pipeline(f"http://127.0.0.1:{ports['capture']}", f"http://127.0.0.1:{slack_port}", prefix)
+        yield Pipeline(
+            f"http://127.0.0.1:{ports['capture']}",
+            f"http://127.0.0.1:{slack_port}",
+            f"http://127.0.0.1:{ports['route']}",
+            prefix,
+        )
     finally:
         unclean = [p.name for p in reversed(procs) if not p.stop()]
     if unclean:
