@@ -1,0 +1,66 @@
+"""The `leadrelay` command.
+
+    leadrelay replay --since 7d --config candidate.yaml
+
+replays the leads route recorded in that period against a candidate config, without writing
+anything, and prints per rep: leads now vs. then, cap hits, SLA risk, and the leads that would move.
+The database is the one in LEADRELAY_DATABASE_URL (or --database-url)."""
+
+import argparse
+import asyncio
+import re
+import sys
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from uuid import UUID
+
+from sqlalchemy import text
+
+from services.route import repository
+from services.route.replay import RecordedLead, render, replay
+from shared.business_config import load_config_or_exit
+from shared.db import Database, make_engine
+from shared.events import LeadScoredEvent
+from shared.settings import BaseServiceSettings
+
+UNITS = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
+
+
+def parse_since(value: str) -> timedelta:
+    match = re.fullmatch(r"(\d+)([mhdw])", value.strip())
+    if match is None:
+        raise argparse.ArgumentTypeError(f"{value!r}: use a number and a unit, e.g. 30m, 12h, 7d, 2w")
+    return timedelta(**{UNITS[match.group(2)]: int(match.group(1))})
+
+
+async def load_recorded(database_url: str, since: datetime) -> list[RecordedLead]:
+    db = Database(make_engine(database_url, pool_size=1))
+    try:
+        async with db.session_scope() as session:
+            await session.execute(text("SET TRANSACTION READ ONLY"))
+            inputs = await repository.inputs_since(session, since)
+            events = [(LeadScoredEvent.model_validate(raw), at) for raw, at in inputs]
+            owners = await repository.first_owners(session, [e.lead_id for e, _ in events])
+    finally:
+        await db.dispose()
+    return [RecordedLead(UUID(str(e.lead_id)), e.data, at, owners.get(e.lead_id)) for e, at in events]
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="leadrelay", description=__doc__.splitlines()[0] if __doc__ else None)
+    sub = parser.add_subparsers(dest="command", required=True)
+    rp = sub.add_parser("replay", help="re-run recorded leads against a candidate config, writing nothing")
+    rp.add_argument("--since", type=parse_since, required=True, help="e.g. 7d, 24h, 30m")
+    rp.add_argument("--config", type=Path, required=True, help="the candidate business-rules YAML")
+    rp.add_argument("--database-url", default=None)
+    args = parser.parse_args(argv)
+    config = load_config_or_exit(args.config)
+    since = datetime.now(UTC) - args.since
+    url = args.database_url or BaseServiceSettings().database_url
+    recorded = asyncio.run(load_recorded(url, since))
+    print(render(replay(config, recorded), since, str(args.config)))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
