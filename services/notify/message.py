@@ -9,7 +9,15 @@ def alert_text(a: Assignment) -> str:
     lead = a.lead
     who = lead.name or lead.email or lead.phone or "New lead"
     at = f" at {lead.company}" if lead.company else ""
+    if a.outcome == "escalated":
+        return f"Escalated to {a.rep.name}: {who}{at} (score {lead.score}) needs an owner"
     return f"New lead for {a.rep.name}: {who}{at} (score {lead.score})"
+
+
+def deadline_text(a: Assignment) -> str | None:
+    if a.sla_due_at is None:
+        return None
+    return f"Claim by {a.sla_due_at:%H:%M} UTC or it moves to the next rep (attempt {a.attempt})"
 
 
 def alert_blocks(a: Assignment) -> list[dict[str, Any]]:
@@ -24,6 +32,9 @@ def alert_blocks(a: Assignment) -> list[dict[str, Any]]:
         ("Score", str(lead.score)),
     ]
     reasons = "\n".join(f"• {c.points:+d} {c.why}" for c in lead.reasons[:5]) or "• no scoring rule fired"
+    context = [a.reason, f"assignment {a.assignment_id}"]
+    if (deadline := deadline_text(a)) is not None:
+        context.insert(0, deadline)
     return [
         {"type": "header", "text": {"type": "plain_text", "text": alert_text(a)[:150]}},
         {
@@ -31,8 +42,5 @@ def alert_blocks(a: Assignment) -> list[dict[str, Any]]:
             "fields": [{"type": "mrkdwn", "text": f"*{k}*\n{v}"} for k, v in facts if v],
         },
         {"type": "section", "text": {"type": "mrkdwn", "text": f"*Why this score*\n{reasons}"}},
-        {
-            "type": "context",
-            "elements": [{"type": "mrkdwn", "text": f"{a.reason} · assignment {a.assignment_id}"}],
-        },
+        {"type": "context", "elements": [{"type": "mrkdwn", "text": " · ".join(context)}]},
     ]

@@ -232,12 +232,14 @@ async def insert_assignment(
     trace: list[str],
     sla_due_at: datetime | None,
     event: dict[str, Any],
+    decided_at: datetime,
 ) -> None:
+    """`decided_at` is the routing clock, so caps count against the same clock that checks them."""
     await session.execute(
         text(
             "INSERT INTO route.assignments (id, lead_id, attempt, outcome, status, pool_id, rep_id, rule_id,"
-            " reason, trace, sla_due_at, event) VALUES (:id, :lead, :attempt, :outcome, :status, :pool, :rep,"
-            " :rule, :reason, CAST(:trace AS jsonb), :due, CAST(:event AS jsonb))"
+            " reason, trace, sla_due_at, event, created_at) VALUES (:id, :lead, :attempt, :outcome, :status,"
+            " :pool, :rep, :rule, :reason, CAST(:trace AS jsonb), :due, CAST(:event AS jsonb), :at)"
         ),
         {
             "id": assignment_id,
@@ -252,6 +254,7 @@ async def insert_assignment(
             "trace": _json(trace),
             "due": sla_due_at,
             "event": _json(event),
+            "at": decided_at,
         },
     )
 

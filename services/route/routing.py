@@ -106,5 +106,6 @@ async def record(
         trace=decision.trace,
         sla_due_at=now + HELD_RETRY if decision.outcome == "held" else due,
         event=event.model_dump(mode="json") if event is not None else {},
+        decided_at=now,
     )
     return event

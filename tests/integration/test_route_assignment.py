@@ -21,7 +21,7 @@ from tests.support.events import scored_event
 from tests.support.kafka_io import read_topic
 from tests.support.stack import KAFKA, Stack
 
-LEADS = 300
+LEADS = 1000
 CONFIG = load_config(ROOT / "config" / "leadrelay.example.yaml")
 
 

@@ -40,3 +40,15 @@ def test_blocks_show_facts_reasons_and_the_routing_reason() -> None:
     ):
         assert expected in text
     assert "Phone" not in text
+
+
+def test_escalations_and_deadlines_are_spelled_out() -> None:
+    from datetime import UTC, datetime
+
+    from services.notify.message import deadline_text
+
+    escalated = assignment().model_copy(update={"outcome": "escalated"})
+    assert alert_text(escalated).startswith("Escalated to Alice Martin: Dana Reyes at Initech")
+    timed = assignment().model_copy(update={"sla_due_at": datetime(2026, 11, 24, 15, 5, tzinfo=UTC)})
+    assert deadline_text(timed) == "Claim by 15:05 UTC or it moves to the next rep (attempt 1)"
+    assert "Claim by 15:05 UTC" in str(alert_blocks(timed))

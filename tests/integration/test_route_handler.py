@@ -1,0 +1,60 @@
+"""route's handler against real PostgreSQL: routed once, nurture first, caps counted per period."""
+
+from datetime import UTC, datetime
+from uuid import uuid4
+
+from services.route import repository
+from services.route.handler import RouteDeps, handle
+from shared.business_config import BusinessConfig
+from shared.db import Database
+from shared.events import LeadAssignedEvent, LeadNurtureEvent, LeadScoredEvent, follow_event
+from tests.support.events import scored_event
+
+NOW = datetime(2026, 11, 24, 15, 0, tzinfo=UTC)
+
+
+def config(pool: str) -> BusinessConfig:
+    return BusinessConfig.model_validate(
+        {
+            "reps": [{"id": f"{pool}-a", "name": "A", "caps": {"day": 1}}, {"id": f"{pool}-b", "name": "B"}],
+            "pools": [{"id": pool, "members": [f"{pool}-a", f"{pool}-b"]}],
+            "routing": {"default_pool": pool},
+        }
+    )
+
+
+def rescored(event: LeadScoredEvent, total: int, stage: str) -> LeadScoredEvent:
+    data = event.data.model_copy(update={"total": total, "stage": stage})
+    return follow_event(LeadScoredEvent, event, producer="t", data=data, key=str(total))
+
+
+async def test_nurture_then_route_once_and_never_again_on_rescore(db: Database) -> None:
+    cfg = config(f"p{uuid4().hex[:6]}")
+    async with db.session_scope() as session:
+        await repository.sync_config(session, cfg)
+    deps = RouteDeps(db, cfg, lambda: NOW)
+    first = scored_event(45)
+    [nurture] = await handle(first.model_copy(update={"data": first.data.model_copy(update={"stage": "mql"})}), deps)
+    assert isinstance(nurture, LeadNurtureEvent) and "stage mql" in nurture.data.reason
+
+    ready = rescored(first, 80, "sql")
+    [assigned] = await handle(ready, deps)
+    assert isinstance(assigned, LeadAssignedEvent) and assigned.data.attempt == 1
+    assert await handle(rescored(first, 95, "sql"), deps) == [], "a re-score does not re-route"
+    [again] = await handle(ready, deps)
+    assert again == assigned, "a redelivered input re-emits the same assignment"
+
+
+async def test_day_cap_skips_the_rep_and_counts_only_today(db: Database) -> None:
+    pool = f"p{uuid4().hex[:6]}"
+    cfg = config(pool)
+    async with db.session_scope() as session:
+        await repository.sync_config(session, cfg)
+    deps = RouteDeps(db, cfg, lambda: NOW)
+    owners = []
+    for _ in range(4):
+        [event] = await handle(scored_event(80), deps)
+        assert isinstance(event, LeadAssignedEvent)
+        owners.append(event.data.rep.id)
+    assert owners.count(f"{pool}-a") == 1, owners
+    assert any(f"{pool}-a: skipped, day cap reached (1/1 this day in UTC)" in line for line in event.data.trace)
