@@ -24,6 +24,10 @@ running() { [ -f "$pidfile" ] && kill -0 "$(cat "$pidfile")" 2>/dev/null; }
 start() {
   install
   if running; then echo "kafka: already running (pid $(cat "$pidfile"), port $port)"; return 0; fi
+  if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
+    echo "kafka.sh: port $port is taken by a process this checkout did not start; stop it or set LEADRELAY_KAFKA_PORT" >&2
+    exit 1
+  fi
   mkdir -p "$dir/data" "$dir/logs"
   sed -e "s|@DIR@|$dir|g" -e "s|@PORT@|$port|g" -e "s|@CONTROLLER_PORT@|$controller_port|g" \
     "$here/kafka/server.properties.template" > "$dir/server.properties"

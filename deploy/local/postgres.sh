@@ -37,6 +37,10 @@ start() {
   if [ ! -f "$dir/data/PG_VERSION" ]; then
     as_pg "$bin/initdb" -D "$dir/data" -A trust -U postgres -E UTF8 >"$dir/initdb.log"
   fi
+  if ! running && (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
+    echo "postgres.sh: port $port is taken by a process this checkout did not start; stop it or set LEADRELAY_PG_PORT" >&2
+    exit 1
+  fi
   if running; then echo "postgres: already running (port $port)"; else
     as_pg "$bin/pg_ctl" -D "$dir/data" -l "$dir/log" -w -t 60 \
       -o "-p $port -k $dir -c listen_addresses=127.0.0.1 -c max_connections=200 -c fsync=off" start >/dev/null
