@@ -9,7 +9,7 @@ from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator, model_validator
 
 Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 WEEKDAYS: tuple[Weekday, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -251,7 +251,26 @@ class Routing(Strict):
         return value
 
 
+SourceType = Literal["standard_webhooks", "typeform", "calendly", "hubspot", "webflow", "unbounce", "outreach"]
+
+
+class Source(Strict):
+    """An inbound webhook source, posted to /v1/webhooks/<id>, with its signing secret (or URL token)."""
+
+    id: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]{1,39}$")
+    type: SourceType
+    secret: SecretStr = Field(min_length=8)
+
+    @field_validator("id")
+    @classmethod
+    def _not_reserved(cls, value: str) -> str:
+        if value == "generic":
+            raise ValueError("'generic' is the built-in unsigned JSON source; pick another id")
+        return value
+
+
 class BusinessConfig(Strict):
+    sources: list[Source] = Field(default_factory=list)
     scoring: Scoring = Scoring()
     reps: list[Rep] = Field(default_factory=list)
     pools: list[Pool] = Field(default_factory=list)
@@ -280,6 +299,9 @@ class BusinessConfig(Strict):
                 raise ValueError(f"routing.rules: rule {rule.id!r} sends to unknown pool {rule.pool!r}")
         if self.routing.default_pool not in pool_ids:
             raise ValueError(f"routing.default_pool: no pool named {self.routing.default_pool!r}")
+        source_ids = [s.id for s in self.sources]
+        if len(set(source_ids)) != len(source_ids):
+            raise ValueError("sources: ids must be unique")
         for account in self.accounts:
             if account.owner not in rep_ids:
                 raise ValueError(f"accounts: {account.domain} owned by unknown rep {account.owner!r}")
@@ -290,6 +312,9 @@ class BusinessConfig(Strict):
 
     def rep(self, rep_id: str) -> Rep:
         return next(r for r in self.reps if r.id == rep_id)
+
+    def source(self, source_id: str) -> Source | None:
+        return next((s for s in self.sources if s.id == source_id), None)
 
 
 class ConfigError(Exception):

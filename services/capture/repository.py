@@ -134,3 +134,26 @@ async def lead_by_email(session: AsyncSession, email: str) -> UUID | None:
     )
     found = result.scalar_one_or_none()
     return UUID(str(found)) if found is not None else None
+
+
+async def lead_fields_by_email(session: AsyncSession, email: str) -> tuple[UUID, dict[str, Any]] | None:
+    row = (
+        await session.execute(
+            text("SELECT id, fields FROM capture.leads WHERE lower(email) = lower(:e) ORDER BY created_at LIMIT 1"),
+            {"e": email},
+        )
+    ).one_or_none()
+    return (UUID(str(row.id)), dict(row.fields)) if row is not None else None
+
+
+async def update_lead_fields(session: AsyncSession, lead_id: UUID, phone: str | None, fields: dict[str, Any]) -> None:
+    await session.execute(
+        text("UPDATE capture.leads SET fields = CAST(:f AS jsonb), phone = :p WHERE id = :id"),
+        {"id": lead_id, "p": phone, "f": orjson.dumps(fields).decode()},
+    )
+
+
+async def add_touch(session: AsyncSession, lead_id: UUID, source: str) -> None:
+    await session.execute(
+        text("INSERT INTO capture.touches (lead_id, source) VALUES (:l, :s)"), {"l": lead_id, "s": source}
+    )

@@ -9,6 +9,7 @@ from uuid import UUID, uuid4
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.capture import repository
+from services.capture.profiling import merge
 from shared.db import Database
 from shared.events import EnvelopeBase, LeadActivityEvent, LeadCapturedEvent, kafka_headers, new_event, serialize_event
 from shared.kafka import topic_name
@@ -42,9 +43,18 @@ async def accept_lead(
         previous = await repository.find_receipt(session, source, idempotency_key, body_hash, window)
         if previous is not None:
             return Accepted(previous, replayed=True)
-        lead_id, receipt_id = uuid4(), uuid4()
+        receipt_id = uuid4()
+        known = None
+        if fields.email:
+            await repository.lock_dedupe_keys(session, [f"email:{fields.email.lower()}"])
+            known = await repository.lead_fields_by_email(session, fields.email)
+        if known is None:
+            lead_id = uuid4()
+            event = await _new_lead(session, settings, lead_id, receipt_id, source, fields)
+        else:
+            lead_id = known[0]
+            event = await _profile_lead(session, settings, lead_id, receipt_id, source, known[1], fields)
         response = {"lead_id": str(lead_id), "status": "accepted"}
-        event = await _new_lead(session, settings, lead_id, receipt_id, source, fields)
         await repository.insert_receipt(
             session,
             receipt_id=receipt_id,
@@ -80,6 +90,31 @@ async def _new_lead(
         data=CapturedLead(source=source, received_at=datetime.now(UTC), receipt_id=receipt_id, fields=fields),
     )
     await repository.insert_lead(session, lead_id, fields.email, fields.phone, source, fields.model_dump(mode="json"))
+    await repository.add_touch(session, lead_id, source)
+    await _publish(session, settings, Topic.LEAD_CAPTURED, event)
+    return event
+
+
+async def _profile_lead(
+    session: AsyncSession,
+    settings: BaseServiceSettings,
+    lead_id: UUID,
+    receipt_id: UUID,
+    source: str,
+    known: dict[str, Any],
+    fields: LeadFields,
+) -> LeadCapturedEvent:
+    """The same person again: fill the lead's empty fields, record the touch, and publish the lead
+    anew (same lead id) so enrichment and scoring see what was learned."""
+    merged = merge(LeadFields.model_validate(known), fields)
+    await repository.update_lead_fields(session, lead_id, merged.phone, merged.model_dump(mode="json"))
+    await repository.add_touch(session, lead_id, source)
+    event = new_event(
+        LeadCapturedEvent,
+        lead_id=lead_id,
+        producer=f"capture@{source}",
+        data=CapturedLead(source=source, received_at=datetime.now(UTC), receipt_id=receipt_id, fields=merged),
+    )
     await _publish(session, settings, Topic.LEAD_CAPTURED, event)
     return event
 

@@ -1,0 +1,45 @@
+"""Sign requests the way each vendor does, so tests send exactly what the vendor would."""
+
+import base64
+import hashlib
+import hmac
+from datetime import datetime
+
+from services.capture.sources.standard import sign as standard_sign
+
+
+def typeform(secret: str, body: bytes, at: datetime, url: str) -> dict[str, str]:
+    digest = base64.b64encode(hmac.new(secret.encode(), body, hashlib.sha256).digest()).decode()
+    return {"Typeform-Signature": f"sha256={digest}", "Content-Type": "application/json"}
+
+
+def calendly(secret: str, body: bytes, at: datetime, url: str) -> dict[str, str]:
+    t = str(int(at.timestamp()))
+    v1 = hmac.new(secret.encode(), t.encode() + b"." + body, hashlib.sha256).hexdigest()
+    return {"Calendly-Webhook-Signature": f"t={t},v1={v1}", "Content-Type": "application/json"}
+
+
+def hubspot(secret: str, body: bytes, at: datetime, url: str) -> dict[str, str]:
+    stamp = str(int(at.timestamp() * 1000))
+    signed = f"POST{url}".encode() + body + stamp.encode()
+    digest = base64.b64encode(hmac.new(secret.encode(), signed, hashlib.sha256).digest()).decode()
+    return {"X-HubSpot-Signature-v3": digest, "X-HubSpot-Request-Timestamp": stamp, "Content-Type": "application/json"}
+
+
+def webflow(secret: str, body: bytes, at: datetime, url: str) -> dict[str, str]:
+    stamp = str(int(at.timestamp() * 1000))
+    digest = hmac.new(secret.encode(), stamp.encode() + b":" + body, hashlib.sha256).hexdigest()
+    return {"x-webflow-timestamp": stamp, "x-webflow-signature": digest, "Content-Type": "application/json"}
+
+
+def standard(secret: str, body: bytes, at: datetime, url: str) -> dict[str, str]:
+    msg_id = "msg_" + hashlib.sha256(body).hexdigest()[:20]
+    return {**standard_sign(secret, msg_id, body, at), "Content-Type": "application/json"}
+
+
+def outreach(secret: str, body: bytes, at: datetime, url: str) -> dict[str, str]:
+    return {"X-Webhook-Secret": secret, "Content-Type": "application/json"}
+
+
+def unbounce(secret: str, body: bytes, at: datetime, url: str) -> dict[str, str]:
+    return {"Content-Type": "application/x-www-form-urlencoded"}
