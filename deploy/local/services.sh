@@ -12,6 +12,10 @@ declare -A ports=([capture]=8001 [enrich]=8002 [score]=8003 [route]=8004 [notify
 export LEADRELAY_SLACK_API_URL=${LEADRELAY_SLACK_API_URL:-http://127.0.0.1:${ports[slack-standin]}/api}
 export LEADRELAY_SLACK_BOT_TOKEN=${LEADRELAY_SLACK_BOT_TOKEN:-xoxb-local-standin}
 export LEADRELAY_API_KEYS=${LEADRELAY_API_KEYS:-'["local-dev-key"]'}
+export LEADRELAY_SLACK_SIGNING_SECRET=${LEADRELAY_SLACK_SIGNING_SECRET:-local-slack-signing-secret}
+export LEADRELAY_CLAIM_LINK_SECRET=${LEADRELAY_CLAIM_LINK_SECRET:-local-claim-link-secret}
+export LEADRELAY_ROUTE_URL=${LEADRELAY_ROUTE_URL:-http://127.0.0.1:${ports[route]}}
+export LEADRELAY_CLAIM_BASE_URL=${LEADRELAY_CLAIM_BASE_URL:-http://127.0.0.1:${ports[route]}}
 
 running() { [ -f "$run/$1.pid" ] && kill -0 "$(cat "$run/$1.pid")" 2>/dev/null; }
 
@@ -37,7 +41,9 @@ wait_ready() {
 
 start() {
   mkdir -p "$run/logs"
-  launch slack-standin "$py" -m standins.slack --port "${ports[slack-standin]}" --record "$run/slack-messages.jsonl"
+  launch slack-standin "$py" -m standins.slack --port "${ports[slack-standin]}" --record "$run/slack-messages.jsonl" \
+    --signing-secret "$LEADRELAY_SLACK_SIGNING_SECRET" \
+    --interactions-url "http://127.0.0.1:${ports[notify]}/v1/slack/interactions"
   for s in "${services[@]}"; do
     LEADRELAY_PORT=${ports[$s]} launch "$s" "$py" -m "services.$s"
   done

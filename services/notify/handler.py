@@ -2,13 +2,16 @@
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 
 from services.notify import repository
 from services.notify.message import alert_blocks, alert_text
 from services.notify.slack_client import SlackClient, SlackError
 from shared import metrics
+from shared.claim_links import make_token
 from shared.db import Database
 from shared.events import EnvelopeBase, Event, LeadAssignedEvent
+from shared.payloads import Assignment
 from shared.runtime import Stage
 from shared.topics import Topic
 
@@ -16,9 +19,21 @@ SLACK = "slack"
 
 
 @dataclass(frozen=True)
+class ClaimLinks:
+    secret: str
+    base_url: str
+    ttl: timedelta
+
+    def url(self, assignment: Assignment) -> str:
+        token = make_token(self.secret, assignment.assignment_id, assignment.rep.id, datetime.now(UTC), self.ttl)
+        return f"{self.base_url.rstrip('/')}/v1/claims/{token}"
+
+
+@dataclass(frozen=True)
 class NotifyDeps:
     db: Database
     slack: SlackClient
+    links: ClaimLinks | None = None
 
 
 async def handle(event: Event, deps: NotifyDeps) -> Sequence[EnvelopeBase]:
@@ -36,7 +51,8 @@ async def handle(event: Event, deps: NotifyDeps) -> Sequence[EnvelopeBase]:
             if status == "sent":
                 metrics.NOTIFICATIONS.labels(SLACK, "duplicate").inc()
                 return []
-            posted = await deps.slack.post_message(target, alert_text(assignment), alert_blocks(assignment))
+            link = deps.links.url(assignment) if deps.links is not None else None
+            posted = await deps.slack.post_message(target, alert_text(assignment), alert_blocks(assignment, link))
             await repository.mark_sent(session, assignment.assignment_id, SLACK, posted.ts)
     except SlackError as exc:
         metrics.NOTIFICATIONS.labels(SLACK, "failed").inc()

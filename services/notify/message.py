@@ -20,7 +20,15 @@ def deadline_text(a: Assignment) -> str | None:
     return f"Claim by {a.sla_due_at:%H:%M} UTC or it moves to the next rep (attempt {a.attempt})"
 
 
-def alert_blocks(a: Assignment) -> list[dict[str, Any]]:
+CLAIM_ACTION = "claim"
+
+
+def claim_value(a: Assignment) -> str:
+    """The Claim button's value: which assignment, for which rep (Slack signs what comes back)."""
+    return f"{a.assignment_id}|{a.rep.id}"
+
+
+def alert_blocks(a: Assignment, claim_url: str | None = None) -> list[dict[str, Any]]:
     lead = a.lead
     facts = [
         ("Name", lead.name),
@@ -35,12 +43,34 @@ def alert_blocks(a: Assignment) -> list[dict[str, Any]]:
     context = [a.reason, f"assignment {a.assignment_id}"]
     if (deadline := deadline_text(a)) is not None:
         context.insert(0, deadline)
-    return [
+    blocks: list[dict[str, Any]] = [
         {"type": "header", "text": {"type": "plain_text", "text": alert_text(a)[:150]}},
         {
             "type": "section",
             "fields": [{"type": "mrkdwn", "text": f"*{k}*\n{v}"} for k, v in facts if v],
         },
         {"type": "section", "text": {"type": "mrkdwn", "text": f"*Why this score*\n{reasons}"}},
+        {
+            "type": "actions",
+            "block_id": "claim",
+            "elements": [
+                {
+                    "type": "button",
+                    "action_id": CLAIM_ACTION,
+                    "style": "primary",
+                    "text": {"type": "plain_text", "text": "Claim"},
+                    "value": claim_value(a),
+                }
+            ],
+        },
         {"type": "context", "elements": [{"type": "mrkdwn", "text": " · ".join(context)}]},
     ]
+    if claim_url is not None:
+        blocks[-1]["elements"].append({"type": "mrkdwn", "text": f"<{claim_url}|Claim link>"})
+    return blocks
+
+
+def claimed_blocks(original: list[dict[str, Any]], note: str) -> list[dict[str, Any]]:
+    """The alert after a click: the same facts, the button replaced by who claimed (or why not)."""
+    kept = [b for b in original if b.get("type") != "actions"]
+    return [*kept, {"type": "section", "text": {"type": "mrkdwn", "text": note}}]

@@ -26,18 +26,25 @@ class SlackClient:
         self, http: httpx.AsyncClient, base_url: str, token: str, max_attempts: int, max_retry_after: float
     ) -> None:
         self._http = http
-        self._url = base_url.rstrip("/") + "/chat.postMessage"
+        self._base = base_url.rstrip("/")
         self._token = token
         self._max_attempts = max_attempts
         self._max_retry_after = max_retry_after
 
     async def post_message(self, channel: str, text: str, blocks: list[dict[str, Any]]) -> Posted:
         payload = {"channel": channel, "text": text, "blocks": blocks, "unfurl_links": False}
+        return await self._call("chat.postMessage", payload)
+
+    async def update_message(self, channel: str, ts: str, text: str, blocks: list[dict[str, Any]]) -> Posted:
+        return await self._call("chat.update", {"channel": channel, "ts": ts, "text": text, "blocks": blocks})
+
+    async def _call(self, method: str, payload: dict[str, Any]) -> Posted:
+        url = f"{self._base}/{method}"
         headers = {"Authorization": f"Bearer {self._token}"}
         last_error = "no attempt made"
         for attempt in range(1, self._max_attempts + 1):
             try:
-                response = await self._http.post(self._url, json=payload, headers=headers)
+                response = await self._http.post(url, json=payload, headers=headers)
             except httpx.TransportError as exc:
                 last_error = f"connection error: {exc!r}"
                 await asyncio.sleep(self._backoff(attempt))
@@ -54,9 +61,9 @@ class SlackClient:
                 continue
             body = response.json()
             if not body.get("ok"):
-                raise SlackError(f"slack refused chat.postMessage: {body.get('error', response.status_code)}")
+                raise SlackError(f"slack refused {method}: {body.get('error', response.status_code)}")
             return Posted(channel=str(body["channel"]), ts=str(body["ts"]))
-        raise SlackError(f"chat.postMessage failed after {self._max_attempts} attempts: {last_error}")
+        raise SlackError(f"{method} failed after {self._max_attempts} attempts: {last_error}")
 
     @staticmethod
     def _backoff(attempt: int) -> float:

@@ -1,17 +1,20 @@
 """route's HTTP API: claim an assignment, see a lead's routing trace, simulate a decision, pause a rep."""
 
+import html
 from datetime import UTC, datetime
 from typing import Annotated, Any
 from uuid import UUID
 
-from fastapi import APIRouter, Body, Request
-from fastapi.responses import JSONResponse
+import orjson
+from fastapi import APIRouter, Body, Request, Response
+from fastapi.responses import HTMLResponse, JSONResponse
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from services.route import repository
 from services.route.engine import decide
 from services.route.handler import RouteDeps
 from services.route.routing import lead_domain, pools_in_play
+from shared.claim_links import ExpiredLink, InvalidLink, read_token
 from shared.events import LeadAcknowledgedEvent, LeadAssignedEvent, follow_event, kafka_headers, serialize_event
 from shared.http_errors import invalid
 from shared.kafka import topic_name
@@ -41,8 +44,38 @@ async def claim(
     request: Request, assignment_id: UUID, body: Annotated[ClaimBody | None, Body()] = None
 ) -> JSONResponse:
     """First claim wins and stops the SLA clock; the same claim again is answered the same way."""
+    return await claim_assignment(request, assignment_id, body or ClaimBody())
+
+
+@router.get("/v1/claims/{token}")
+async def claim_link(request: Request, token: str) -> Response:
+    """A signed claim link opened from an SMS or an email: claims the lead for the rep it was sent to."""
+    _, deps = _deps(request)
+    settings = request.app.state.settings
+    if settings.claim_link_secret is None:
+        return invalid([{"field": "token", "message": "claim links are not configured"}], "unavailable", 503)
+    try:
+        grant = read_token(settings.claim_link_secret.get_secret_value(), token, deps.clock())
+    except ExpiredLink as exc:
+        return _page(410, "Link expired", str(exc))
+    except InvalidLink as exc:
+        return _page(400, "Invalid link", str(exc))
+    answer = await claim_assignment(request, grant.assignment_id, ClaimBody(rep_id=grant.rep_id, via="link"))
+    if answer.status_code == 200:
+        return _page(200, "Claimed", "The lead is yours. The SLA clock has stopped.")
+    error = orjson.loads(answer.body).get("error", "conflict")
+    return _page(answer.status_code, "Not claimed", f"This lead cannot be claimed: {error.replace('_', ' ')}.")
+
+
+def _page(status: int, title: str, message: str) -> HTMLResponse:
+    body = (
+        f"<!doctype html><title>{html.escape(title)}</title><h1>{html.escape(title)}</h1><p>{html.escape(message)}</p>"
+    )
+    return HTMLResponse(body, status_code=status)
+
+
+async def claim_assignment(request: Request, assignment_id: UUID, body: ClaimBody) -> JSONResponse:
     rt, deps = _deps(request)
-    body = body or ClaimBody()
     async with deps.db.session_scope() as session:
         result = await repository.claim(session, assignment_id, body.rep_id)
         if not result.found:

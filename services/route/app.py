@@ -26,6 +26,7 @@ async def setup(rt: Runtime) -> AsyncIterator[Sequence[Worker]]:
         await repository.sync_config(session, config)
     deps = RouteDeps(rt.db, config, utc_now)
     app.state.route_deps = deps
+    app.state.settings = settings
     yield [StageRunner(STAGE, deps, settings, rt.producer), SlaClock(rt.db, config, rt.producer, settings, utc_now)]
 
 

@@ -11,6 +11,7 @@ from tests.support.processes import Proc, service, slack_standin
 from tests.support.stack import Stack
 
 SERVICES = ("capture", "enrich", "score", "route", "notify")
+SLACK_SIGNING_SECRET = "test-slack-signing-secret"
 
 
 @dataclass(frozen=True)
@@ -19,6 +20,7 @@ class Pipeline:
     slack: str
     route: str
     topic_prefix: str
+    notify: str
 
 
 @contextmanager
@@ -27,13 +29,18 @@ def run_pipeline(stack: Stack, log_dir: Path) -> Iterator[Pipeline]:
     failing if a process does not shut down gracefully."""
     slack_port = free_port()
     prefix = f"{stack.topic_prefix}p{uuid.uuid4().hex[:4]}."
+    ports = {name: free_port() for name in SERVICES}
     env = stack.env(
         LEADRELAY_TOPIC_PREFIX=prefix,
         LEADRELAY_SLACK_API_URL=f"http://127.0.0.1:{slack_port}/api",
         LEADRELAY_SLACK_BOT_TOKEN="xoxb-local-test",
+        LEADRELAY_SLACK_SIGNING_SECRET=SLACK_SIGNING_SECRET,
+        LEADRELAY_ROUTE_URL=f"http://127.0.0.1:{ports['route']}",
+        LEADRELAY_CLAIM_LINK_SECRET="test-claim-link-secret",
+        LEADRELAY_CLAIM_BASE_URL=f"http://127.0.0.1:{ports['route']}",
     )
-    ports = {name: free_port() for name in SERVICES}
-    standin = slack_standin(slack_port, env, log_dir).start()
+    interactions = f"http://127.0.0.1:{ports['notify']}/v1/slack/interactions"
+    standin = slack_standin(slack_port, env, log_dir, SLACK_SIGNING_SECRET, interactions).start()
     procs: list[Proc] = [standin]
     try:
         standin.wait_ready(f"http://127.0.0.1:{slack_port}/_standin/messages")
@@ -45,6 +52,7 @@ def run_pipeline(stack: Stack, log_dir: Path) -> Iterator[Pipeline]:
             f"http://127.0.0.1:{slack_port}",
             f"http://127.0.0.1:{ports['route']}",
             prefix,
+            f"http://127.0.0.1:{ports['notify']}",
         )
     finally:
         unclean = [p.name for p in reversed(procs) if not p.stop()]

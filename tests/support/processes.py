@@ -80,10 +80,10 @@ def service(name: str, port: int, env: dict[str, str], log_dir: Path) -> Proc:
     )
 
 
-def slack_standin(port: int, env: dict[str, str], log_dir: Path) -> Proc:
-    return Proc(
-        "slack-standin",
-        [PYTHON, "-m", "standins.slack", "--port", str(port)],
-        env,
-        log_dir / "slack-standin.log",
-    )
+def slack_standin(
+    port: int, env: dict[str, str], log_dir: Path, signing_secret: str | None = None, interactions: str | None = None
+) -> Proc:
+    args = [PYTHON, "-m", "standins.slack", "--port", str(port)]
+    if signing_secret and interactions:
+        args += ["--signing-secret", signing_secret, "--interactions-url", interactions]
+    return Proc("slack-standin", args, env, log_dir / "slack-standin.log")
