@@ -148,17 +148,38 @@ class Caps(Strict):
     month: int | None = Field(default=None, ge=0)
 
 
+Channel = Literal["slack", "sms", "email"]
+
+
 class Rep(Strict):
     id: str
     name: str
     slack: str | None = None
     email: str | None = None
     phone: str | None = None
+    channels: list[Channel] | None = Field(default=None, description="Where alerts go (default: Slack if set).")
     timezone: str = "UTC"
     active: bool = True
     working_hours: WorkingHours | None = None
     out_of_office: list[DateRange] = Field(default_factory=list)
     caps: Caps = Caps()
+
+    @property
+    def targets(self) -> dict[str, str | None]:
+        return {"slack": self.slack, "sms": self.phone, "email": self.email}
+
+    @property
+    def alert_channels(self) -> list[str]:
+        if self.channels is not None:
+            return list(self.channels)
+        return next(([c] for c in ("slack", "email", "sms") if self.targets[c]), [])
+
+    @model_validator(mode="after")
+    def _reachable(self) -> "Rep":
+        missing = [c for c in self.channels or [] if not self.targets[c]]
+        if missing:
+            raise ValueError(f"rep {self.id!r} wants {missing} but has no {', '.join(missing)} address")
+        return self
 
     @field_validator("timezone")
     @classmethod
@@ -192,6 +213,9 @@ class Pool(Strict):
     members: list[Member] = Field(min_length=1)
     manager: str | None = None
     when_no_one_available: NoOneAvailable = NoOneAvailable()
+    escalation_channels: list[Channel] | None = Field(
+        default=None, description="How the manager hears of an escalation (default: the manager's own channels)."
+    )
 
     @field_validator("members", mode="before")
     @classmethod

@@ -113,6 +113,7 @@ class Assignment(Frozen):
     lead: LeadSummary
     trace: list[str] = Field(default_factory=list)
     outcome: str = Field(default="assigned", description="assigned, or escalated to a manager.")
+    channels: list[str] = Field(default_factory=list, description="Where to alert the rep; empty means Slack.")
     rule_id: str | None = None
     sla_due_at: datetime | None = Field(default=None, description="Claim before this, or the lead moves on.")
 

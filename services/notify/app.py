@@ -4,15 +4,45 @@ from datetime import timedelta
 
 import httpx
 
+from services.notify.channels.base import Channel
+from services.notify.channels.email import SmtpEmail
+from services.notify.channels.slack import SlackChannel
+from services.notify.channels.twilio import TwilioSms
 from services.notify.config import NotifySettings
 from services.notify.handler import STAGE, ClaimLinks, NotifyDeps
-from services.notify.interactions import router
+from services.notify.interactions import router as slack_router
 from services.notify.slack_client import SlackClient
+from services.notify.twilio_status import router as twilio_router
 from shared.http_errors import install_error_handlers
 from shared.runtime import StageRunner
 from shared.service import Runtime, Worker, create_app
 
 settings = NotifySettings()
+
+
+def build_channels(http: httpx.AsyncClient, slack: SlackClient) -> dict[str, Channel]:
+    """Slack always; SMS and email when their settings are given."""
+    channels: dict[str, Channel] = {"slack": SlackChannel(slack)}
+    if settings.twilio_account_sid and settings.twilio_auth_token and settings.twilio_from:
+        channels["sms"] = TwilioSms(
+            http,
+            settings.twilio_api_url,
+            settings.twilio_account_sid,
+            settings.twilio_auth_token.get_secret_value(),
+            settings.twilio_from,
+            settings.twilio_status_callback_url,
+        )
+    if settings.smtp_host:
+        password = settings.smtp_password.get_secret_value() if settings.smtp_password else None
+        channels["email"] = SmtpEmail(
+            settings.smtp_host,
+            settings.smtp_port,
+            settings.smtp_from,
+            settings.smtp_username,
+            password,
+            settings.smtp_starttls,
+        )
+    return channels
 
 
 @asynccontextmanager
@@ -33,8 +63,9 @@ async def setup(rt: Runtime) -> AsyncIterator[Sequence[Worker]]:
                 timedelta(hours=settings.claim_link_ttl_hours),
             )
         app.state.settings, app.state.http, app.state.slack, app.state.background = settings, http, slack, set()
-        yield [StageRunner(STAGE, NotifyDeps(rt.db, slack, links), settings, rt.producer)]
+        deps = NotifyDeps(rt.db, build_channels(http, slack), links)
+        yield [StageRunner(STAGE, deps, settings, rt.producer)]
 
 
-app = create_app("notify", settings, setup, [router])
+app = create_app("notify", settings, setup, [slack_router, twilio_router])
 install_error_handlers(app)

@@ -14,6 +14,19 @@ class NotifySettings(BaseServiceSettings):
     claim_link_secret: SecretStr | None = Field(default=None, description="Shared with route; no links if unset.")
     claim_base_url: str = Field(default="http://127.0.0.1:8004", description="Public base URL of route's links.")
     claim_link_ttl_hours: float = Field(default=24, gt=0)
+    twilio_api_url: str = "https://api.twilio.com"
+    twilio_account_sid: str | None = None
+    twilio_auth_token: SecretStr | None = None
+    twilio_from: str | None = Field(default=None, description="The sending number, E.164.")
+    twilio_status_callback_url: str | None = Field(
+        default=None, description="Public URL of POST /v1/twilio/status, as Twilio will call it."
+    )
+    smtp_host: str | None = None
+    smtp_port: int = 587
+    smtp_from: str = "leadrelay <alerts@leadrelay.local>"
+    smtp_username: str | None = None
+    smtp_password: SecretStr | None = None
+    smtp_starttls: bool = False
 
     @field_validator("slack_bot_token")
     @classmethod

@@ -1,12 +1,13 @@
-"""lead.assigned -> a Slack message to the rep. At most one successful send per (assignment, channel)."""
+"""lead.assigned -> an alert on each of the rep's channels (Slack, SMS, email), at most one successful
+send per (assignment, channel). A channel that fails does not hold back the others; the failure is
+stored and raised, so the runtime retries (already-sent channels are skipped) and then dead-letters."""
 
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from services.notify import repository
-from services.notify.message import alert_blocks, alert_text
-from services.notify.slack_client import SlackClient, SlackError
+from services.notify.channels.base import Channel, DeliveryError
 from shared import metrics
 from shared.claim_links import make_token
 from shared.db import Database
@@ -14,8 +15,6 @@ from shared.events import EnvelopeBase, Event, LeadAssignedEvent
 from shared.payloads import Assignment
 from shared.runtime import Stage
 from shared.topics import Topic
-
-SLACK = "slack"
 
 
 @dataclass(frozen=True)
@@ -32,34 +31,50 @@ class ClaimLinks:
 @dataclass(frozen=True)
 class NotifyDeps:
     db: Database
-    slack: SlackClient
+    channels: dict[str, Channel]
     links: ClaimLinks | None = None
+
+
+async def deliver_once(deps: NotifyDeps, assignment: Assignment, channel_name: str) -> None:
+    channel = deps.channels.get(channel_name)
+    aid = assignment.assignment_id
+    if channel is None:
+        metrics.NOTIFICATIONS.labels(channel_name, "not_configured").inc()
+        async with deps.db.session_scope() as session:
+            await repository.mark_failed(session, aid, channel_name, "", f"channel {channel_name} is not configured")
+        return
+    target = channel.target(assignment)
+    if not target:
+        metrics.NOTIFICATIONS.labels(channel_name, "no_target").inc()
+        async with deps.db.session_scope() as session:
+            await repository.mark_failed(session, aid, channel_name, "", f"rep has no {channel_name} address")
+        return
+    try:
+        async with deps.db.session_scope() as session:
+            if await repository.lock_delivery(session, aid, channel_name, target) == "sent":
+                metrics.NOTIFICATIONS.labels(channel_name, "duplicate").inc()
+                return
+            link = deps.links.url(assignment) if deps.links is not None else None
+            external_id = await channel.send(assignment, target, link)
+            await repository.mark_sent(session, aid, channel_name, external_id)
+    except DeliveryError as exc:
+        metrics.NOTIFICATIONS.labels(channel_name, "failed").inc()
+        async with deps.db.session_scope() as session:
+            await repository.mark_failed(session, aid, channel_name, target, str(exc))
+        raise
+    metrics.NOTIFICATIONS.labels(channel_name, "sent").inc()
 
 
 async def handle(event: Event, deps: NotifyDeps) -> Sequence[EnvelopeBase]:
     assert isinstance(event, LeadAssignedEvent)
-    assignment = event.data
-    target = assignment.rep.slack
-    if not target:
-        metrics.NOTIFICATIONS.labels(SLACK, "no_target").inc()
-        async with deps.db.session_scope() as session:
-            await repository.mark_failed(session, assignment.assignment_id, SLACK, "", "rep has no Slack id")
-        return []
-    try:
-        async with deps.db.session_scope() as session:
-            status = await repository.lock_delivery(session, assignment.assignment_id, SLACK, target)
-            if status == "sent":
-                metrics.NOTIFICATIONS.labels(SLACK, "duplicate").inc()
-                return []
-            link = deps.links.url(assignment) if deps.links is not None else None
-            posted = await deps.slack.post_message(target, alert_text(assignment), alert_blocks(assignment, link))
-            await repository.mark_sent(session, assignment.assignment_id, SLACK, posted.ts)
-    except SlackError as exc:
-        metrics.NOTIFICATIONS.labels(SLACK, "failed").inc()
-        async with deps.db.session_scope() as session:
-            await repository.mark_failed(session, assignment.assignment_id, SLACK, target, str(exc))
-        raise
-    metrics.NOTIFICATIONS.labels(SLACK, "sent").inc()
+    failures: list[DeliveryError] = []
+    for channel_name in event.data.channels or ["slack"]:
+        try:
+            await deliver_once(deps, event.data, channel_name)
+        except DeliveryError as exc:
+            failures.append(exc)
+    if failures:
+        raise DeliveryError("; ".join(str(f) for f in failures))
     return []
 
 

@@ -43,3 +43,14 @@ async def mark_failed(session: AsyncSession, assignment_id: UUID, channel: str, 
         ),
         {"a": assignment_id, "c": channel, "t": target, "e": error[:2000]},
     )
+
+
+async def record_provider_status(session: AsyncSession, channel: str, external_id: str, status: str) -> bool:
+    result = await session.execute(
+        text(
+            "UPDATE notify.deliveries SET provider_status = :s, provider_updated_at = now()"
+            " WHERE channel = :c AND external_id = :x RETURNING id"
+        ),
+        {"s": status, "c": channel, "x": external_id},
+    )
+    return result.first() is not None

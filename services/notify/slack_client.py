@@ -8,10 +8,12 @@ from typing import Any
 
 import httpx
 
+from services.notify.channels.base import DeliveryError
+
 log = logging.getLogger(__name__)
 
 
-class SlackError(Exception):
+class SlackError(DeliveryError):
     """Slack refused the message (`ok: false`) or every attempt failed."""
 
 

@@ -54,6 +54,17 @@ async def decide_locked(
     return decide(config, scored, snap, now, already_had=already_had, check_stage=False)
 
 
+def channels_for(config: BusinessConfig, decision: Decision) -> list[str]:
+    """The rep's own channels; for an escalation, the pool's escalation channels when it names some."""
+    assert decision.rep_id is not None
+    rep = config.rep(decision.rep_id)
+    if decision.outcome == "escalated" and decision.pool_id is not None:
+        wanted = config.pool(decision.pool_id).escalation_channels
+        if wanted is not None:
+            return [c for c in wanted if rep.targets[c]] or rep.alert_channels
+    return rep.alert_channels
+
+
 def assignment_id_for(lead_id: UUID, attempt: int) -> UUID:
     return uuid5(lead_id, f"assignment:{attempt}")
 
@@ -88,6 +99,7 @@ async def record(
                 lead=summarize(scored),
                 trace=decision.trace,
                 outcome=decision.outcome,
+                channels=list(channels_for(config, decision)),
                 rule_id=decision.rule_id,
                 sla_due_at=due,
             ),

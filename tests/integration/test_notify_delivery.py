@@ -7,8 +7,10 @@ import asyncpg
 import httpx
 import pytest
 
+from services.notify.channels.base import DeliveryError
+from services.notify.channels.slack import SlackChannel
 from services.notify.handler import NotifyDeps, handle
-from services.notify.slack_client import SlackClient, SlackError
+from services.notify.slack_client import SlackClient
 from shared.db import Database
 from shared.events import LeadAssignedEvent, follow_event
 from shared.payloads import Assignment, LeadSummary, RepContact
@@ -42,7 +44,8 @@ def assigned(slack: str | None = "U01BRUNO") -> LeadAssignedEvent:
 @pytest.fixture
 async def deps(db: Database) -> AsyncIterator[tuple[NotifyDeps, str]]:
     async with serve_app(create_app()) as base, httpx.AsyncClient() as http:
-        yield NotifyDeps(db, SlackClient(http, f"{base}/api", "xoxb-test", 2, 5)), base
+        slack = SlackChannel(SlackClient(http, f"{base}/api", "xoxb-test", 2, 5))
+        yield NotifyDeps(db, {"slack": slack}), base
 
 
 async def test_the_same_assignment_twice_sends_one_message_and_records_it(
@@ -72,7 +75,7 @@ async def test_a_failed_send_is_recorded_and_raised(deps: tuple[NotifyDeps, str]
     event = assigned()
     async with httpx.AsyncClient() as http:
         await http.post(f"{base}/_standin/faults", json={"server_errors": 5})
-    with pytest.raises(SlackError):
+    with pytest.raises(DeliveryError):
         await handle(event, notify)
     conn = await asyncpg.connect(stack.dsn)
     try:

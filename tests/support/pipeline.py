@@ -7,11 +7,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from tests.support.inprocess import free_port
-from tests.support.processes import Proc, service, slack_standin
+from tests.support.processes import PYTHON, Proc, service, slack_standin
 from tests.support.stack import Stack
 
 SERVICES = ("capture", "enrich", "score", "route", "notify")
 SLACK_SIGNING_SECRET = "test-slack-signing-secret"
+TWILIO_SID, TWILIO_TOKEN = "AC00000000000000000000000000000001", "test-twilio-auth-token"
 
 
 @dataclass(frozen=True)
@@ -21,13 +22,15 @@ class Pipeline:
     route: str
     topic_prefix: str
     notify: str
+    twilio: str
+    smtp: str
 
 
 @contextmanager
 def run_pipeline(stack: Stack, log_dir: Path) -> Iterator[Pipeline]:
     """Start everything, wait until every service is ready, and on exit stop it with SIGTERM,
     failing if a process does not shut down gracefully."""
-    slack_port = free_port()
+    slack_port, twilio_port, smtp_port, smtp_http_port = free_port(), free_port(), free_port(), free_port()
     prefix = f"{stack.topic_prefix}p{uuid.uuid4().hex[:4]}."
     ports = {name: free_port() for name in SERVICES}
     env = stack.env(
@@ -38,14 +41,45 @@ def run_pipeline(stack: Stack, log_dir: Path) -> Iterator[Pipeline]:
         LEADRELAY_ROUTE_URL=f"http://127.0.0.1:{ports['route']}",
         LEADRELAY_CLAIM_LINK_SECRET="test-claim-link-secret",
         LEADRELAY_CLAIM_BASE_URL=f"http://127.0.0.1:{ports['route']}",
+        LEADRELAY_TWILIO_API_URL=f"http://127.0.0.1:{twilio_port}",
+        LEADRELAY_TWILIO_ACCOUNT_SID=TWILIO_SID,
+        LEADRELAY_TWILIO_AUTH_TOKEN=TWILIO_TOKEN,
+        LEADRELAY_TWILIO_FROM="+15005550006",
+        LEADRELAY_TWILIO_STATUS_CALLBACK_URL=f"http://127.0.0.1:{ports['notify']}/v1/twilio/status",
+        LEADRELAY_SMTP_HOST="127.0.0.1",
+        LEADRELAY_SMTP_PORT=str(smtp_port),
     )
     interactions = f"http://127.0.0.1:{ports['notify']}/v1/slack/interactions"
     standin = slack_standin(slack_port, env, log_dir, SLACK_SIGNING_SECRET, interactions).start()
-    procs: list[Proc] = [standin]
+    twilio = Proc(
+        "twilio-standin",
+        [
+            PYTHON,
+            "-m",
+            "standins.twilio",
+            "--port",
+            str(twilio_port),
+            "--account-sid",
+            TWILIO_SID,
+            "--auth-token",
+            TWILIO_TOKEN,
+        ],
+        env,
+        log_dir / "twilio.log",
+    ).start()
+    smtp = Proc(
+        "smtp-standin",
+        [PYTHON, "-m", "standins.smtp", "--smtp-port", str(smtp_port), "--http-port", str(smtp_http_port)],
+        env,
+        log_dir / "smtp.log",
+    ).start()
+    procs: list[Proc] = [standin, twilio, smtp]
     try:
         standin.wait_ready(f"http://127.0.0.1:{slack_port}/_standin/messages")
+        twilio.wait_ready(f"http://127.0.0.1:{twilio_port}/_standin/messages")
+        smtp.wait_ready(f"http://127.0.0.1:{smtp_http_port}/_standin/messages")
         procs += [service(name, ports[name], env, log_dir).start() for name in SERVICES]
-        for proc, name in zip(procs[1:], SERVICES, strict=True):
+        for proc, name in zip(procs[3:], SERVICES, strict=True):
             proc.wait_ready(f"http://127.0.0.1:{ports[name]}/readyz")
         yield Pipeline(
             f"http://127.0.0.1:{ports['capture']}",
@@ -53,6 +87,8 @@ def run_pipeline(stack: Stack, log_dir: Path) -> Iterator[Pipeline]:
             f"http://127.0.0.1:{ports['route']}",
             prefix,
             f"http://127.0.0.1:{ports['notify']}",
+            f"http://127.0.0.1:{twilio_port}",
+            f"http://127.0.0.1:{smtp_http_port}",
         )
     finally:
         unclean = [p.name for p in reversed(procs) if not p.stop()]

@@ -1,0 +1,64 @@
+"""A rep who wants Slack, SMS and email gets all three, once each; the SMS carries a signed claim
+link that claims the lead; Twilio's signed status callbacks are recorded."""
+
+import asyncio
+import re
+import uuid
+from typing import Any
+
+import asyncpg
+import httpx
+
+from tests.e2e.test_nurture_to_sales_ready import routing
+from tests.e2e.test_webhook_to_slack import alerts_for
+from tests.support.pipeline import Pipeline
+from tests.support.stack import Stack
+
+
+async def wait_for(http: httpx.AsyncClient, url: str, tag: str, key: str) -> list[dict[str, Any]]:
+    for _ in range(200):
+        found = [m for m in (await http.get(url)).json() if tag in str(m[key])]
+        if found:
+            await asyncio.sleep(1.0)
+            return [m for m in (await http.get(url)).json() if tag in str(m[key])]
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"nothing for {tag} at {url}")
+
+
+async def test_account_owner_gets_slack_sms_and_email_and_claims_by_sms_link(pipeline: Pipeline, stack: Stack) -> None:
+    tag = uuid.uuid4().hex[:10]
+    lead = {"email": f"hank+{tag}@globex.com", "name": "Hank Scorpio", "title": "CEO", "phone": "+1 555 010 9999"}
+    async with httpx.AsyncClient(timeout=10) as http:
+        lead_id = (await http.post(f"{pipeline.capture}/v1/webhooks/generic", json=lead)).json()["lead_id"]
+        [slack] = (await alerts_for(pipeline.slack, {tag}))[tag]
+        [sms] = await wait_for(http, f"{pipeline.twilio}/_standin/messages", "Hank Scorpio", "form")
+        [email] = await wait_for(http, f"{pipeline.smtp}/_standin/messages", tag, "text")
+
+        assert slack["channel"] == "U01ERIN", "globex.com is Erin's account"
+        assert sms["form"]["To"] == "+13125550199" and "Hank Scorpio" in sms["form"]["Body"]
+        assert email["rcpt_tos"] == ["erin@example.com"] and "Hank Scorpio" in email["subject"]
+        assert "Claim this lead" in email["html"] and "/v1/claims/" in email["text"]
+
+        link = re.search(r"Claim: (\S+)", sms["form"]["Body"])
+        assert link is not None
+        opened = await http.get(link.group(1))
+        assert opened.status_code == 200 and "Claimed" in opened.text
+        trace = await routing(http, pipeline, lead_id, "decisions")
+        await asyncio.sleep(0.5)
+        callbacks = [
+            c for c in (await http.get(f"{pipeline.twilio}/_standin/callbacks")).json() if c["sid"] == sms["sid"]
+        ]
+
+    assert trace["decisions"][0]["status"] == "claimed"
+    assert [(c["status"], c["answer"]) for c in callbacks] == [("sent", 200), ("delivered", 200)]
+    conn = await asyncpg.connect(stack.dsn)
+    try:
+        rows = await conn.fetch(
+            "SELECT channel, status, provider_status FROM notify.deliveries WHERE assignment_id = $1::uuid"
+            " ORDER BY channel",
+            trace["decisions"][0]["id"],
+        )
+    finally:
+        await conn.close()
+    assert [(r["channel"], r["status"]) for r in rows] == [("email", "sent"), ("slack", "sent"), ("sms", "sent")]
+    assert next(r["provider_status"] for r in rows if r["channel"] == "sms") == "delivered"
