@@ -1,5 +1,6 @@
 """capture's HTTP intake. Answers 202 only after the lead is committed to PostgreSQL."""
 
+import hashlib
 import hmac
 from datetime import timedelta
 from typing import Annotated, Any
@@ -11,6 +12,7 @@ from pydantic import ValidationError
 
 from services.capture.activity import ActivityIn
 from services.capture.config import CaptureSettings
+from services.capture.csv_import import parse_csv
 from services.capture.intake import GenericLead, body_hash
 from services.capture.outbox import OutboxRelay
 from services.capture.service import UnknownLead, accept_activity, accept_lead
@@ -118,3 +120,76 @@ async def behaviour_event(
         request.app.state.relay.wake.set()
     headers = {"Idempotent-Replayed": "true"} if accepted.replayed else {}
     return JSONResponse(accepted.response, status_code=202, headers=headers)
+
+
+MAX_IMPORT_BYTES = 5 * 1024 * 1024
+
+
+@router.post("/v1/imports")
+async def import_csv(
+    request: Request,
+    x_api_key: Annotated[str | None, Header()] = None,
+    source: str = "import",
+) -> JSONResponse:
+    """A CSV of leads (a trade-show list): each valid row becomes a lead, each invalid one is reported
+    with its row number and fields. The same file uploaded again creates nothing new."""
+    rt: Runtime = request.app.state.runtime
+    settings = rt.settings
+    assert isinstance(settings, CaptureSettings)
+    if not api_key_ok(settings, x_api_key):
+        return invalid([{"field": "X-API-Key", "message": "missing or unknown API key"}], "unauthorized", 401)
+    raw = await csv_bytes(request)
+    if isinstance(raw, JSONResponse):
+        return raw
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return invalid([{"field": "file", "message": "the file is not UTF-8 text"}])
+    file_hash = hashlib.sha256(raw).hexdigest()
+    rows = parse_csv(text)
+    if not rows:
+        return invalid([{"field": "file", "message": "no rows below the header"}])
+    accepted = duplicates = 0
+    for row in rows:
+        if row.fields is None:
+            continue
+        result = await accept_lead(
+            rt.db,
+            settings,
+            source=source,
+            idempotency_key=f"import:{file_hash}:{row.number}",
+            body_hash=hashlib.sha256(f"{file_hash}:{row.number}".encode()).hexdigest(),
+            fields=row.fields,
+            window=timedelta(hours=settings.dedupe_window_hours),
+        )
+        duplicates += result.replayed
+        accepted += not result.replayed
+    if accepted:
+        request.app.state.relay.wake.set()
+    metrics.INTAKE.labels("import", "accepted").inc(accepted)
+    errors = [{"row": r.number, "fields": r.errors} for r in rows if r.errors]
+    return JSONResponse(
+        {
+            "import_id": file_hash[:16],
+            "rows": len(rows),
+            "accepted": accepted,
+            "duplicates": duplicates,
+            "rejected": len(errors),
+            "errors": errors,
+        }
+    )
+
+
+async def csv_bytes(request: Request) -> bytes | JSONResponse:
+    """The CSV from a multipart upload (field `file`) or from a text/csv body, at most 5 MiB."""
+    if request.headers.get("content-type", "").startswith("multipart/form-data"):
+        form = await request.form()
+        upload = form.get("file")
+        if upload is None or isinstance(upload, str):
+            return invalid([{"field": "file", "message": "upload the CSV as the form field 'file'"}])
+        data = await upload.read(MAX_IMPORT_BYTES + 1)
+    else:
+        data = await request.body()
+    if len(data) > MAX_IMPORT_BYTES:
+        return invalid([{"field": "file", "message": "larger than 5 MiB"}], "too_large", 413)
+    return data

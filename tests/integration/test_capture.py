@@ -168,3 +168,44 @@ async def test_a_behaviour_event_for_a_new_email_creates_the_lead(capture: str, 
     assert response.status_code == 202 and response.json()["new_lead"] is True
     [captured] = await published(stack, response.json()["lead_id"])
     assert captured["data"]["fields"]["email"] == email and captured["data"]["source"] == "activity"
+
+
+async def test_csv_import_reports_bad_rows_and_is_idempotent(capture: str, pg: asyncpg.Connection) -> None:
+    tag = uuid.uuid4().hex[:8]
+    csv_text = (
+        "Name,Email,Company,Title\n"
+        f"Ola Berg,ola+{tag}@initech.com,Initech,VP Sales\n"
+        "No Email,,Initech,CTO\n"
+        f"Ida Lund,ida+{tag}@hooli.com,Hooli,Director\n"
+    )
+    key = {"X-API-Key": "test-key"}
+    async with httpx.AsyncClient() as http:
+        files = {"file": ("booth.csv", csv_text.encode(), "text/csv")}
+        first = await http.post(f"{capture}/v1/imports?source=trade-show", files=files, headers=key)
+        again = await http.post(f"{capture}/v1/imports?source=trade-show", files=files, headers=key)
+        raw = await http.post(
+            f"{capture}/v1/imports", content=csv_text.encode(), headers={**key, "Content-Type": "text/csv"}
+        )
+        unauthorised = await http.post(f"{capture}/v1/imports", files=files)
+        empty = await http.post(f"{capture}/v1/imports", content=b"", headers={**key, "Content-Type": "text/csv"})
+
+    assert first.status_code == 200, first.text
+    body = first.json()
+    assert (body["rows"], body["accepted"], body["duplicates"], body["rejected"]) == (3, 2, 0, 1)
+    assert body["errors"] == [
+        {
+            "row": 3,
+            "fields": [
+                {"field": "email", "message": "email or phone is required"},
+                {"field": "phone", "message": "email or phone is required"},
+            ],
+        }
+    ]
+    assert (again.json()["accepted"], again.json()["duplicates"]) == (0, 2)
+    assert (raw.json()["accepted"], raw.json()["duplicates"]) == (0, 2), "same file as a raw body: same rows"
+    assert unauthorised.status_code == 401 and empty.status_code == 422
+    count = await pg.fetchval("SELECT count(*) FROM capture.leads WHERE email LIKE $1", f"%+{tag}@%")
+    sources = {
+        r["source"] for r in await pg.fetch("SELECT source FROM capture.leads WHERE email LIKE $1", f"%+{tag}@%")
+    }
+    assert count == 2 and sources == {"trade-show"}
