@@ -184,7 +184,9 @@ async def test_csv_import_reports_bad_rows_and_is_idempotent(capture: str, pg: a
         first = await http.post(f"{capture}/v1/imports?source=trade-show", files=files, headers=key)
         again = await http.post(f"{capture}/v1/imports?source=trade-show", files=files, headers=key)
         raw = await http.post(
-            f"{capture}/v1/imports", content=csv_text.encode(), headers={**key, "Content-Type": "text/csv"}
+            f"{capture}/v1/imports?source=trade-show",
+            content=csv_text.encode(),
+            headers={**key, "Content-Type": "text/csv"},
         )
         unauthorised = await http.post(f"{capture}/v1/imports", files=files)
         empty = await http.post(f"{capture}/v1/imports", content=b"", headers={**key, "Content-Type": "text/csv"})
