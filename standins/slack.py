@@ -9,9 +9,9 @@ queues 429s or 5xxs so tests can exercise the client's retry rules against real 
 signed with the signing secret, posted to the app's interactivity URL."""
 
 import argparse
+import asyncio
 import hashlib
 import hmac
-import itertools
 import time
 import uuid
 from pathlib import Path
@@ -39,13 +39,17 @@ class Faults(BaseModel):
 
 
 def create_app(
-    record: Path | None = None, signing_secret: str | None = None, interactions_url: str | None = None
+    record: Path | None = None,
+    signing_secret: str | None = None,
+    interactions_url: str | None = None,
+    reply_delay: float = 0.0,
 ) -> FastAPI:
+    """`reply_delay` holds each chat.postMessage answer after the message is recorded, the way a slow
+    Slack does: a client that dies in that gap has sent a message it never heard about."""
     app = FastAPI(title="Slack stand-in")
     messages: list[dict[str, Any]] = []
     updates: list[dict[str, Any]] = []
     faults = Faults()
-    seq = itertools.count(1)
 
     async def read_body(request: Request) -> dict[str, Any]:
         raw = await request.body()
@@ -75,6 +79,33 @@ def create_app(
         target["body"] = {**target["body"], "text": body.get("text", ""), "blocks": body.get("blocks", [])}
         updates.append({"received_at": time.time(), "channel": target["channel"], "ts": target["ts"], "body": body})
         return JSONResponse({"ok": True, "channel": target["channel"], "ts": target["ts"], "text": body.get("text")})
+
+    @app.post("/api/conversations.open")
+    async def conversations_open(request: Request) -> JSONResponse:
+        body = await read_body(request)
+        if (error := authorised(request, body)) is not None:
+            return JSONResponse({"ok": False, "error": error})
+        users = str(body.get("users", ""))
+        if not users:
+            return JSONResponse({"ok": False, "error": "users_list_not_supplied"})
+        return JSONResponse({"ok": True, "channel": {"id": users}})
+
+    @app.post("/api/conversations.history")
+    async def conversations_history(request: Request) -> JSONResponse:
+        """Newest first, as Slack returns them; metadata only with include_all_metadata."""
+        body = await read_body(request)
+        if (error := authorised(request, body)) is not None:
+            return JSONResponse({"ok": False, "error": error})
+        channel, oldest = str(body.get("channel", "")), float(body.get("oldest", 0) or 0)
+        with_meta = str(body.get("include_all_metadata", "")).lower() == "true"
+        found = []
+        for m in reversed(messages):
+            if m["channel"] == channel and float(m["ts"]) >= oldest:
+                entry = {"type": "message", "ts": m["ts"], "text": m["body"].get("text", "")}
+                if with_meta and m["body"].get("metadata"):
+                    entry["metadata"] = m["body"]["metadata"]
+                found.append(entry)
+        return JSONResponse({"ok": True, "messages": found[: int(body.get("limit", 100))], "has_more": False})
 
     @app.get("/_standin/updates")
     async def list_updates() -> list[dict[str, Any]]:
@@ -151,13 +182,15 @@ def create_app(
             return JSONResponse({"ok": False, "error": "channel_not_found"})
         if not body.get("text") and not body.get("blocks"):
             return JSONResponse({"ok": False, "error": "no_text"})
-        ts = f"{int(time.time())}.{next(seq):06d}"
+        ts = f"{time.time():.6f}"
         entry = {"received_at": time.time(), "channel": channel, "ts": ts, "body": body}
         messages.append(entry)
         if record is not None:
             with record.open("ab") as f:
                 f.write(orjson.dumps(entry) + b"\n")
         message = {"type": "message", "text": body.get("text", ""), "ts": ts, "bot_id": "B0STANDIN"}
+        if reply_delay:
+            await asyncio.sleep(reply_delay)
         return JSONResponse({"ok": True, "channel": channel, "ts": ts, "message": message})
 
     @app.get("/_standin/messages")
@@ -180,8 +213,9 @@ def main() -> None:
     parser.add_argument("--record", type=Path, default=None)
     parser.add_argument("--signing-secret", default=None, help="signs button clicks like Slack does")
     parser.add_argument("--interactions-url", default=None, help="the app's interactivity request URL")
+    parser.add_argument("--reply-delay-ms", type=float, default=0.0, help="answer postMessage this much later")
     args = parser.parse_args()
-    app = create_app(args.record, args.signing_secret, args.interactions_url)
+    app = create_app(args.record, args.signing_secret, args.interactions_url, args.reply_delay_ms / 1000)
     uvicorn.run(app, host=args.host, port=args.port, log_level="warning")
 
 

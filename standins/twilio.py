@@ -93,6 +93,23 @@ def create_app(account_sid: str, auth_token: str) -> FastAPI:
             status_code=201,
         )
 
+    @app.get("/2010-04-01/Accounts/{sid}/Messages.json")
+    async def list_messages_api(sid: str, request: Request) -> JSONResponse:
+        """Twilio's message list: newest first, filtered by To and DateSent> (a date)."""
+        auth = request.headers.get("authorization", "")
+        expected = "Basic " + base64.b64encode(f"{account_sid}:{auth_token}".encode()).decode()
+        if sid != account_sid or auth != expected:
+            return error(401, 20003, "Authenticate")
+        to = request.query_params.get("To")
+        after = request.query_params.get("DateSent>")
+        since = time.mktime(time.strptime(after, "%Y-%m-%d")) if after else 0
+        found = [
+            {"sid": m["sid"], "to": m["form"]["To"], "body": m["form"]["Body"], "status": "delivered"}
+            for m in reversed(messages)
+            if (to is None or m["form"]["To"] == to) and m["received_at"] >= since
+        ]
+        return JSONResponse({"messages": found, "page": 0, "page_size": len(found)})
+
     @app.get("/_standin/messages")
     async def list_messages() -> list[dict[str, Any]]:
         return messages

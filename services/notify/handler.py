@@ -1,6 +1,11 @@
 """lead.assigned -> an alert on each of the rep's channels (Slack, SMS, email), at most one successful
 send per (assignment, channel). A channel that fails does not hold back the others; the failure is
-stored and raised, so the runtime retries (already-sent channels are skipped) and then dead-letters."""
+stored and raised, so the runtime retries (already-sent channels are skipped) and then dead-letters.
+
+Exactly once across crashes: the row is marked `sending` (committed) before the provider is called
+and `sent` after. A row found `sending` means an earlier attempt died mid-send, so the provider is
+asked whether that message exists (Slack: message metadata in the conversation history; Twilio: the
+message list) before anything is sent again."""
 
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -51,11 +56,20 @@ async def deliver_once(deps: NotifyDeps, assignment: Assignment, channel_name: s
         return
     try:
         async with deps.db.session_scope() as session:
-            if await repository.lock_delivery(session, aid, channel_name, target) == "sent":
+            state = await repository.lock_delivery(session, aid, channel_name, target)
+            if state.status == "sent":
                 metrics.NOTIFICATIONS.labels(channel_name, "duplicate").inc()
                 return
-            link = deps.links.url(assignment) if deps.links is not None else None
-            external_id = await channel.send(assignment, target, link)
+            if state.status == "sending" and state.sending_at is not None:
+                found = await channel.find_sent(assignment, target, state.sending_at)
+                if found is not None:
+                    await repository.mark_sent(session, aid, channel_name, found)
+                    metrics.NOTIFICATIONS.labels(channel_name, "reconciled").inc()
+                    return
+            await repository.mark_sending(session, aid, channel_name, datetime.now(UTC))
+        link = deps.links.url(assignment) if deps.links is not None else None
+        external_id = await channel.send(assignment, target, link)
+        async with deps.db.session_scope() as session:
             await repository.mark_sent(session, aid, channel_name, external_id)
     except DeliveryError as exc:
         metrics.NOTIFICATIONS.labels(channel_name, "failed").inc()

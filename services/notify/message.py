@@ -83,13 +83,18 @@ def _who(a: Assignment) -> str:
     return f"{who} ({lead.company})" if lead.company else who
 
 
+def sms_reference(a: Assignment) -> str:
+    """A short tag naming the assignment, so the SMS can be found again in the provider's records."""
+    return f"Ref {str(a.assignment_id)[:8].upper()}"
+
+
 def sms_text(a: Assignment, claim_url: str | None) -> str:
-    """Short enough for two SMS segments: who, score, the top reason, the deadline and the link."""
+    """Short enough for two SMS segments: who, score, the top reason, the deadline, the link, a ref."""
     top = f" - {a.lead.reasons[0].why}" if a.lead.reasons else ""
     head = "ESCALATED lead" if a.outcome == "escalated" else "New lead"
     deadline = f" Claim by {a.sla_due_at:%H:%M} UTC." if a.sla_due_at is not None else ""
     link = f" Claim: {claim_url}" if claim_url else ""
-    return f"{head}: {_who(a)}, score {a.lead.score}{top[:60]}.{deadline}{link}"
+    return f"{head}: {_who(a)}, score {a.lead.score}{top[:60]}.{deadline}{link} {sms_reference(a)}"
 
 
 def email_subject(a: Assignment) -> str:

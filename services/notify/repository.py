@@ -1,14 +1,21 @@
 """notify's queries (schema `notify` only): one delivery row per (assignment, channel)."""
 
+from dataclasses import dataclass
+from datetime import datetime
 from uuid import UUID
 
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 
-async def lock_delivery(session: AsyncSession, assignment_id: UUID, channel: str, target: str) -> str:
-    """Create the delivery row if absent and lock it until commit; returns its status. The lock keeps
-    two notify instances from sending the same alert at the same time."""
+@dataclass(frozen=True)
+class DeliveryState:
+    status: str
+    sending_at: datetime | None
+
+
+async def lock_delivery(session: AsyncSession, assignment_id: UUID, channel: str, target: str) -> DeliveryState:
+    """Create the delivery row if absent and lock it until commit; returns its state."""
     await session.execute(
         text(
             "INSERT INTO notify.deliveries (assignment_id, channel, target, status)"
@@ -16,17 +23,33 @@ async def lock_delivery(session: AsyncSession, assignment_id: UUID, channel: str
         ),
         {"a": assignment_id, "c": channel, "t": target},
     )
-    result = await session.execute(
-        text("SELECT status FROM notify.deliveries WHERE assignment_id = :a AND channel = :c FOR UPDATE"),
-        {"a": assignment_id, "c": channel},
+    row = (
+        await session.execute(
+            text(
+                "SELECT status, sending_at FROM notify.deliveries WHERE assignment_id = :a AND channel = :c FOR UPDATE"
+            ),
+            {"a": assignment_id, "c": channel},
+        )
+    ).one()
+    return DeliveryState(row.status, row.sending_at)
+
+
+async def mark_sending(session: AsyncSession, assignment_id: UUID, channel: str, at: datetime) -> None:
+    """Committed before the send: if the process dies mid-send, the next attempt knows to ask the
+    provider whether the message went out instead of sending it blind a second time."""
+    await session.execute(
+        text(
+            "UPDATE notify.deliveries SET status = 'sending', sending_at = :t, attempts = attempts + 1"
+            " WHERE assignment_id = :a AND channel = :c"
+        ),
+        {"a": assignment_id, "c": channel, "t": at},
     )
-    return str(result.scalar_one())
 
 
 async def mark_sent(session: AsyncSession, assignment_id: UUID, channel: str, external_id: str) -> None:
     await session.execute(
         text(
-            "UPDATE notify.deliveries SET status = 'sent', sent_at = now(), attempts = attempts + 1,"
+            "UPDATE notify.deliveries SET status = 'sent', sent_at = now(),"
             " external_id = :x, last_error = NULL WHERE assignment_id = :a AND channel = :c"
         ),
         {"a": assignment_id, "c": channel, "x": external_id},
@@ -38,7 +61,7 @@ async def mark_failed(session: AsyncSession, assignment_id: UUID, channel: str, 
         text(
             "INSERT INTO notify.deliveries (assignment_id, channel, target, status, attempts, last_error)"
             " VALUES (:a, :c, :t, 'failed', 1, :e) ON CONFLICT (assignment_id, channel) DO UPDATE"
-            " SET status = 'failed', attempts = notify.deliveries.attempts + 1, last_error = :e"
+            " SET status = 'failed', last_error = :e"
             " WHERE notify.deliveries.status <> 'sent'"
         ),
         {"a": assignment_id, "c": channel, "t": target, "e": error[:2000]},

@@ -1,5 +1,6 @@
 """What a channel is: where it sends for an assignment, and how."""
 
+from datetime import datetime
 from typing import Protocol
 
 from shared.payloads import Assignment
@@ -18,4 +19,8 @@ class Channel(Protocol):
 
     async def send(self, assignment: Assignment, target: str, claim_url: str | None) -> str:
         """Send the alert; returns the provider's id for the message."""
+        ...
+
+    async def find_sent(self, assignment: Assignment, target: str, since: datetime) -> str | None:
+        """After a crash mid-send: the provider's id of the alert sent since `since`, if it exists."""
         ...

@@ -1,7 +1,9 @@
-"""Email alerts over SMTP (aiosmtplib): plain text and HTML, with the signed claim link."""
+"""Email alerts over SMTP (aiosmtplib): plain text and HTML, with the signed claim link. SMTP cannot
+be asked what was delivered, so after a crash mid-send the alert is sent again with the same
+Message-ID, which mail clients use to show one message."""
 
+from datetime import datetime
 from email.message import EmailMessage
-from email.utils import make_msgid
 
 import aiosmtplib
 
@@ -27,7 +29,7 @@ class SmtpEmail:
         message["From"] = self._sender
         message["To"] = target
         message["Subject"] = email_subject(assignment)
-        message["Message-ID"] = make_msgid(idstring=str(assignment.assignment_id), domain="leadrelay.local")
+        message["Message-ID"] = f"<{assignment.assignment_id}.alert@leadrelay.local>"
         message["X-Leadrelay-Assignment"] = str(assignment.assignment_id)
         message.set_content(email_text(assignment, claim_url))
         message.add_alternative(email_html(assignment, claim_url), subtype="html")
@@ -44,3 +46,6 @@ class SmtpEmail:
         except (aiosmtplib.SMTPException, OSError) as exc:
             raise DeliveryError(f"SMTP delivery failed: {exc}") from exc
         return str(message["Message-ID"])
+
+    async def find_sent(self, assignment: Assignment, target: str, since: datetime) -> str | None:
+        return None

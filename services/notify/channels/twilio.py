@@ -7,11 +7,12 @@ import base64
 import hashlib
 import hmac
 from collections.abc import Mapping
+from datetime import datetime, timedelta
 
 import httpx
 
 from services.notify.channels.base import DeliveryError
-from services.notify.message import sms_text
+from services.notify.message import sms_reference, sms_text
 from shared.payloads import Assignment
 
 
@@ -42,6 +43,19 @@ class TwilioSms:
 
     def target(self, assignment: Assignment) -> str | None:
         return assignment.rep.phone
+
+    async def find_sent(self, assignment: Assignment, target: str, since: datetime) -> str | None:
+        """Twilio's message list, filtered by recipient and day, searched for this alert's reference."""
+        params = {"To": target, "DateSent>": (since - timedelta(days=1)).date().isoformat(), "PageSize": "100"}
+        try:
+            response = await self._http.get(self._url, params=params, auth=self._auth)
+        except httpx.TransportError as exc:
+            raise DeliveryError(f"cannot ask Twilio whether the SMS went out: {exc!r}") from exc
+        if response.status_code != 200:
+            raise DeliveryError(f"cannot ask Twilio whether the SMS went out: HTTP {response.status_code}")
+        ref = sms_reference(assignment)
+        found = [m for m in response.json().get("messages", []) if ref in str(m.get("body", ""))]
+        return str(found[0]["sid"]) if found else None
 
     async def send(self, assignment: Assignment, target: str, claim_url: str | None) -> str:
         form = {"To": target, "From": self._from, "Body": sms_text(assignment, claim_url)}
