@@ -275,7 +275,9 @@ class Routing(Strict):
         return value
 
 
-SourceType = Literal["standard_webhooks", "typeform", "calendly", "hubspot", "webflow", "unbounce", "outreach"]
+SourceType = Literal[
+    "standard_webhooks", "typeform", "calendly", "hubspot", "webflow", "unbounce", "outreach", "meta_lead_ads"
+]
 
 
 class Source(Strict):
@@ -284,6 +286,15 @@ class Source(Strict):
     id: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]{1,39}$")
     type: SourceType
     secret: SecretStr = Field(min_length=8)
+    verify_token: SecretStr | None = Field(default=None, description="Meta: the subscription handshake token.")
+    access_token: SecretStr | None = Field(default=None, description="Meta: page token to read leads.")
+    graph_url: str = Field(default="https://graph.facebook.com/v19.0", description="Meta: Graph API base URL.")
+
+    @model_validator(mode="after")
+    def _meta_tokens(self) -> "Source":
+        if self.type == "meta_lead_ads" and (self.verify_token is None or self.access_token is None):
+            raise ValueError("a meta_lead_ads source needs verify_token and access_token")
+        return self
 
     @field_validator("id")
     @classmethod

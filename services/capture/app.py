@@ -4,6 +4,8 @@ intake must keep accepting leads while Kafka is down."""
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 
+import httpx
+
 from services.capture.api import router
 from services.capture.config import CaptureSettings
 from services.capture.outbox import OutboxRelay
@@ -22,7 +24,9 @@ async def setup(rt: Runtime) -> AsyncIterator[Sequence[Worker]]:
     app.state.relay = relay
     app.state.config = config
     rt.broker_required_for_ready = False
-    yield [relay]
+    async with httpx.AsyncClient(timeout=httpx.Timeout(10.0, connect=3.0)) as http:
+        app.state.http = http
+        yield [relay]
 
 
 app = create_app("capture", settings, setup, [router, vendor_router])

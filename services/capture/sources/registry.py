@@ -3,6 +3,7 @@
 from services.capture.sources.base import SourceAdapter
 from services.capture.sources.calendly import Calendly
 from services.capture.sources.hubspot import HubSpot
+from services.capture.sources.meta import MetaLeadAds
 from services.capture.sources.outreach import Outreach
 from services.capture.sources.standard import StandardWebhooks
 from services.capture.sources.typeform import Typeform
@@ -17,4 +18,5 @@ ADAPTERS: dict[str, SourceAdapter] = {
     "webflow": Webflow(),
     "unbounce": Unbounce(),
     "outreach": Outreach(),
+    "meta_lead_ads": MetaLeadAds(),
 }
