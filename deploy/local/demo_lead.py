@@ -1,5 +1,6 @@
 """Post one demo lead to capture and print the Slack alert the stand-in received for it."""
 
+import re
 import sys
 import time
 import uuid
@@ -37,6 +38,11 @@ def main() -> int:
                     for text in [block.get("text", {}).get("text")] + [f["text"] for f in block.get("fields", [])]:
                         if text:
                             print("    " + text.replace("\n", "\n    "))
+                lead_id = response.json()["lead_id"]
+                print(f"\nWhy it went there: curl http://127.0.0.1:8004/v1/leads/{lead_id}/routing")
+                link = re.search(r"<(http[^|>]+)\|Claim link>", str(m["body"]["blocks"]))
+                if link:
+                    print(f"Claim it (as the rep would from SMS or email): curl {link.group(1)}")
                 print("\nStack is running. Post your own: see README.md. Stop everything with `make down`.")
                 return 0
         time.sleep(0.1)

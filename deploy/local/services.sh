@@ -7,7 +7,10 @@ root=$(cd "$here/../.." && pwd)
 run=${LEADRELAY_RUN_DIR:-$root/.local/run}
 py=$root/.venv/bin/python
 services=(capture enrich score route notify)
-declare -A ports=([capture]=8001 [enrich]=8002 [score]=8003 [route]=8004 [notify]=8005 [slack-standin]=8099)
+declare -A ports=([capture]=8001 [enrich]=8002 [score]=8003 [route]=8004 [notify]=8005 [slack-standin]=8099
+  [twilio-standin]=8098 [smtp-standin]=8097 [meta-graph-standin]=8096)
+standins=(slack-standin twilio-standin smtp-standin meta-graph-standin)
+smtp_port=8025
 
 export LEADRELAY_SLACK_API_URL=${LEADRELAY_SLACK_API_URL:-http://127.0.0.1:${ports[slack-standin]}/api}
 export LEADRELAY_SLACK_BOT_TOKEN=${LEADRELAY_SLACK_BOT_TOKEN:-xoxb-local-standin}
@@ -16,6 +19,14 @@ export LEADRELAY_SLACK_SIGNING_SECRET=${LEADRELAY_SLACK_SIGNING_SECRET:-local-sl
 export LEADRELAY_CLAIM_LINK_SECRET=${LEADRELAY_CLAIM_LINK_SECRET:-local-claim-link-secret}
 export LEADRELAY_ROUTE_URL=${LEADRELAY_ROUTE_URL:-http://127.0.0.1:${ports[route]}}
 export LEADRELAY_CLAIM_BASE_URL=${LEADRELAY_CLAIM_BASE_URL:-http://127.0.0.1:${ports[route]}}
+# Local stand-ins for Twilio and an SMTP relay (set these to real values to send real SMS / email).
+export LEADRELAY_TWILIO_API_URL=${LEADRELAY_TWILIO_API_URL:-http://127.0.0.1:${ports[twilio-standin]}}
+export LEADRELAY_TWILIO_ACCOUNT_SID=${LEADRELAY_TWILIO_ACCOUNT_SID:-AC00000000000000000000000000000local}
+export LEADRELAY_TWILIO_AUTH_TOKEN=${LEADRELAY_TWILIO_AUTH_TOKEN:-local-twilio-auth-token}
+export LEADRELAY_TWILIO_FROM=${LEADRELAY_TWILIO_FROM:-+15005550006}
+export LEADRELAY_TWILIO_STATUS_CALLBACK_URL=${LEADRELAY_TWILIO_STATUS_CALLBACK_URL:-http://127.0.0.1:${ports[notify]}/v1/twilio/status}
+export LEADRELAY_SMTP_HOST=${LEADRELAY_SMTP_HOST:-127.0.0.1}
+export LEADRELAY_SMTP_PORT=${LEADRELAY_SMTP_PORT:-$smtp_port}
 
 running() { [ -f "$run/$1.pid" ] && kill -0 "$(cat "$run/$1.pid")" 2>/dev/null; }
 
@@ -44,16 +55,26 @@ start() {
   launch slack-standin "$py" -m standins.slack --port "${ports[slack-standin]}" --record "$run/slack-messages.jsonl" \
     --signing-secret "$LEADRELAY_SLACK_SIGNING_SECRET" \
     --interactions-url "http://127.0.0.1:${ports[notify]}/v1/slack/interactions"
+  launch twilio-standin "$py" -m standins.twilio --port "${ports[twilio-standin]}" \
+    --account-sid "$LEADRELAY_TWILIO_ACCOUNT_SID" --auth-token "$LEADRELAY_TWILIO_AUTH_TOKEN"
+  launch smtp-standin "$py" -m standins.smtp --smtp-port "$smtp_port" --http-port "${ports[smtp-standin]}"
+  launch meta-graph-standin "$py" -m standins.meta_graph --port "${ports[meta-graph-standin]}" \
+    --access-token local-meta-page-token
   for s in "${services[@]}"; do
     LEADRELAY_PORT=${ports[$s]} launch "$s" "$py" -m "services.$s"
   done
-  wait_ready slack-standin "http://127.0.0.1:${ports[slack-standin]}/_standin/messages"
+  for s in "${standins[@]}"; do
+    case $s in
+      meta-graph-standin) wait_ready "$s" "http://127.0.0.1:${ports[$s]}/_standin/requests" ;;
+      *) wait_ready "$s" "http://127.0.0.1:${ports[$s]}/_standin/messages" ;;
+    esac
+  done
   for s in "${services[@]}"; do wait_ready "$s" "http://127.0.0.1:${ports[$s]}/readyz"; done
   echo "services: all ready"
 }
 
 stop() {
-  for name in "${services[@]}" slack-standin; do
+  for name in "${services[@]}" "${standins[@]}"; do
     if running "$name"; then
       kill "$(cat "$run/$name.pid")"
       for _ in $(seq 1 60); do running "$name" || break; sleep 0.5; done
@@ -65,7 +86,7 @@ stop() {
 }
 
 status() {
-  for name in "${services[@]}" slack-standin; do
+  for name in "${services[@]}" "${standins[@]}"; do
     if running "$name"; then echo "$name: running (pid $(cat "$run/$name.pid"))"; else echo "$name: stopped"; fi
   done
 }
