@@ -15,7 +15,7 @@ from services.capture.config import CaptureSettings
 from services.capture.csv_import import parse_csv
 from services.capture.intake import GenericLead, body_hash
 from services.capture.outbox import OutboxRelay
-from services.capture.service import UnknownLead, accept_activity, accept_lead
+from services.capture.service import Accepted, UnknownLead, accept_activity, accept_lead
 from shared import metrics
 from shared.http_errors import from_validation_error, invalid
 from shared.service import Runtime
@@ -34,6 +34,16 @@ async def json_object(request: Request) -> dict[str, Any] | JSONResponse:
     return body
 
 
+def answer_accepted(request: Request, source: str, accepted: Accepted) -> JSONResponse:
+    """202 with the stored answer; a replay says so in a header and leaves the outbox relay asleep."""
+    metrics.INTAKE.labels(source, "duplicate" if accepted.replayed else "accepted").inc()
+    if not accepted.replayed:
+        relay: OutboxRelay = request.app.state.relay
+        relay.wake.set()
+    headers = {"Idempotent-Replayed": "true"} if accepted.replayed else {}
+    return JSONResponse(accepted.response, status_code=202, headers=headers)
+
+
 def api_key_ok(settings: CaptureSettings, given: str | None) -> bool:
     if not given:
         return False
@@ -45,7 +55,6 @@ async def generic_webhook(
     request: Request, idempotency_key: Annotated[str | None, Header(max_length=200)] = None
 ) -> JSONResponse:
     rt: Runtime = request.app.state.runtime
-    relay: OutboxRelay = request.app.state.relay
     settings = rt.settings
     assert isinstance(settings, CaptureSettings)
     body = await json_object(request)
@@ -69,11 +78,7 @@ async def generic_webhook(
         fields=lead.to_fields(),
         window=timedelta(hours=settings.dedupe_window_hours),
     )
-    metrics.INTAKE.labels("generic", "duplicate" if accepted.replayed else "accepted").inc()
-    if not accepted.replayed:
-        relay.wake.set()
-    headers = {"Idempotent-Replayed": "true"} if accepted.replayed else {}
-    return JSONResponse(accepted.response, status_code=202, headers=headers)
+    return answer_accepted(request, "generic", accepted)
 
 
 @router.post("/v1/events", status_code=202)
@@ -115,11 +120,7 @@ async def behaviour_event(
     except UnknownLead:
         metrics.INTAKE.labels("events", "invalid").inc()
         return invalid([{"field": "lead_id", "message": "no lead with this id"}])
-    metrics.INTAKE.labels("events", "duplicate" if accepted.replayed else "accepted").inc()
-    if not accepted.replayed:
-        request.app.state.relay.wake.set()
-    headers = {"Idempotent-Replayed": "true"} if accepted.replayed else {}
-    return JSONResponse(accepted.response, status_code=202, headers=headers)
+    return answer_accepted(request, "events", accepted)
 
 
 MAX_IMPORT_BYTES = 5 * 1024 * 1024

@@ -10,6 +10,7 @@ import orjson
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
 
+from services.capture.api import answer_accepted
 from services.capture.config import CaptureSettings
 from services.capture.service import Accepted, accept_activity, accept_lead
 from services.capture.sources.base import Inbound, Parsed, PayloadError, SignatureError
@@ -117,8 +118,4 @@ async def _accept(
     else:
         metrics.INTAKE.labels(source_id, "ignored").inc()
         return JSONResponse({"status": "ignored", "reason": "event type carries no lead"}, status_code=200)
-    metrics.INTAKE.labels(source_id, "duplicate" if accepted.replayed else "accepted").inc()
-    if not accepted.replayed:
-        request.app.state.relay.wake.set()
-    headers = {"Idempotent-Replayed": "true"} if accepted.replayed else {}
-    return JSONResponse(accepted.response, status_code=202, headers=headers)
+    return answer_accepted(request, source_id, accepted)

@@ -29,9 +29,9 @@ def claim_value(a: Assignment) -> str:
     return f"{a.assignment_id}|{a.rep.id}"
 
 
-def alert_blocks(a: Assignment, claim_url: str | None = None) -> list[dict[str, Any]]:
+def _facts(a: Assignment) -> list[tuple[str, str]]:
     lead = a.lead
-    facts = [
+    rows = [
         ("Name", lead.name),
         ("Company", lead.company),
         ("Title", lead.title),
@@ -40,6 +40,11 @@ def alert_blocks(a: Assignment, claim_url: str | None = None) -> list[dict[str, 
         ("Source", lead.source),
         ("Score", str(lead.score)),
     ]
+    return [(k, v) for k, v in rows if v]
+
+
+def alert_blocks(a: Assignment, claim_url: str | None = None) -> list[dict[str, Any]]:
+    lead = a.lead
     reasons = "\n".join(f"• {c.points:+d} {c.why}" for c in lead.reasons[:5]) or "• no scoring rule fired"
     context = [a.reason, f"assignment {a.assignment_id}"]
     if (deadline := deadline_text(a)) is not None:
@@ -48,7 +53,7 @@ def alert_blocks(a: Assignment, claim_url: str | None = None) -> list[dict[str, 
         {"type": "header", "text": {"type": "plain_text", "text": alert_text(a)[:150]}},
         {
             "type": "section",
-            "fields": [{"type": "mrkdwn", "text": f"*{k}*\n{v}"} for k, v in facts if v],
+            "fields": [{"type": "mrkdwn", "text": f"*{k}*\n{v}"} for k, v in _facts(a)],
         },
         {"type": "section", "text": {"type": "mrkdwn", "text": f"*Why this score*\n{reasons}"}},
         {
@@ -100,20 +105,6 @@ def sms_text(a: Assignment, claim_url: str | None) -> str:
 def email_subject(a: Assignment) -> str:
     head = "Escalated lead" if a.outcome == "escalated" else "New lead"
     return f"{head}: {_who(a)}, score {a.lead.score}"
-
-
-def _facts(a: Assignment) -> list[tuple[str, str]]:
-    lead = a.lead
-    rows = [
-        ("Name", lead.name),
-        ("Company", lead.company),
-        ("Title", lead.title),
-        ("Email", lead.email),
-        ("Phone", lead.phone),
-        ("Source", lead.source),
-        ("Score", str(lead.score)),
-    ]
-    return [(k, v) for k, v in rows if v]
 
 
 def email_text(a: Assignment, claim_url: str | None) -> str:
