@@ -100,16 +100,18 @@ async def load_snapshot(
             text("SELECT rep_id FROM route.rep_status WHERE paused AND rep_id = ANY(:r)"), {"r": rep_ids}
         )
     }
-    open_leads = {
-        row.rep_id: int(row.n)
-        for row in await session.execute(
-            text(
-                "SELECT rep_id, count(*) AS n FROM route.assignments WHERE status IN ('pending', 'claimed')"
-                " AND rep_id = ANY(:r) GROUP BY rep_id"
-            ),
-            {"r": rep_ids},
-        )
-    }
+    open_leads: dict[str, int] = {}
+    if any(config.pool(p).strategy == "least_loaded" for p in pool_ids):
+        open_leads = {
+            row.rep_id: int(row.n)
+            for row in await session.execute(
+                text(
+                    "SELECT rep_id, count(*) AS n FROM route.assignments WHERE status IN ('pending', 'claimed')"
+                    " AND rep_id = ANY(:r) GROUP BY rep_id"
+                ),
+                {"r": rep_ids},
+            )
+        }
     counts = await _period_counts(session, config, rep_ids, now)
     loads = {
         r: RepLoad(paused=r in paused, open_leads=open_leads.get(r, 0), assigned=counts.get(r, ())) for r in rep_ids
@@ -159,15 +161,18 @@ async def apply_change(session: AsyncSession, change: StateChange) -> None:
     if change.pool_id is not None and change.credited:
         await session.execute(
             text(
-                "UPDATE route.pool_members m SET credit = m.credit + c.weight"
+                "UPDATE route.pool_members m"
+                " SET credit = m.credit + c.weight - CASE WHEN m.rep_id = :winner THEN :debit ELSE 0 END"
                 " FROM unnest(CAST(:reps AS text[]), CAST(:weights AS int[])) AS c(rep_id, weight)"
                 " WHERE m.pool_id = :p AND m.rep_id = c.rep_id"
             ),
-            {"p": change.pool_id, "reps": [r for r, _ in change.credited], "weights": [w for _, w in change.credited]},
-        )
-        await session.execute(
-            text("UPDATE route.pool_members SET credit = credit - :d WHERE pool_id = :p AND rep_id = :r"),
-            {"p": change.pool_id, "r": change.rep_id, "d": change.debit},
+            {
+                "p": change.pool_id,
+                "winner": change.rep_id,
+                "debit": change.debit,
+                "reps": [r for r, _ in change.credited],
+                "weights": [w for _, w in change.credited],
+            },
         )
     if change.claim_account is not None and change.rep_id is not None:
         await session.execute(

@@ -58,3 +58,28 @@ async def test_day_cap_skips_the_rep_and_counts_only_today(db: Database) -> None
         owners.append(event.data.rep.id)
     assert owners.count(f"{pool}-a") == 1, owners
     assert any(f"{pool}-a: skipped, day cap reached (1/1 this day in UTC)" in line for line in event.data.trace)
+
+
+async def test_least_loaded_sends_leads_to_the_rep_with_fewest_open(db: Database) -> None:
+    pool = f"ll{uuid4().hex[:6]}"
+    cfg = BusinessConfig.model_validate(
+        {
+            "reps": [{"id": f"{pool}-a", "name": "A"}, {"id": f"{pool}-b", "name": "B"}],
+            "pools": [{"id": pool, "strategy": "least_loaded", "members": [f"{pool}-a", f"{pool}-b"]}],
+            "routing": {"default_pool": pool},
+        }
+    )
+    async with db.session_scope() as session:
+        await repository.sync_config(session, cfg)
+        await repository.set_paused(session, f"{pool}-b", True)
+    deps = RouteDeps(db, cfg, lambda: NOW)
+
+    async def owner() -> str:
+        [event] = await handle(scored_event(80), deps)
+        assert isinstance(event, LeadAssignedEvent)
+        return event.data.rep.id
+
+    assert [await owner(), await owner()] == [f"{pool}-a", f"{pool}-a"]
+    async with db.session_scope() as session:
+        await repository.set_paused(session, f"{pool}-b", False)
+    assert [await owner(), await owner()] == [f"{pool}-b", f"{pool}-b"], "b had fewer open leads"
