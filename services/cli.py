@@ -1,10 +1,13 @@
 """The `leadrelay` command.
 
     leadrelay replay --since 7d --config candidate.yaml
+    leadrelay dlq list --topic lead.scored
+    leadrelay dlq replay --topic lead.scored
 
-replays the leads route recorded in that period against a candidate config, without writing
-anything, and prints per rep: leads now vs. then, cap hits, SLA risk, and the leads that would move.
-The database is the one in LEADRELAY_DATABASE_URL (or --database-url)."""
+`replay` re-runs the leads route recorded in that period against a candidate config, without writing
+anything, and prints per rep: leads now vs. then, cap hits, SLA risk, and the leads that would move
+(database: LEADRELAY_DATABASE_URL or --database-url). `dlq list` shows each dead letter of a topic and
+its error; `dlq replay` re-publishes them to their topic once the cause is fixed (each only once)."""
 
 import argparse
 import asyncio
@@ -16,12 +19,15 @@ from uuid import UUID
 
 from sqlalchemy import text
 
+from services.dlq import list_dead_letters
+from services.dlq import replay as dlq_replay
 from services.route import repository
 from services.route.replay import RecordedLead, render, replay
 from shared.business_config import load_config_or_exit
 from shared.db import Database, make_engine
 from shared.events import LeadScoredEvent
 from shared.settings import BaseServiceSettings
+from shared.topics import Topic
 
 UNITS = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
 
@@ -53,12 +59,30 @@ def main(argv: list[str] | None = None) -> int:
     rp.add_argument("--since", type=parse_since, required=True, help="e.g. 7d, 24h, 30m")
     rp.add_argument("--config", type=Path, required=True, help="the candidate business-rules YAML")
     rp.add_argument("--database-url", default=None)
+    dq = sub.add_parser("dlq", help="list or replay a topic's dead letters")
+    dq.add_argument("action", choices=["list", "replay"])
+    dq.add_argument("--topic", required=True, choices=[t.value for t in Topic])
     args = parser.parse_args(argv)
+    if args.command == "dlq":
+        return dlq_command(args.action, Topic(args.topic))
     config = load_config_or_exit(args.config)
     since = datetime.now(UTC) - args.since
     url = args.database_url or BaseServiceSettings().database_url
     recorded = asyncio.run(load_recorded(url, since))
     print(render(replay(config, recorded), since, str(args.config)))
+    return 0
+
+
+def dlq_command(action: str, topic: Topic) -> int:
+    settings = BaseServiceSettings()
+    if action == "list":
+        letters = asyncio.run(list_dead_letters(settings, topic))
+        for letter in letters:
+            print(f"{letter.partition}:{letter.offset}  key {letter.key}  {letter.error}")
+        print(f"{len(letters)} dead letters on {topic.value}.dlq")
+    else:
+        count = asyncio.run(dlq_replay(settings, topic))
+        print(f"re-published {count} dead letters from {topic.value}.dlq to {topic.value}")
     return 0
 
 

@@ -107,3 +107,36 @@ async def test_a_crash_between_produce_and_commit_reprocesses_without_a_duplicat
     assert await count(db, "effects", event.event_id) == 1, "but its side effect happened once"
     outputs = await read_topic(output, until=lambda r: len(r) >= 2)
     assert len({orjson.loads(r.value)["event_id"] for r in outputs}) == 1, "the re-sent output has the same event_id"
+
+
+async def test_dead_letters_can_be_listed_and_replayed_once(stack: Stack, db: Database) -> None:
+    import subprocess
+
+    from tests.support.processes import PYTHON
+
+    prefix = f"{stack.topic_prefix}dlqcli{uuid.uuid4().hex[:6]}."
+    settings = stack.settings(prefix)
+    await ensure_topics(settings)
+    event = scored_event(60)
+    await produce(
+        topic_name(settings, "lead.scored.dlq"),
+        serialize_event(event),
+        str(event.lead_id).encode(),
+        [("type", b"lead.scored"), ("dlq.error_class", b"RuntimeError"), ("dlq.error", b"db was down")],
+    )
+    env = stack.env(LEADRELAY_TOPIC_PREFIX=prefix)
+
+    def cli(*args: str) -> str:
+        done = subprocess.run(
+            [PYTHON, "-m", "services.cli", *args], env=env, cwd=ROOT, capture_output=True, text=True, timeout=60
+        )
+        assert done.returncode == 0, done.stderr
+        return done.stdout
+
+    listed = await asyncio.to_thread(cli, "dlq", "list", "--topic", "lead.scored")
+    first = await asyncio.to_thread(cli, "dlq", "replay", "--topic", "lead.scored")
+    second = await asyncio.to_thread(cli, "dlq", "replay", "--topic", "lead.scored")
+    assert "RuntimeError: db was down" in listed and "1 dead letters" in listed
+    assert "re-published 1 " in first and "re-published 0 " in second
+    [back] = await read_topic(topic_name(settings, "lead.scored"), until=lambda rs: len(rs) >= 1, settle=0.5)
+    assert back.value == serialize_event(event) and dict(back.headers) == {"type": b"lead.scored"}
