@@ -21,8 +21,10 @@ class OutboxRow:
 
 async def lock_dedupe_keys(session: AsyncSession, keys: list[str]) -> None:
     """Serialise concurrent requests that could be duplicates of each other (until commit)."""
-    for key in sorted(keys):
-        await session.execute(text("SELECT pg_advisory_xact_lock(hashtextextended(:k, 0))"), {"k": key})
+    await session.execute(
+        text("SELECT pg_advisory_xact_lock(hashtextextended(k, 0)) FROM unnest(CAST(:keys AS text[])) AS k ORDER BY k"),
+        {"keys": sorted(keys)},
+    )
 
 
 async def find_receipt(
