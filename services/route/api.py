@@ -185,7 +185,7 @@ async def simulate(request: Request, body: SimulateRequest) -> JSONResponse:
     now = body.at or datetime.now(UTC)
     async with deps.db.session_scope() as session:
         snap = await repository.load_snapshot(
-            session, deps.config, pools_in_play(deps.config, scored), now, lead_domain(scored)
+            session, deps.config, pools_in_play(deps.config, scored), now, lead_domain(scored), lock=False
         )
     d = decide(deps.config, scored, snap, now)
     return JSONResponse(

@@ -73,27 +73,39 @@ async def lock_lead(session: AsyncSession, lead_id: UUID) -> None:
     await session.execute(text("SELECT pg_advisory_xact_lock(hashtextextended(:l, 7))"), {"l": str(lead_id)})
 
 
-async def lock_pools(session: AsyncSession, pool_ids: Iterable[str]) -> None:
-    """Row locks on the pools a decision may touch, always in id order so two instances never deadlock.
-    While held, no other instance can decide for these pools: credits and loads stay consistent."""
-    await session.execute(
-        text("SELECT id FROM route.pools WHERE id = ANY(:ids) ORDER BY id FOR UPDATE"), {"ids": sorted(pool_ids)}
-    )
-
-
 async def load_snapshot(
-    session: AsyncSession, config: BusinessConfig, pool_ids: Iterable[str], now: datetime, domain: str | None
+    session: AsyncSession,
+    config: BusinessConfig,
+    pool_ids: Iterable[str],
+    now: datetime,
+    domain: str | None,
+    *,
+    lock: bool,
 ) -> Snapshot:
+    """The state a decision needs, for the pools in play and only the reps they can reach.
+
+    With `lock`, the pools' rows are locked (in id order, so two instances never deadlock) by the same
+    statement that reads the credits: until commit no other instance decides for these pools, so
+    credits, caps and loads stay consistent. Few round trips matter here: the lock is held meanwhile."""
     pool_ids = sorted(pool_ids)
-    managers = [m for m in (config.pool(p).manager for p in pool_ids) if m is not None]
+    pools = [config.pool(p) for p in pool_ids]
+    owner = next((a.owner for a in config.accounts if a.domain == domain), None)
+    owners_needed = domain is not None and owner is None and any(p.strategy == "account_owner" for p in pools)
+    if owners_needed:
+        owner = (
+            await session.execute(text("SELECT rep_id FROM route.account_owners WHERE domain = :d"), {"d": domain})
+        ).scalar_one_or_none()
     rep_ids = sorted(
-        {r for p in pool_ids for r in config.pool(p).rep_ids} | set(managers) | {a.owner for a in config.accounts}
+        {r for p in pools for r in p.rep_ids} | {p.manager for p in pools if p.manager} | ({owner} if owner else set())
     )
     credits: dict[str, dict[str, int]] = {p: {} for p in pool_ids}
-    for row in await session.execute(
-        text("SELECT pool_id, rep_id, credit FROM route.pool_members WHERE pool_id = ANY(:p)"), {"p": pool_ids}
-    ):
-        credits[row.pool_id][row.rep_id] = int(row.credit)
+    query = (
+        "SELECT p.id AS pool_id, m.rep_id, m.credit FROM route.pools p"
+        " LEFT JOIN route.pool_members m ON m.pool_id = p.id WHERE p.id = ANY(:p) ORDER BY p.id"
+    )
+    for row in await session.execute(text(query + (" FOR UPDATE OF p" if lock else "")), {"p": pool_ids}):
+        if row.rep_id is not None:
+            credits[row.pool_id][row.rep_id] = int(row.credit)
     paused = {
         row.rep_id
         for row in await session.execute(
@@ -101,7 +113,7 @@ async def load_snapshot(
         )
     }
     open_leads: dict[str, int] = {}
-    if any(config.pool(p).strategy == "least_loaded" for p in pool_ids):
+    if any(p.strategy == "least_loaded" for p in pools):
         open_leads = {
             row.rep_id: int(row.n)
             for row in await session.execute(
@@ -117,12 +129,8 @@ async def load_snapshot(
         r: RepLoad(paused=r in paused, open_leads=open_leads.get(r, 0), assigned=counts.get(r, ())) for r in rep_ids
     }
     owners = {a.domain: a.owner for a in config.accounts}
-    if domain is not None and domain not in owners:
-        owner = (
-            await session.execute(text("SELECT rep_id FROM route.account_owners WHERE domain = :d"), {"d": domain})
-        ).scalar_one_or_none()
-        if owner is not None:
-            owners[domain] = owner
+    if domain is not None and owner is not None:
+        owners[domain] = owner
     return Snapshot(loads, {p: PoolState(credits[p]) for p in pool_ids}, owners)
 
 

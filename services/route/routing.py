@@ -49,8 +49,7 @@ async def decide_locked(
 ) -> Decision:
     """Lock the pools in play (until commit) and decide against their current state."""
     pools = pools_in_play(config, scored)
-    await repository.lock_pools(session, pools)
-    snap = await repository.load_snapshot(session, config, pools, now, lead_domain(scored))
+    snap = await repository.load_snapshot(session, config, pools, now, lead_domain(scored), lock=True)
     return decide(config, scored, snap, now, already_had=already_had, check_stage=False)
 
 
