@@ -38,6 +38,11 @@ def create_app(account_sid: str, auth_token: str) -> FastAPI:
             status_code=status,
         )
 
+    def authorised(sid: str, request: Request) -> bool:
+        """HTTP basic auth with the account SID and auth token, on that account's URL."""
+        expected = "Basic " + base64.b64encode(f"{account_sid}:{auth_token}".encode()).decode()
+        return sid == account_sid and request.headers.get("authorization", "") == expected
+
     async def report_status(url: str, sid: str, to: str, sender: str) -> None:
         async with httpx.AsyncClient(timeout=5) as http:
             for status in ("sent", "delivered"):
@@ -61,9 +66,7 @@ def create_app(account_sid: str, auth_token: str) -> FastAPI:
 
     @app.post("/2010-04-01/Accounts/{sid}/Messages.json")
     async def create_message(sid: str, request: Request) -> JSONResponse:
-        auth = request.headers.get("authorization", "")
-        expected = "Basic " + base64.b64encode(f"{account_sid}:{auth_token}".encode()).decode()
-        if sid != account_sid or auth != expected:
+        if not authorised(sid, request):
             return error(401, 20003, "Authenticate")
         form = dict(parse_qsl((await request.body()).decode()))
         if not form.get("To", "").startswith("+"):
@@ -96,9 +99,7 @@ def create_app(account_sid: str, auth_token: str) -> FastAPI:
     @app.get("/2010-04-01/Accounts/{sid}/Messages.json")
     async def list_messages_api(sid: str, request: Request) -> JSONResponse:
         """Twilio's message list: newest first, filtered by To and DateSent> (a date)."""
-        auth = request.headers.get("authorization", "")
-        expected = "Basic " + base64.b64encode(f"{account_sid}:{auth_token}".encode()).decode()
-        if sid != account_sid or auth != expected:
+        if not authorised(sid, request):
             return error(401, 20003, "Authenticate")
         to = request.query_params.get("To")
         after = request.query_params.get("DateSent>")

@@ -3,12 +3,12 @@
 import hashlib
 import hmac
 from datetime import timedelta
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 import orjson
 from fastapi import APIRouter, Header, Request
 from fastapi.responses import JSONResponse
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from services.capture.activity import ActivityIn
 from services.capture.config import CaptureSettings
@@ -34,6 +34,22 @@ async def json_object(request: Request) -> dict[str, Any] | JSONResponse:
     return body
 
 
+M = TypeVar("M", bound=BaseModel)
+
+
+async def parse_body(request: Request, model: type[M], source: str) -> tuple[M, dict[str, Any]] | JSONResponse:
+    """The body validated as `model` (and the raw object, for dedupe), or the 422 naming the fields."""
+    body = await json_object(request)
+    if isinstance(body, JSONResponse):
+        metrics.INTAKE.labels(source, "invalid").inc()
+        return body
+    try:
+        return model.model_validate(body), body
+    except ValidationError as exc:
+        metrics.INTAKE.labels(source, "invalid").inc()
+        return from_validation_error(exc)
+
+
 def answer_accepted(request: Request, source: str, accepted: Accepted) -> JSONResponse:
     """202 with the stored answer; a replay says so in a header and leaves the outbox relay asleep."""
     metrics.INTAKE.labels(source, "duplicate" if accepted.replayed else "accepted").inc()
@@ -57,15 +73,10 @@ async def generic_webhook(
     rt: Runtime = request.app.state.runtime
     settings = rt.settings
     assert isinstance(settings, CaptureSettings)
-    body = await json_object(request)
-    if isinstance(body, JSONResponse):
-        metrics.INTAKE.labels("generic", "invalid").inc()
-        return body
-    try:
-        lead = GenericLead.model_validate(body)
-    except ValidationError as exc:
-        metrics.INTAKE.labels("generic", "invalid").inc()
-        return from_validation_error(exc)
+    parsed = await parse_body(request, GenericLead, "generic")
+    if isinstance(parsed, JSONResponse):
+        return parsed
+    lead, body = parsed
     if missing := lead.missing_contact():
         metrics.INTAKE.labels("generic", "invalid").inc()
         return invalid(missing)
@@ -95,15 +106,10 @@ async def behaviour_event(
     if not api_key_ok(settings, x_api_key):
         metrics.INTAKE.labels("events", "unauthorized").inc()
         return invalid([{"field": "X-API-Key", "message": "missing or unknown API key"}], "unauthorized", 401)
-    body = await json_object(request)
-    if isinstance(body, JSONResponse):
-        metrics.INTAKE.labels("events", "invalid").inc()
-        return body
-    try:
-        event = ActivityIn.model_validate(body)
-    except ValidationError as exc:
-        metrics.INTAKE.labels("events", "invalid").inc()
-        return from_validation_error(exc)
+    parsed_event = await parse_body(request, ActivityIn, "events")
+    if isinstance(parsed_event, JSONResponse):
+        return parsed_event
+    event, body = parsed_event
     if missing := event.missing_lead():
         metrics.INTAKE.labels("events", "invalid").inc()
         return invalid(missing)
