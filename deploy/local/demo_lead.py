@@ -1,5 +1,7 @@
-"""Post one demo lead to capture and print the Slack alert the stand-in received for it."""
+"""Post one demo lead to capture and print the Slack alert the stand-in received for it (or, when
+LEADRELAY_SLACK_API_URL points at a real Slack workspace, the routing decision that sent it there)."""
 
+import os
 import re
 import sys
 import time
@@ -9,6 +11,7 @@ import httpx
 
 CAPTURE = "http://127.0.0.1:8001"
 SLACK_STANDIN = "http://127.0.0.1:8099"
+ROUTE = "http://127.0.0.1:8004"
 
 
 def main() -> int:
@@ -26,6 +29,8 @@ def main() -> int:
     print(f"POST /v1/webhooks/generic -> {response.status_code} {response.text}")
     if response.status_code != 202:
         return 1
+    if not os.environ.get("LEADRELAY_SLACK_API_URL", SLACK_STANDIN).startswith(SLACK_STANDIN):
+        return show_decision(response.json()["lead_id"])
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         messages = httpx.get(f"{SLACK_STANDIN}/_standin/messages", timeout=5).json()
@@ -39,7 +44,7 @@ def main() -> int:
                         if text:
                             print("    " + text.replace("\n", "\n    "))
                 lead_id = response.json()["lead_id"]
-                print(f"\nWhy it went there: curl http://127.0.0.1:8004/v1/leads/{lead_id}/routing")
+                print(f"\nWhy it went there: curl {ROUTE}/v1/leads/{lead_id}/routing")
                 link = re.search(r"<(http[^|>]+)\|Claim link>", str(m["body"]["blocks"]))
                 if link:
                     print(f"Claim it (as the rep would from SMS or email): curl {link.group(1)}")
@@ -47,6 +52,21 @@ def main() -> int:
                 return 0
         time.sleep(0.1)
     print("no Slack alert arrived within 30 s; see .local/run/logs/", file=sys.stderr)
+    return 1
+
+
+def show_decision(lead_id: str) -> int:
+    """With a real Slack workspace there is no stand-in to read: show where route sent the lead."""
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        trace = httpx.get(f"{ROUTE}/v1/leads/{lead_id}/routing", timeout=5)
+        if trace.status_code == 200 and trace.json()["decisions"]:
+            decision = trace.json()["decisions"][0]
+            print(f"\nRouted to {decision['rep_id']}: {decision['reason']}")
+            print("The alert went to that rep's Slack in your workspace. Stop everything with `make down`.")
+            return 0
+        time.sleep(0.2)
+    print("the lead was not routed within 30 s; see .local/run/logs/", file=sys.stderr)
     return 1
 
 
