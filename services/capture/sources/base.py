@@ -84,3 +84,29 @@ def text(value: Any) -> str | None:
     if isinstance(value, list):
         return ", ".join(str(v) for v in value) or None
     return str(value).strip() or None
+
+
+def form_lead(mapped: dict[str, Any], *, utm: dict[str, str], extra: dict[str, Any], where: str) -> LeadFields:
+    """Our lead from form answers already mapped to our field names (`name` is split when the form
+    has no separate first / last name). A lead needs an email or a phone: else a 422 naming `where`."""
+    first, last = split_name(text(mapped.get("name")))
+    fields = LeadFields(
+        email=text(mapped.get("email")),
+        phone=text(mapped.get("phone")),
+        first_name=text(mapped.get("first_name")) or first,
+        last_name=text(mapped.get("last_name")) or last,
+        company=text(mapped.get("company")),
+        title=text(mapped.get("title")),
+        country=text(mapped.get("country")),
+        notes=text(mapped.get("notes")),
+        utm=utm,
+        extra=extra,
+    )
+    if not fields.email and not fields.phone:
+        raise PayloadError([{"field": where, "message": "no email or phone in the submission"}])
+    return fields
+
+
+def utm_of(values: dict[str, Any]) -> dict[str, str]:
+    """`utm_source=x` style keys as our utm dict ({"source": "x"}), empty values dropped."""
+    return {k[4:]: str(v) for k, v in values.items() if k.startswith("utm_") and v}

@@ -6,7 +6,7 @@ import hmac
 
 import orjson
 
-from services.capture.sources.base import Inbound, Parsed, PayloadError, fresh, require, text
+from services.capture.sources.base import Inbound, Parsed, PayloadError, fresh, require, text, utm_of
 from shared.payloads import LeadFields
 
 
@@ -41,7 +41,7 @@ class Calendly:
             last_name=text(payload.get("last_name")),
             phone=text(payload.get("text_reminder_number")),
             company=text(company),
-            utm={k[4:]: str(v) for k, v in tracking.items() if k.startswith("utm_") and v},
+            utm=utm_of(tracking),
             extra={"calendly_event": (payload.get("scheduled_event") or {}).get("name"), "answers": answers},
         )
         if not fields.email:

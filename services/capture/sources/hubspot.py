@@ -9,7 +9,7 @@ from typing import Any
 
 import orjson
 
-from services.capture.sources.base import Inbound, Parsed, PayloadError, fresh, require, text
+from services.capture.sources.base import Inbound, Parsed, PayloadError, fresh, require, text, utm_of
 from shared.payloads import LeadFields
 
 
@@ -47,7 +47,7 @@ class HubSpot:
             company=text(props.get("company")),
             title=text(props.get("jobtitle")),
             country=text(props.get("country")),
-            utm={k[4:]: str(v) for k, v in props.items() if k.startswith("utm_") and v},
+            utm=utm_of(props),
             extra={"hubspot_object_id": object_id, "lifecyclestage": props.get("lifecyclestage")},
         )
         if not fields.email and not fields.phone:

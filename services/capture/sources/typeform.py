@@ -8,8 +8,7 @@ from typing import Any
 
 import orjson
 
-from services.capture.sources.base import Inbound, Parsed, PayloadError, require, split_name, text
-from shared.payloads import LeadFields
+from services.capture.sources.base import Inbound, Parsed, PayloadError, form_lead, require, utm_of
 
 REF_HINTS = {
     "email": ("email",),
@@ -68,18 +67,10 @@ class Typeform:
                 mapped[ours] = value
             else:
                 extra[ref or str(fld.get("id"))] = value
-        first, last = split_name(text(mapped.get("name")))
-        fields = LeadFields(
-            email=text(mapped.get("email")),
-            phone=text(mapped.get("phone")),
-            first_name=text(mapped.get("first_name")) or first,
-            last_name=text(mapped.get("last_name")) or last,
-            company=text(mapped.get("company")),
-            title=text(mapped.get("title")),
-            country=text(mapped.get("country")),
-            utm={k[4:]: str(v) for k, v in (response.get("hidden") or {}).items() if k.startswith("utm_") and v},
+        fields = form_lead(
+            mapped,
+            utm=utm_of(response.get("hidden") or {}),
             extra={**extra, "typeform_form_id": response.get("form_id")},
+            where="answers",
         )
-        if not fields.email and not fields.phone:
-            raise PayloadError([{"field": "answers", "message": "no email or phone answer in the response"}])
         return Parsed(token, fields=fields)

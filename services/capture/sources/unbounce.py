@@ -8,8 +8,7 @@ from urllib.parse import parse_qs
 
 import orjson
 
-from services.capture.sources.base import Inbound, Parsed, PayloadError, require, split_name, text
-from shared.payloads import LeadFields
+from services.capture.sources.base import Inbound, Parsed, PayloadError, form_lead, require, utm_of
 
 
 def _first(values: Any) -> Any:
@@ -29,17 +28,15 @@ class Unbounce:
         except (KeyError, orjson.JSONDecodeError, AssertionError) as exc:
             raise PayloadError([{"field": "data.json", "message": "missing or not a JSON object"}]) from exc
         values = {k.lower(): _first(v) for k, v in data.items()}
-        first, last = split_name(text(values.get("name")))
-        fields = LeadFields(
-            email=text(values.get("email")),
-            phone=text(values.get("phone_number") or values.get("phone")),
-            first_name=text(values.get("first_name")) or first,
-            last_name=text(values.get("last_name")) or last,
-            company=text(values.get("company") or values.get("company_name")),
-            title=text(values.get("job_title") or values.get("title")),
-            utm={k[4:]: str(v) for k, v in values.items() if k.startswith("utm_") and v},
-            extra={"unbounce_page_id": form.get("page_id"), "page_url": form.get("page_url")},
-        )
-        if not fields.email and not fields.phone:
-            raise PayloadError([{"field": "data.json", "message": "no email or phone in the submission"}])
+        mapped = {
+            "email": values.get("email"),
+            "phone": values.get("phone_number") or values.get("phone"),
+            "name": values.get("name"),
+            "first_name": values.get("first_name"),
+            "last_name": values.get("last_name"),
+            "company": values.get("company") or values.get("company_name"),
+            "title": values.get("job_title") or values.get("title"),
+        }
+        extra = {"unbounce_page_id": form.get("page_id"), "page_url": form.get("page_url")}
+        fields = form_lead(mapped, utm=utm_of(values), extra=extra, where="data.json")
         return Parsed(hashlib.sha256(request.body).hexdigest(), fields=fields)

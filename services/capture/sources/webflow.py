@@ -7,8 +7,7 @@ from typing import Any
 
 import orjson
 
-from services.capture.sources.base import Inbound, Parsed, PayloadError, fresh, require, split_name, text
-from shared.payloads import LeadFields
+from services.capture.sources.base import Inbound, Parsed, PayloadError, form_lead, fresh, require
 
 LABELS = {
     "email": ("email", "e-mail", "work email"),
@@ -57,18 +56,6 @@ class Webflow:
         if body.get("triggerType", "form_submission") != "form_submission":
             return Parsed(str(payload.get("id", "")))
         mapped, rest = _by_label(data)
-        first, last = split_name(text(mapped.get("name")))
-        fields = LeadFields(
-            email=text(mapped.get("email")),
-            phone=text(mapped.get("phone")),
-            first_name=text(mapped.get("first_name")) or first,
-            last_name=text(mapped.get("last_name")) or last,
-            company=text(mapped.get("company")),
-            title=text(mapped.get("title")),
-            country=text(mapped.get("country")),
-            notes=text(mapped.get("notes")),
-            extra={**rest, "webflow_form": payload.get("name"), "webflow_site": payload.get("siteId")},
-        )
-        if not fields.email and not fields.phone:
-            raise PayloadError([{"field": "payload.data", "message": "no email or phone field in the form"}])
+        extra = {**rest, "webflow_form": payload.get("name"), "webflow_site": payload.get("siteId")}
+        fields = form_lead(mapped, utm={}, extra=extra, where="payload.data")
         return Parsed(str(payload.get("id") or payload.get("submittedAt")), fields=fields)
