@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install run up down migrate topics demo test lint unit integration e2e reliability bench clean
+.PHONY: bench-events profile bench-stages browser install run up down migrate topics demo test lint unit integration e2e reliability bench clean
 
 $(STAMP): requirements.lock pyproject.toml
 	@$(PY) -c 'import sys; assert sys.version_info >= (3, 11), "leadrelay needs Python 3.11+"'
@@ -48,13 +48,26 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy shared services standins
 
-test: lint install
+browser:
+	@command -v chromium >/dev/null && command -v chromedriver >/dev/null || \
+	  (apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium chromium-driver)
+
+test: lint install browser
 	$(BIN)/pytest -q tests/unit tests/integration tests/e2e tests/reliability
 
 unit: $(STAMP)
 	$(BIN)/pytest -q tests/unit
 
 bench: install
+	$(BIN)/python -m bench.run
+
+bench-events: install
+	$(BIN)/python -m bench.events
+
+profile: install
+	$(BIN)/python -m bench.profile
+
+bench-stages: install
 	$(BIN)/python -m bench.pipeline_latency
 
 clean: down

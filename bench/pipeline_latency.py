@@ -19,7 +19,7 @@ import httpx
 
 from tests.support.kafka_io import read_topic
 from tests.support.pipeline import Pipeline, run_pipeline
-from tests.support.stack import ROOT, close_stack, open_stack
+from tests.support.stack import INTAKE, ROOT, close_stack, open_stack
 
 STAGES = ["lead.captured", "lead.enriched", "lead.scored", "lead.assigned"]
 RESULTS = ROOT / "bench" / "results" / "pipeline_latency.md"
@@ -33,7 +33,7 @@ def pct(values: list[float], p: float) -> float:
 async def post_lead(http: httpx.AsyncClient, pipeline: Pipeline, tag: str) -> tuple[str, float]:
     body = {"email": f"bench+{tag}@initech.com", "name": f"Bench {tag}", "title": "VP Sales"}
     sent = time.time()
-    response = await http.post(f"{pipeline.capture}/v1/webhooks/generic", json=body)
+    response = await http.post(f"{pipeline.capture}/v1/webhooks/generic", json=body, headers=INTAKE)
     response.raise_for_status()
     return response.json()["lead_id"], sent
 

@@ -23,7 +23,7 @@ from services.dlq import list_dead_letters
 from services.dlq import replay as dlq_replay
 from services.route import repository
 from services.route.replay import RecordedLead, render, replay
-from shared.business_config import load_config_or_exit
+from shared.business.loader import load_config_or_exit
 from shared.db import Database, make_engine
 from shared.events import LeadScoredEvent
 from shared.settings import BaseServiceSettings

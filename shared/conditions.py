@@ -3,7 +3,7 @@
 import re
 from typing import Any
 
-from shared.business_config import Condition
+from shared.business.base import Condition
 
 MISSING: Any = object()
 

@@ -56,3 +56,5 @@ def configure_logging(service: str, level: str) -> None:
     root.setLevel(level.upper())
     logging.getLogger("aiokafka").setLevel(logging.WARNING)
     logging.getLogger("uvicorn.access").setLevel(logging.WARNING)
+    for chatty in ("httpx", "httpcore"):  # they log whole URLs, which can carry tokens
+        logging.getLogger(chatty).setLevel(logging.WARNING)

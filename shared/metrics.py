@@ -18,6 +18,9 @@ CONSUMER_LAG = Gauge(
 )
 OUTBOX_PENDING = Gauge("leadrelay_outbox_pending", "capture outbox rows not yet published")
 OUTBOX_PUBLISHED = Counter("leadrelay_outbox_published_total", "capture outbox rows published to Kafka")
+OUTBOX_FAILED = Counter(
+    "leadrelay_outbox_failed_total", "capture outbox rows set aside: the broker can never take them"
+)
 INTAKE = Counter("leadrelay_intake_total", "Intake requests by source and result", ["source", "result"])
 NOTIFICATIONS = Counter(
     "leadrelay_notifications_total", "Notification attempts by channel and result", ["channel", "result"]

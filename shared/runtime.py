@@ -9,6 +9,7 @@ import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable, Sequence
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
@@ -41,6 +42,14 @@ class Stage(Generic[D]):
     name: str
     inputs: Sequence[Topic]
     handle: Callable[[Event, D], Awaitable[Sequence[EnvelopeBase]]]
+    batch_transaction: Callable[[D], AbstractAsyncContextManager[object]] | None = None
+    """When given, a partition's batch is handled in this one transaction (outputs are sent after it
+    commits); if anything in it fails, the batch is rolled back and handled one message at a time.
+    Only for handlers whose side effects are all in the database."""
+    handle_batch: Callable[[Sequence[Event], D], Awaitable[Sequence[Sequence[EnvelopeBase]]]] | None = None
+    """When given, a partition's batch goes to this handler at once (outputs per event, in order). If
+    it raises, the batch is handled one message at a time by `handle`, so its effects must be
+    idempotent per event, as `handle`'s are."""
 
 
 class _CommitOnRevoke(ConsumerRebalanceListener):  # type: ignore[misc]
@@ -150,9 +159,60 @@ class StageRunner(Generic[D]):
             log.warning("%s commit failed after rebalance (%s); batch will be redelivered", self.stage.name, exc)
 
     async def _process_partition(self, records: list[ConsumerRecord]) -> list[asyncio.Future[Any]]:
+        batchable = self.stage.batch_transaction is not None or self.stage.handle_batch is not None
+        if batchable and len(records) > 1:
+            batched = await self._process_as_batch(records)
+            if batched is not None:
+                return batched
         acks: list[asyncio.Future[Any]] = []
         for record in records:
             acks.extend(await self._process_record(record))
+        return acks
+
+    def _parse_all(self, records: list[ConsumerRecord]) -> list[tuple[Topic, Event]]:
+        parsed = []
+        for record in records:
+            source = self._topics[record.topic]
+            event = parse_event(record.value)
+            if event.type != source.value:
+                raise ValueError(f"event type {event.type!r} does not belong on topic {source.value!r}")
+            parsed.append((source, event))
+        return parsed
+
+    async def _handle_all(self, parsed: list[tuple[Topic, Event]]) -> list[Sequence[EnvelopeBase]]:
+        if self.stage.handle_batch is not None:
+            outputs = list(await self.stage.handle_batch([e for _, e in parsed], self._deps))
+            if len(outputs) != len(parsed):
+                raise RuntimeError(f"handle_batch returned {len(outputs)} results for {len(parsed)} events")
+            return outputs
+        assert self.stage.batch_transaction is not None
+        handled: list[Sequence[EnvelopeBase]] = []
+        async with self.stage.batch_transaction(self._deps):
+            for _, event in parsed:
+                with bind_event(event):
+                    handled.append(await self.stage.handle(event, self._deps))
+        return handled
+
+    async def _process_as_batch(self, records: list[ConsumerRecord]) -> list[asyncio.Future[Any]] | None:
+        """The whole batch at once (one transaction, or the stage's batch handler), outputs sent
+        afterwards; None if any message fails (invalid, handler error, commit error): the caller then
+        handles the batch one message at a time with the usual retries and dead letters."""
+        started = time.perf_counter()
+        try:
+            parsed = self._parse_all(records)
+            outputs = await self._handle_all(parsed)
+            handled = [(source, out) for (source, _), out in zip(parsed, outputs, strict=True)]
+        except Exception as exc:
+            log.warning("%s: batch of %d failed as a whole (%r); one by one", self.stage.name, len(records), exc)
+            metrics.RETRIES.labels(self.stage.name, "batch_fallback").inc()
+            return None
+        acks: list[asyncio.Future[Any]] = []
+        for source, produced in handled:
+            acks.extend([await self._send(out) for out in produced])
+            metrics.MESSAGES.labels(self.stage.name, source.value, "ok").inc()
+        per_message = (time.perf_counter() - started) / len(records)
+        for _ in records:
+            metrics.HANDLE_SECONDS.labels(self.stage.name).observe(per_message)
         return acks
 
     async def _process_record(self, record: ConsumerRecord) -> list[asyncio.Future[Any]]:

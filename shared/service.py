@@ -9,14 +9,17 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from aiokafka import AIOKafkaProducer
-from fastapi import APIRouter, FastAPI, Request, Response
+from fastapi import APIRouter, Depends, FastAPI, Request, Response
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
+from shared.body_limit import BodyCap, BodyLimit
 from shared.db import Database, make_engine
+from shared.http_errors import install_error_handlers
 from shared.kafka import broker_reachable, ensure_topics, make_producer, start_with_retry
 from shared.logs import configure_logging
 from shared.settings import BaseServiceSettings
+from shared.zones import Public, operator
 
 log = logging.getLogger(__name__)
 
@@ -66,7 +69,16 @@ async def _run_worker(rt: Runtime, worker: Worker) -> None:
     await worker.run()
 
 
-def create_app(name: str, settings: BaseServiceSettings, setup: Setup, routers: Sequence[APIRouter] = ()) -> FastAPI:
+def create_app(
+    name: str,
+    settings: BaseServiceSettings,
+    setup: Setup,
+    routers: Sequence[APIRouter] = (),
+    body_caps: Sequence[BodyCap] = (),
+) -> FastAPI:
+    """The service's app: its routers, the ops endpoints, error handlers, and the body cap (every
+    request body at most `max_body_bytes` unless a `body_caps` prefix says otherwise)."""
+
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         configure_logging(name, settings.log_level)
@@ -89,21 +101,25 @@ def create_app(name: str, settings: BaseServiceSettings, setup: Setup, routers: 
         await rt.db.dispose()
         log.info("%s stopped", name)
 
-    app = FastAPI(title=f"leadrelay {name}", lifespan=lifespan)
+    docs = {} if settings.docs else {"docs_url": None, "redoc_url": None, "openapi_url": None}
+    app = FastAPI(title=f"leadrelay {name}", lifespan=lifespan, **docs)  # type: ignore[arg-type]
+    app.state.settings = settings
     app.include_router(_ops_router())
     for router in routers:
         app.include_router(router)
+    install_error_handlers(app)
+    app.add_middleware(BodyLimit, caps=body_caps, default_bytes=settings.max_body_bytes)
     return app
 
 
 def _ops_router() -> APIRouter:
     router = APIRouter(tags=["ops"])
 
-    @router.get("/healthz")
+    @router.get("/healthz", dependencies=[Public])
     async def healthz() -> dict[str, str]:
         return {"status": "ok"}
 
-    @router.get("/readyz")
+    @router.get("/readyz", dependencies=[Public])
     async def readyz(request: Request) -> JSONResponse:
         rt: Runtime = request.app.state.runtime
         db_ok, broker_ok = await asyncio.gather(rt.db.reachable(), broker_reachable(rt.settings))
@@ -114,7 +130,7 @@ def _ops_router() -> APIRouter:
         ready = all(required.values())
         return JSONResponse({"ready": ready, "checks": checks}, status_code=200 if ready else 503)
 
-    @router.get("/metrics")
+    @router.get("/metrics", dependencies=[Depends(operator("ops:read"))])
     async def metrics() -> Response:
         return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 

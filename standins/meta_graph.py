@@ -1,6 +1,7 @@
-"""A Meta Graph API stand-in for Lead Ads: GET /v19.0/<leadgen_id>?access_token=... answers with the
-lead's field_data as Graph does (or Graph's error object). Tests and `make run` register leads with
-POST /_standin/leads; GET /_standin/requests lists the reads it served.
+"""A Meta Graph API stand-in for Lead Ads: GET /v19.0/<leadgen_id> with the page token (as
+`Authorization: Bearer` or ?access_token=) answers with the lead's field_data as Graph does (or
+Graph's error object). Tests and `make run` register leads with POST /_standin/leads;
+GET /_standin/requests lists the reads it served.
 
     python -m standins.meta_graph --port 8096 --access-token ..."""
 
@@ -26,7 +27,9 @@ def create_app(access_token: str) -> FastAPI:
     @app.get("/v19.0/{leadgen_id}")
     async def read_lead(leadgen_id: str, request: Request) -> JSONResponse:
         requests.append({"leadgen_id": leadgen_id, "at": time.time()})
-        if request.query_params.get("access_token") != access_token:
+        auth = request.headers.get("authorization", "")
+        given = auth[7:] if auth.startswith("Bearer ") else request.query_params.get("access_token")
+        if given != access_token:
             return graph_error(400, 190, "OAuthException", "Invalid OAuth access token.")
         lead = leads.get(leadgen_id)
         if lead is None:

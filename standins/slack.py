@@ -49,6 +49,7 @@ def create_app(
     app = FastAPI(title="Slack stand-in")
     messages: list[dict[str, Any]] = []
     updates: list[dict[str, Any]] = []
+    ephemerals: list[dict[str, Any]] = []
     faults = Faults()
 
     async def read_body(request: Request) -> dict[str, Any]:
@@ -79,6 +80,20 @@ def create_app(
         target["body"] = {**target["body"], "text": body.get("text", ""), "blocks": body.get("blocks", [])}
         updates.append({"received_at": time.time(), "channel": target["channel"], "ts": target["ts"], "body": body})
         return JSONResponse({"ok": True, "channel": target["channel"], "ts": target["ts"], "text": body.get("text")})
+
+    @app.post("/api/chat.postEphemeral")
+    async def post_ephemeral(request: Request) -> JSONResponse:
+        body = await read_body(request)
+        if (error := authorised(request, body)) is not None:
+            return JSONResponse({"ok": False, "error": error})
+        if not body.get("channel") or not body.get("user"):
+            return JSONResponse({"ok": False, "error": "invalid_arguments"})
+        ephemerals.append({"received_at": time.time(), "channel": body["channel"], "user": body["user"], "body": body})
+        return JSONResponse({"ok": True, "message_ts": f"{time.time():.6f}"})
+
+    @app.get("/_standin/ephemerals")
+    async def list_ephemerals() -> list[dict[str, Any]]:
+        return ephemerals
 
     @app.post("/api/conversations.open")
     async def conversations_open(request: Request) -> JSONResponse:
@@ -194,8 +209,9 @@ def create_app(
         return JSONResponse({"ok": True, "channel": channel, "ts": ts, "message": message})
 
     @app.get("/_standin/messages")
-    async def list_messages() -> list[dict[str, Any]]:
-        return messages
+    async def list_messages(offset: int = 0) -> list[dict[str, Any]]:
+        """Every message received, oldest first; `offset` skips the first N (benchmarks read in pages)."""
+        return messages[max(offset, 0) :]
 
     @app.post("/_standin/faults")
     async def set_faults(new: Faults) -> Faults:

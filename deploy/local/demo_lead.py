@@ -12,6 +12,8 @@ import httpx
 CAPTURE = "http://127.0.0.1:8001"
 SLACK_STANDIN = "http://127.0.0.1:8099"
 ROUTE = "http://127.0.0.1:8004"
+INTAKE_KEY = os.environ.get("LEADRELAY_DEMO_INTAKE_KEY", "local-dev-key")
+OPS_KEY = os.environ.get("LEADRELAY_DEMO_OPS_KEY", "local-ops-key")
 
 
 def main() -> int:
@@ -21,11 +23,10 @@ def main() -> int:
         "name": "Dana Reyes",
         "title": "VP of Engineering",
         "phone": "+1 415 555 0134",
-        "source": "website",
         "utm_campaign": "demo",
     }
     started = time.perf_counter()
-    response = httpx.post(f"{CAPTURE}/v1/webhooks/generic", json=lead, timeout=10)
+    response = httpx.post(f"{CAPTURE}/v1/webhooks/generic", json=lead, headers={"X-API-Key": INTAKE_KEY}, timeout=10)
     print(f"POST /v1/webhooks/generic -> {response.status_code} {response.text}")
     if response.status_code != 202:
         return 1
@@ -44,10 +45,10 @@ def main() -> int:
                         if text:
                             print("    " + text.replace("\n", "\n    "))
                 lead_id = response.json()["lead_id"]
-                print(f"\nWhy it went there: curl {ROUTE}/v1/leads/{lead_id}/routing")
+                print(f"\nWhy it went there: curl -H 'X-API-Key: {OPS_KEY}' {ROUTE}/v1/leads/{lead_id}/routing")
                 link = re.search(r"<(http[^|>]+)\|Claim link>", str(m["body"]["blocks"]))
                 if link:
-                    print(f"Claim it (as the rep would from SMS or email): curl {link.group(1)}")
+                    print(f"Claim it (as the rep would from SMS or email): open {link.group(1)}")
                 print("\nStack is running. Post your own: see README.md. Stop everything with `make down`.")
                 return 0
         time.sleep(0.1)
@@ -59,7 +60,7 @@ def show_decision(lead_id: str) -> int:
     """With a real Slack workspace there is no stand-in to read: show where route sent the lead."""
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
-        trace = httpx.get(f"{ROUTE}/v1/leads/{lead_id}/routing", timeout=5)
+        trace = httpx.get(f"{ROUTE}/v1/leads/{lead_id}/routing", headers={"X-API-Key": OPS_KEY}, timeout=5)
         if trace.status_code == 200 and trace.json()["decisions"]:
             decision = trace.json()["decisions"][0]
             print(f"\nRouted to {decision['rep_id']}: {decision['reason']}")

@@ -14,7 +14,12 @@ smtp_port=8025
 
 export LEADRELAY_SLACK_API_URL=${LEADRELAY_SLACK_API_URL:-http://127.0.0.1:${ports[slack-standin]}/api}
 export LEADRELAY_SLACK_BOT_TOKEN=${LEADRELAY_SLACK_BOT_TOKEN:-xoxb-local-standin}
-export LEADRELAY_API_KEYS=${LEADRELAY_API_KEYS:-'["local-dev-key"]'}
+# Local defaults only: services refuse these (and the example config) unless LEADRELAY_ENV=development.
+export LEADRELAY_ENV=${LEADRELAY_ENV:-development}
+export LEADRELAY_API_KEYS=${LEADRELAY_API_KEYS:-'[{"name": "website", "key": "local-dev-key", "scopes": ["intake"]},
+  {"name": "ops", "key": "local-ops-key", "scopes": ["ops:read", "ops:write"]},
+  {"name": "notify", "key": "local-notify-key", "scopes": ["claim"]}]'}
+export LEADRELAY_ROUTE_API_KEY=${LEADRELAY_ROUTE_API_KEY:-local-notify-key}
 export LEADRELAY_SLACK_SIGNING_SECRET=${LEADRELAY_SLACK_SIGNING_SECRET:-local-slack-signing-secret}
 export LEADRELAY_CLAIM_LINK_SECRET=${LEADRELAY_CLAIM_LINK_SECRET:-local-claim-link-secret}
 export LEADRELAY_ROUTE_URL=${LEADRELAY_ROUTE_URL:-http://127.0.0.1:${ports[route]}}

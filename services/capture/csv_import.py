@@ -3,6 +3,7 @@ each row validated like a webhook lead. Pure: parsing and per-row errors; the AP
 
 import csv
 import io
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -47,14 +48,14 @@ class Row:
     errors: list[dict[str, str]]
 
 
-def parse_csv(text: str) -> list[Row]:
-    """Rows numbered as a spreadsheet shows them: the header is row 1, the first lead row 2."""
+def read_rows(text: str) -> Iterator[Row]:
+    """Rows one at a time, numbered as a spreadsheet shows them: the header is row 1, the first lead
+    row 2. Blank rows are skipped."""
     reader = csv.reader(io.StringIO(text))
     try:
         headers = [column(h) for h in next(reader)]
     except StopIteration:
-        return []
-    rows = []
+        return
     for number, values in enumerate(reader, start=2):
         if not any(v.strip() for v in values):
             continue
@@ -62,10 +63,13 @@ def parse_csv(text: str) -> list[Row]:
         try:
             lead = GenericLead.model_validate(record)
         except ValidationError as exc:
-            rows.append(Row(number, None, field_errors(exc.errors())))
+            yield Row(number, None, field_errors(exc.errors()))
             continue
         if missing := lead.missing_contact():
-            rows.append(Row(number, None, missing))
+            yield Row(number, None, missing)
             continue
-        rows.append(Row(number, lead.to_fields(), []))
-    return rows
+        yield Row(number, lead.to_fields(), [])
+
+
+def parse_csv(text: str) -> list[Row]:
+    return list(read_rows(text))

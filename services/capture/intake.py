@@ -5,16 +5,20 @@ import re
 from typing import Any
 
 import orjson
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from shared.payloads import LeadFields
 
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s.]+$")
+MAX_EXTRA_FIELDS = 50
+MAX_EXTRA_BYTES = 4000
 UTM_KEYS = ("utm_source", "utm_medium", "utm_campaign", "utm_term", "utm_content")
 
 
 class GenericLead(BaseModel):
-    """`POST /v1/webhooks/generic` body. Email or phone is required; unknown fields are kept."""
+    """`POST /v1/webhooks/generic` body. Email or phone is required; unknown fields are kept (at most
+    50, each at most 4,000 bytes). The lead's source comes from the credential: a `source` key in the
+    body is kept as an ordinary extra field."""
 
     model_config = ConfigDict(extra="allow", str_strip_whitespace=True)
 
@@ -27,7 +31,6 @@ class GenericLead(BaseModel):
     title: str | None = Field(default=None, max_length=200)
     country: str | None = Field(default=None, max_length=100)
     notes: str | None = Field(default=None, max_length=5000)
-    source: str | None = Field(default=None, max_length=100)
 
     @field_validator("phone", mode="before")
     @classmethod
@@ -47,6 +50,18 @@ class GenericLead(BaseModel):
         if value and sum(c.isdigit() for c in value) < 6:
             raise ValueError("a phone number needs at least 6 digits")
         return value or None
+
+    @model_validator(mode="after")
+    def _extras_capped(self) -> "GenericLead":
+        extra = self.model_extra or {}
+        if len(extra) > MAX_EXTRA_FIELDS:
+            raise ValueError(f"at most {MAX_EXTRA_FIELDS} fields besides the named ones")
+        for key, value in extra.items():
+            if len(key) > 64:
+                raise ValueError(f"field name {key[:20]!r}... longer than 64 characters")
+            if len(orjson.dumps(value)) > MAX_EXTRA_BYTES:
+                raise ValueError(f"field {key!r} longer than {MAX_EXTRA_BYTES} bytes")
+        return self
 
     def missing_contact(self) -> list[dict[str, str]]:
         if self.email or self.phone:

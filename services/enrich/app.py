@@ -5,9 +5,11 @@ from services.enrich.config import EnrichSettings
 from services.enrich.handler import STAGE
 from services.enrich.reference_data import ReferenceData, load_companies, load_domain_list
 from shared.runtime import StageRunner
+from shared.secret_policy import refuse_weak_secrets
 from shared.service import Runtime, Worker, create_app
 
 settings = EnrichSettings()
+refuse_weak_secrets(settings)
 
 
 @asynccontextmanager

@@ -13,11 +13,14 @@ from services.notify.handler import STAGE, ClaimLinks, NotifyDeps
 from services.notify.interactions import router as slack_router
 from services.notify.slack_client import SlackClient
 from services.notify.twilio_status import router as twilio_router
-from shared.http_errors import install_error_handlers
+from shared.business.loader import load_config_or_exit
 from shared.runtime import StageRunner
+from shared.secret_policy import refuse_weak_secrets
 from shared.service import Runtime, Worker, create_app
 
 settings = NotifySettings()
+config = load_config_or_exit(settings.config)
+refuse_weak_secrets(settings, config)
 
 
 def build_channels(http: httpx.AsyncClient, slack: SlackClient) -> dict[str, Channel]:
@@ -62,10 +65,10 @@ async def setup(rt: Runtime) -> AsyncIterator[Sequence[Worker]]:
                 settings.claim_base_url,
                 timedelta(hours=settings.claim_link_ttl_hours),
             )
-        app.state.settings, app.state.http, app.state.slack, app.state.background = settings, http, slack, set()
+        app.state.http, app.state.slack, app.state.background = http, slack, set()
         deps = NotifyDeps(rt.db, build_channels(http, slack), links)
         yield [StageRunner(STAGE, deps, settings, rt.producer)]
 
 
 app = create_app("notify", settings, setup, [slack_router, twilio_router])
-install_error_handlers(app)
+app.state.config = config

@@ -11,6 +11,7 @@ class NotifySettings(BaseServiceSettings):
     slack_max_attempts: int = Field(default=5, ge=1)
     slack_max_retry_after_s: float = 30.0
     route_url: str = Field(default="http://127.0.0.1:8004", description="Where claims are recorded.")
+    route_api_key: SecretStr | None = Field(default=None, description="notify's key at route, with the claim scope.")
     claim_link_secret: SecretStr | None = Field(default=None, description="Shared with route; no links if unset.")
     claim_base_url: str = Field(default="http://127.0.0.1:8004", description="Public base URL of route's links.")
     claim_link_ttl_hours: float = Field(default=24, gt=0)

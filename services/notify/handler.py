@@ -7,6 +7,7 @@ and `sent` after. A row found `sending` means an earlier attempt died mid-send, 
 asked whether that message exists (Slack: message metadata in the conversation history; Twilio: the
 message list) before anything is sent again."""
 
+import asyncio
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -92,4 +93,47 @@ async def handle(event: Event, deps: NotifyDeps) -> Sequence[EnvelopeBase]:
     return []
 
 
-STAGE: Stage[NotifyDeps] = Stage(name="notify", inputs=[Topic.LEAD_ASSIGNED], handle=handle)
+async def _send_fresh(deps: NotifyDeps, assignment: Assignment, job: repository.Job) -> str:
+    channel = deps.channels[job.channel]
+    link = deps.links.url(assignment) if deps.links is not None else None
+    return await channel.send(assignment, job.target, link)
+
+
+async def handle_batch(events: Sequence[Event], deps: NotifyDeps) -> list[Sequence[EnvelopeBase]]:
+    """A partition's batch at once: every new (assignment, channel) is marked `sending` in one
+    committed statement, all are sent concurrently, and the sends are recorded in one statement.
+    Anything unusual (a row that exists already, no address, a failed send) goes through
+    `deliver_once`, which knows how to reconcile; a failed send raises, and the runtime then handles
+    the batch one message at a time (rows already `sent` are skipped there)."""
+    jobs: list[tuple[Assignment, repository.Job]] = []
+    others: list[tuple[Assignment, str]] = []
+    for event in events:
+        assert isinstance(event, LeadAssignedEvent)
+        a = event.data
+        for name in a.channels or ["slack"]:
+            channel = deps.channels.get(name)
+            target = channel.target(a) if channel is not None else None
+            if channel is None or not target:
+                others.append((a, name))
+            else:
+                jobs.append((a, repository.Job(a.assignment_id, name, target)))
+    async with deps.db.session_scope() as session:
+        fresh = await repository.start_fresh(session, [j for _, j in jobs], datetime.now(UTC))
+    others += [(a, j.channel) for a, j in jobs if (j.assignment_id, j.channel) not in fresh]
+    mine = [(a, j) for a, j in jobs if (j.assignment_id, j.channel) in fresh]
+    results = await asyncio.gather(*(_send_fresh(deps, a, j) for a, j in mine), return_exceptions=True)
+    sent = [(j, r) for (_, j), r in zip(mine, results, strict=True) if isinstance(r, str)]
+    if sent:
+        async with deps.db.session_scope() as session:
+            await repository.mark_sent_many(session, sent)
+    for (_, j), r in zip(mine, results, strict=True):
+        metrics.NOTIFICATIONS.labels(j.channel, "sent" if isinstance(r, str) else "failed").inc()
+    for a, name in others:
+        await deliver_once(deps, a, name)
+    failed = [r for r in results if isinstance(r, BaseException)]
+    if failed:
+        raise DeliveryError("; ".join(str(f) for f in failed))
+    return [[] for _ in events]
+
+
+STAGE: Stage[NotifyDeps] = Stage(name="notify", inputs=[Topic.LEAD_ASSIGNED], handle=handle, handle_batch=handle_batch)

@@ -6,6 +6,11 @@ from typing import Any
 from shared.payloads import Assignment
 
 
+def mrkdwn(text: str) -> str:
+    """Lead-supplied text made inert for Slack: `<!channel>` and `<https://evil|Claim>` stay text."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
 def alert_text(a: Assignment) -> str:
     lead = a.lead
     who = lead.name or lead.email or lead.phone or "New lead"
@@ -45,15 +50,15 @@ def _facts(a: Assignment) -> list[tuple[str, str]]:
 
 def alert_blocks(a: Assignment, claim_url: str | None = None) -> list[dict[str, Any]]:
     lead = a.lead
-    reasons = "\n".join(f"• {c.points:+d} {c.why}" for c in lead.reasons[:5]) or "• no scoring rule fired"
-    context = [a.reason, f"assignment {a.assignment_id}"]
+    reasons = "\n".join(f"• {c.points:+d} {mrkdwn(c.why)}" for c in lead.reasons[:5]) or "• no scoring rule fired"
+    context = [mrkdwn(a.reason), f"assignment {a.assignment_id}"]
     if (deadline := deadline_text(a)) is not None:
         context.insert(0, deadline)
     blocks: list[dict[str, Any]] = [
         {"type": "header", "text": {"type": "plain_text", "text": alert_text(a)[:150]}},
         {
             "type": "section",
-            "fields": [{"type": "mrkdwn", "text": f"*{k}*\n{v}"} for k, v in _facts(a)],
+            "fields": [{"type": "mrkdwn", "text": f"*{k}*\n{mrkdwn(v)}"} for k, v in _facts(a)],
         },
         {"type": "section", "text": {"type": "mrkdwn", "text": f"*Why this score*\n{reasons}"}},
         {

@@ -101,3 +101,43 @@ async def record_provider_status(session: AsyncSession, channel: str, external_i
         {"c": channel, "x": external_id},
     )
     return result.first() is not None
+
+
+@dataclass(frozen=True)
+class Job:
+    assignment_id: UUID
+    channel: str
+    target: str
+
+
+async def start_fresh(session: AsyncSession, jobs: list[Job], at: datetime) -> set[tuple[UUID, str]]:
+    """Mark `sending` (to be committed before any send) every job that has no delivery row yet; returns
+    those. A job with a row already (a redelivery, a retry) is left to the one-at-a-time path."""
+    result = await session.execute(
+        text(
+            "INSERT INTO notify.deliveries (assignment_id, channel, target, status, sending_at, attempts)"
+            " SELECT a, c, t, 'sending', :at, 1"
+            " FROM unnest(CAST(:a AS uuid[]), CAST(:c AS text[]), CAST(:t AS text[])) AS u(a, c, t)"
+            " ON CONFLICT (assignment_id, channel) DO NOTHING RETURNING assignment_id, channel"
+        ),
+        {"a": [j.assignment_id for j in jobs], "c": [j.channel for j in jobs], "t": [j.target for j in jobs], "at": at},
+    )
+    return {(UUID(str(r.assignment_id)), str(r.channel)) for r in result}
+
+
+async def mark_sent_many(session: AsyncSession, sent: list[tuple[Job, str]]) -> None:
+    """Record many sends at once: status, provider id, and any provider status that arrived first."""
+    await session.execute(
+        text(
+            "UPDATE notify.deliveries d SET status = 'sent', sent_at = now(), external_id = u.x, last_error = NULL,"
+            " provider_status = (SELECT status FROM notify.provider_statuses p WHERE p.channel = u.c"
+            " AND p.external_id = u.x ORDER BY rank DESC, received_at DESC LIMIT 1)"
+            " FROM unnest(CAST(:a AS uuid[]), CAST(:c AS text[]), CAST(:x AS text[])) AS u(a, c, x)"
+            " WHERE d.assignment_id = u.a AND d.channel = u.c"
+        ),
+        {
+            "a": [j.assignment_id for j, _ in sent],
+            "c": [j.channel for j, _ in sent],
+            "x": [x for _, x in sent],
+        },
+    )

@@ -58,6 +58,10 @@ class SlackClient:
         )
         return list(body.get("messages", []))
 
+    async def post_ephemeral(self, channel: str, user: str, text: str) -> None:
+        """A reply only `user` sees, in `channel` (chat.postEphemeral)."""
+        await self._call("chat.postEphemeral", {"channel": channel, "user": user, "text": text})
+
     async def update_message(self, channel: str, ts: str, text: str, blocks: list[dict[str, Any]]) -> Posted:
         return posted(await self._call("chat.update", {"channel": channel, "ts": ts, "text": text, "blocks": blocks}))
 

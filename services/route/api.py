@@ -1,26 +1,24 @@
-"""route's HTTP API: claim an assignment, see a lead's routing trace, simulate a decision, pause a rep."""
+"""route's operator API (API keys with scopes): claim an assignment (`claim`), see a lead's routing
+trace and simulate a decision (`ops:read`), pause and resume a rep (`ops:write`)."""
 
-import html
 from datetime import UTC, datetime
 from typing import Annotated, Any
 from uuid import UUID
 
-import orjson
-from fastapi import APIRouter, Body, Request, Response
-from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi import APIRouter, Path, Request
+from fastapi.responses import JSONResponse
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from services.route import repository
+from services.route.claims import claim_assignment
 from services.route.engine import decide
 from services.route.handler import RouteDeps
 from services.route.routing import lead_domain, pools_in_play
-from shared.claim_links import ExpiredLink, InvalidLink, read_token
-from shared.events import LeadAcknowledgedEvent, LeadAssignedEvent, follow_event, kafka_headers, serialize_event
-from shared.http_errors import invalid
-from shared.kafka import topic_name
-from shared.payloads import Acknowledgement, Company, EnrichedLead, LeadFields, ScoredLead
+from shared.http_errors import ApiError, invalid
+from shared.payloads import Company, EnrichedLead, LeadFields, ScoredLead
 from shared.service import Runtime
-from shared.topics import Topic
+from shared.settings import ApiKey
+from shared.zones import Operator
 
 router = APIRouter()
 
@@ -33,90 +31,38 @@ def _not_found(field: str, message: str) -> JSONResponse:
     return invalid([{"field": field, "message": message}], error="not_found", status=404)
 
 
+ERRORS: dict[int | str, dict[str, Any]] = {
+    401: {"description": "Missing or unknown API key"},
+    403: {"description": "The key lacks the scope, or acts for another rep"},
+    404: {"description": "Unknown assignment, lead or rep"},
+    409: {"description": "Claimed by someone else, or no longer assigned"},
+    422: {"description": "Invalid field: {error, fields: [{field, message}]}"},
+    503: {"description": "Database unavailable; retry after Retry-After seconds"},
+}
+
+
 class ClaimBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    rep_id: str | None = Field(default=None, description="Who claims; must be the assigned rep when given.")
-    via: str = Field(default="api", max_length=40)
-
-
-@router.post("/v1/assignments/{assignment_id}/claim")
-async def claim(
-    request: Request, assignment_id: UUID, body: Annotated[ClaimBody | None, Body()] = None
-) -> JSONResponse:
-    """First claim wins and stops the SLA clock; the same claim again is answered the same way."""
-    return await claim_assignment(request, assignment_id, body or ClaimBody())
-
-
-@router.get("/v1/claims/{token}")
-async def claim_link(request: Request, token: str) -> Response:
-    """A signed claim link opened from an SMS or an email: claims the lead for the rep it was sent to."""
-    _, deps = _deps(request)
-    settings = request.app.state.settings
-    if settings.claim_link_secret is None:
-        return invalid([{"field": "token", "message": "claim links are not configured"}], "unavailable", 503)
-    try:
-        grant = read_token(settings.claim_link_secret.get_secret_value(), token, deps.clock())
-    except ExpiredLink as exc:
-        return _page(410, "Link expired", str(exc))
-    except InvalidLink as exc:
-        return _page(400, "Invalid link", str(exc))
-    answer = await claim_assignment(request, grant.assignment_id, ClaimBody(rep_id=grant.rep_id, via="link"))
-    if answer.status_code == 200:
-        return _page(200, "Claimed", "The lead is yours. The SLA clock has stopped.")
-    error = orjson.loads(answer.body).get("error", "conflict")
-    return _page(answer.status_code, "Not claimed", f"This lead cannot be claimed: {error.replace('_', ' ')}.")
-
-
-def _page(status: int, title: str, message: str) -> HTMLResponse:
-    body = (
-        f"<!doctype html><title>{html.escape(title)}</title><h1>{html.escape(title)}</h1><p>{html.escape(message)}</p>"
+    rep_id: str = Field(
+        pattern=r"^[A-Za-z0-9_.-]{1,64}$", description="Who claims: the assigned rep or the pool's manager."
     )
-    return HTMLResponse(body, status_code=status)
+    via: str = Field(default="api", pattern=r"^[a-z_]{1,40}$")
 
 
-async def claim_assignment(request: Request, assignment_id: UUID, body: ClaimBody) -> JSONResponse:
+@router.post("/v1/assignments/{assignment_id}/claim", responses=ERRORS)
+async def claim(
+    request: Request, assignment_id: UUID, body: ClaimBody, key: Annotated[ApiKey, Operator("claim")]
+) -> JSONResponse:
+    """First claim wins and stops the SLA clock; the same claim again is answered the same way.
+    A rep's own key claims only as that rep."""
+    if key.rep is not None and key.rep != body.rep_id:
+        raise ApiError.field(403, "forbidden", "rep_id", "this key claims only for its own rep")
     rt, deps = _deps(request)
-    async with deps.db.session_scope() as session:
-        result = await repository.claim(session, assignment_id, body.rep_id)
-        if not result.found:
-            return _not_found("assignment_id", "no such assignment")
-        answer = {
-            "assignment_id": str(assignment_id),
-            "status": result.status,
-            "rep_id": result.rep_id,
-            "claimed_by": result.claimed_by,
-            "claimed_at": result.claimed_at.isoformat() if result.claimed_at else None,
-        }
-        if result.claimed_now:
-            assert result.event is not None and result.claimed_at is not None and result.rep_id is not None
-            assigned = LeadAssignedEvent.model_validate(result.event)
-            ack = follow_event(
-                LeadAcknowledgedEvent,
-                assigned,
-                producer="route",
-                data=Acknowledgement(
-                    assignment_id=assignment_id, rep_id=result.rep_id, claimed_at=result.claimed_at, via=body.via
-                ),
-            )
-            await rt.producer.send_and_wait(
-                topic_name(rt.settings, Topic.LEAD_ACKNOWLEDGED.value),
-                serialize_event(ack),
-                key=str(ack.lead_id).encode(),
-                headers=kafka_headers(ack),
-            )
-            return JSONResponse(answer)
-    if result.status == "claimed" and (body.rep_id is None or body.rep_id == result.claimed_by):
-        return JSONResponse(answer)
-    if result.status == "claimed":
-        error = "already_claimed"
-    elif result.status == "pending":
-        error = "not_assigned_to_rep"
-    else:
-        error = "no_longer_assigned"
-    return JSONResponse({**answer, "error": error}, status_code=409)
+    answer = await claim_assignment(rt, deps, assignment_id, body.rep_id, body.via)
+    return JSONResponse(answer.body, status_code=answer.status)
 
 
-@router.get("/v1/leads/{lead_id}/routing")
+@router.get("/v1/leads/{lead_id}/routing", dependencies=[Operator("ops:read")], responses=ERRORS)
 async def routing_trace(request: Request, lead_id: UUID) -> JSONResponse:
     """Every routing decision for a lead: rules tried, candidates skipped and why, the winner, SLA."""
     _, deps = _deps(request)
@@ -176,7 +122,7 @@ class SimulateRequest(BaseModel):
         )
 
 
-@router.post("/v1/routing/simulate")
+@router.post("/v1/routing/simulate", dependencies=[Operator("ops:read")], responses=ERRORS)
 async def simulate(request: Request, body: SimulateRequest) -> JSONResponse:
     """The decision route would make for this lead now: the full trace, and nothing written."""
     _, deps = _deps(request)
@@ -211,11 +157,14 @@ async def _set_paused(request: Request, rep_id: str, paused: bool) -> JSONRespon
     return JSONResponse({"rep_id": rep_id, "paused": paused})
 
 
-@router.post("/v1/reps/{rep_id}/pause")
-async def pause(request: Request, rep_id: str) -> JSONResponse:
+RepId = Path(pattern=r"^[A-Za-z0-9_.-]{1,64}$")
+
+
+@router.post("/v1/reps/{rep_id}/pause", dependencies=[Operator("ops:write")], responses=ERRORS)
+async def pause(request: Request, rep_id: str = RepId) -> JSONResponse:
     return await _set_paused(request, rep_id, True)
 
 
-@router.post("/v1/reps/{rep_id}/resume")
-async def resume(request: Request, rep_id: str) -> JSONResponse:
+@router.post("/v1/reps/{rep_id}/resume", dependencies=[Operator("ops:write")], responses=ERRORS)
+async def resume(request: Request, rep_id: str = RepId) -> JSONResponse:
     return await _set_paused(request, rep_id, False)

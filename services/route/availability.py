@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from shared.business_config import WEEKDAYS, Rep
+from shared.business.reps import WEEKDAYS, Rep
 
 PERIODS = ("day", "week", "month")
 

@@ -8,7 +8,8 @@ from datetime import datetime, timedelta
 from typing import Any, Literal
 
 from services.route.availability import RepLoad, skip_reason
-from shared.business_config import BusinessConfig, Pool, RoutingRule
+from shared.business.loader import BusinessConfig
+from shared.business.routing import Pool, RoutingRule
 from shared.conditions import all_match
 from shared.payloads import ScoredLead
 

@@ -8,7 +8,7 @@ from datetime import datetime
 from services.route import repository
 from services.route.engine import nurture_reason
 from services.route.routing import decide_locked, record
-from shared.business_config import BusinessConfig
+from shared.business.loader import BusinessConfig
 from shared.db import Database
 from shared.events import EnvelopeBase, Event, LeadAssignedEvent, LeadNurtureEvent, LeadScoredEvent, follow_event
 from shared.payloads import Nurture
@@ -46,4 +46,6 @@ async def handle(event: Event, deps: RouteDeps) -> Sequence[EnvelopeBase]:
     return [assigned] if assigned is not None else []
 
 
-STAGE: Stage[RouteDeps] = Stage(name="route", inputs=[Topic.LEAD_SCORED], handle=handle)
+STAGE: Stage[RouteDeps] = Stage(
+    name="route", inputs=[Topic.LEAD_SCORED], handle=handle, batch_transaction=lambda deps: deps.db.shared_transaction()
+)

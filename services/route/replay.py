@@ -8,7 +8,7 @@ from uuid import UUID
 
 from services.route.availability import RepLoad, in_working_hours, period_starts
 from services.route.engine import Snapshot, apply, decide, due_at
-from shared.business_config import BusinessConfig
+from shared.business.loader import BusinessConfig
 from shared.payloads import ScoredLead
 
 NURTURE = "(nurture)"

@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.route.availability import PERIODS, RepLoad, period_starts
 from services.route.engine import PoolState, Snapshot, StateChange
-from shared.business_config import BusinessConfig
+from shared.business.loader import BusinessConfig
 
 
 def _json(value: Any) -> str:
@@ -84,9 +84,8 @@ async def load_snapshot(
 ) -> Snapshot:
     """The state a decision needs, for the pools in play and only the reps they can reach.
 
-    With `lock`, the pools' rows are locked (in id order, so two instances never deadlock) by the same
-    statement that reads the credits: until commit no other instance decides for these pools, so
-    credits, caps and loads stay consistent. Few round trips matter here: the lock is held meanwhile."""
+    With `lock`, the pools' rows are locked (in id order, so two instances never deadlock): until
+    commit no other instance decides for these pools, so credits, caps and loads stay consistent."""
     pool_ids = sorted(pool_ids)
     pools = [config.pool(p) for p in pool_ids]
     owner = next((a.owner for a in config.accounts if a.domain == domain), None)
@@ -98,14 +97,7 @@ async def load_snapshot(
     rep_ids = sorted(
         {r for p in pools for r in p.rep_ids} | {p.manager for p in pools if p.manager} | ({owner} if owner else set())
     )
-    credits: dict[str, dict[str, int]] = {p: {} for p in pool_ids}
-    query = (
-        "SELECT p.id AS pool_id, m.rep_id, m.credit FROM route.pools p"
-        " LEFT JOIN route.pool_members m ON m.pool_id = p.id WHERE p.id = ANY(:p) ORDER BY p.id"
-    )
-    for row in await session.execute(text(query + (" FOR UPDATE OF p" if lock else "")), {"p": pool_ids}):
-        if row.rep_id is not None:
-            credits[row.pool_id][row.rep_id] = int(row.credit)
+    credits = await _credits(session, pool_ids, lock=lock)
     paused = {
         row.rep_id
         for row in await session.execute(
@@ -132,6 +124,21 @@ async def load_snapshot(
     if domain is not None and owner is not None:
         owners[domain] = owner
     return Snapshot(loads, {p: PoolState(credits[p]) for p in pool_ids}, owners)
+
+
+async def _credits(session: AsyncSession, pool_ids: list[str], *, lock: bool) -> dict[str, dict[str, int]]:
+    """Each pool's member credits (every pool has members: the config requires one). Locking, the
+    statement locks the member rows as well as the pools: once it has waited for another decision,
+    PostgreSQL re-reads only the rows it locks, so credits read through an unlocked join would be
+    the ones from before that decision, and round robin would drift."""
+    credits: dict[str, dict[str, int]] = {p: {} for p in pool_ids}
+    read = (
+        "SELECT m.pool_id, m.rep_id, m.credit FROM route.pools p JOIN route.pool_members m ON m.pool_id = p.id"
+        " WHERE p.id = ANY(:p) ORDER BY p.id, m.rep_id" + (" FOR UPDATE OF p, m" if lock else "")
+    )
+    for row in await session.execute(text(read), {"p": pool_ids}):
+        credits[row.pool_id][row.rep_id] = int(row.credit)
+    return credits
 
 
 async def _period_counts(
@@ -343,16 +350,17 @@ class ClaimResult:
     event: dict[str, Any] | None = None
 
 
-async def claim(session: AsyncSession, assignment_id: UUID, rep_id: str | None) -> ClaimResult:
-    """First claim wins: an atomic update from pending to claimed, by the assigned rep."""
+async def claim(session: AsyncSession, assignment_id: UUID, rep_id: str, managed_pools: list[str]) -> ClaimResult:
+    """First claim wins: an atomic update from pending to claimed, by the assigned rep or the manager
+    of the assignment's pool (`managed_pools`: the pools `rep_id` manages)."""
     row = (
         await session.execute(
             text(
-                "UPDATE route.assignments SET status = 'claimed', claimed_at = now(), claimed_by = rep_id"
-                " WHERE id = :id AND status = 'pending' AND (CAST(:rep AS text) IS NULL OR rep_id = :rep)"
+                "UPDATE route.assignments SET status = 'claimed', claimed_at = now(), claimed_by = :rep"
+                " WHERE id = :id AND status = 'pending' AND (rep_id = :rep OR pool_id = ANY(:pools))"
                 " RETURNING status, rep_id, claimed_by, claimed_at, lead_id, event"
             ),
-            {"id": assignment_id, "rep": rep_id},
+            {"id": assignment_id, "rep": rep_id, "pools": managed_pools},
         )
     ).one_or_none()
     if row is not None:
@@ -411,3 +419,15 @@ async def postpone(session: AsyncSession, assignment_id: UUID, until: datetime) 
     await session.execute(
         text("UPDATE route.assignments SET sla_due_at = :t WHERE id = :id"), {"t": until, "id": assignment_id}
     )
+
+
+async def use_claim_link(session: AsyncSession, token_sha256: str, assignment_id: UUID) -> bool:
+    """Mark a claim link used; False when it had been used already (a link works once)."""
+    result = await session.execute(
+        text(
+            "INSERT INTO route.used_claim_links (token_sha256, assignment_id) VALUES (:t, :a)"
+            " ON CONFLICT DO NOTHING RETURNING token_sha256"
+        ),
+        {"t": token_sha256, "a": assignment_id},
+    )
+    return result.scalar_one_or_none() is not None

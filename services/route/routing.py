@@ -8,7 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.route import repository
 from services.route.engine import Decision, decide, due_at, match_rule, routing_doc
-from shared.business_config import BusinessConfig
+from shared.business.loader import BusinessConfig
 from shared.events import EnvelopeBase, LeadAssignedEvent, follow_event
 from shared.payloads import Assignment, LeadSummary, RepContact, ScoredLead
 

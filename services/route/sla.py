@@ -15,7 +15,7 @@ from services.route import repository
 from services.route.engine import escalate
 from services.route.repository import AssignmentRow
 from services.route.routing import HELD_RETRY, decide_locked, record
-from shared.business_config import BusinessConfig
+from shared.business.loader import BusinessConfig
 from shared.db import Database
 from shared.events import LeadAssignedEvent, LeadScoredEvent, kafka_headers, serialize_event
 from shared.kafka import topic_name

@@ -5,12 +5,14 @@ from datetime import UTC, datetime
 from services.score.config import ScoreSettings
 from services.score.handler import STAGE, ScoreDeps
 from services.score.rescorer import Rescorer
-from shared.business_config import load_config_or_exit
+from shared.business.loader import load_config_or_exit
 from shared.runtime import StageRunner
+from shared.secret_policy import refuse_weak_secrets
 from shared.service import Runtime, Worker, create_app
 
 settings = ScoreSettings()
 config = load_config_or_exit(settings.config)
+refuse_weak_secrets(settings, config)
 
 
 def utc_now() -> datetime:

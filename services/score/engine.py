@@ -5,7 +5,7 @@ from datetime import datetime
 
 from services.score.intent import intent_contributions
 from services.score.rules import fit_contributions
-from shared.business_config import Grades, Scoring, Thresholds
+from shared.business.scoring import Grades, Scoring, Thresholds
 from shared.payloads import Activity, EnrichedLead, ScoredLead
 
 

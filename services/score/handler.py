@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.score import repository
 from services.score.engine import score_lead
-from shared.business_config import BusinessConfig
+from shared.business.loader import BusinessConfig
 from shared.db import Database
 from shared.events import EnvelopeBase, Event, LeadActivityEvent, LeadEnrichedEvent, LeadScoredEvent, follow_event
 from shared.payloads import ScoredLead
@@ -89,4 +89,9 @@ async def handle(event: Event, deps: ScoreDeps) -> Sequence[EnvelopeBase]:
     return [out] if out is not None else []
 
 
-STAGE: Stage[ScoreDeps] = Stage(name="score", inputs=[Topic.LEAD_ENRICHED, Topic.LEAD_ACTIVITY], handle=handle)
+STAGE: Stage[ScoreDeps] = Stage(
+    name="score",
+    inputs=[Topic.LEAD_ENRICHED, Topic.LEAD_ACTIVITY],
+    handle=handle,
+    batch_transaction=lambda deps: deps.db.shared_transaction(),
+)

@@ -5,7 +5,7 @@ import math
 from collections.abc import Sequence
 from datetime import datetime
 
-from shared.business_config import DecayGroup, Inactivity, IntentRule
+from shared.business.scoring import DecayGroup, Inactivity, IntentRule
 from shared.conditions import all_match
 from shared.payloads import Activity, Contribution
 

@@ -2,7 +2,7 @@
 
 from typing import Any
 
-from shared.business_config import FitRule
+from shared.business.scoring import FitRule
 from shared.conditions import field_value, matches
 from shared.payloads import Contribution, EnrichedLead
 

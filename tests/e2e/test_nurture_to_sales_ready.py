@@ -9,12 +9,13 @@ import httpx
 
 from tests.e2e.test_webhook_to_slack import alerts_for
 from tests.support.pipeline import Pipeline
+from tests.support.stack import INTAKE, OPS
 
 
 async def routing(http: httpx.AsyncClient, pipeline: Pipeline, lead_id: str, want: str) -> dict[str, Any]:
     """route's trace for the lead once it shows `want` ('nurture' or 'decisions')."""
     for _ in range(200):
-        response = await http.get(f"{pipeline.route}/v1/leads/{lead_id}/routing")
+        response = await http.get(f"{pipeline.route}/v1/leads/{lead_id}/routing", headers=OPS)
         if response.status_code == 200 and response.json()[want]:
             body: dict[str, Any] = response.json()
             return body
@@ -27,7 +28,7 @@ async def test_a_demo_request_routes_a_nurtured_lead_and_alerts_the_rep(pipeline
     email = f"priya+{tag}@initech.com"
     async with httpx.AsyncClient() as http:
         response = await http.post(
-            f"{pipeline.capture}/v1/webhooks/generic", json={"email": email, "name": "Priya Nair"}
+            f"{pipeline.capture}/v1/webhooks/generic", json={"email": email, "name": "Priya Nair"}, headers=INTAKE
         )
         lead_id = response.json()["lead_id"]
         nurtured = await routing(http, pipeline, lead_id, "nurture")
@@ -35,7 +36,7 @@ async def test_a_demo_request_routes_a_nurtured_lead_and_alerts_the_rep(pipeline
         assert "stage mql (score 50" in nurtured["nurture"]["reason"]
 
         event = {"kind": "demo_requested", "email": email, "properties": {"form": "book-a-demo"}}
-        sent = await http.post(f"{pipeline.capture}/v1/events", json=event, headers={"X-API-Key": "test-key"})
+        sent = await http.post(f"{pipeline.capture}/v1/events", json=event, headers=INTAKE)
         assert sent.status_code == 202 and sent.json()["lead_id"] == lead_id
 
         [alert] = (await alerts_for(pipeline.slack, {tag}))[tag]

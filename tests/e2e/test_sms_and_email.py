@@ -1,5 +1,6 @@
-"""A rep who wants Slack, SMS and email gets all three, once each; the SMS carries a signed claim
-link that claims the lead; Twilio's signed status callbacks are recorded."""
+"""A rep who wants Slack, SMS and email gets all three, once each; a scanner that opens every link in
+the SMS and the email claims nothing; the SMS link's confirm button claims the lead; Twilio's signed
+status callbacks are recorded."""
 
 import asyncio
 import re
@@ -12,7 +13,7 @@ import httpx
 from tests.e2e.test_nurture_to_sales_ready import routing
 from tests.e2e.test_webhook_to_slack import alerts_for
 from tests.support.pipeline import Pipeline
-from tests.support.stack import Stack
+from tests.support.stack import INTAKE, Stack
 
 
 async def wait_for(http: httpx.AsyncClient, url: str, tag: str, key: str) -> list[dict[str, Any]]:
@@ -25,11 +26,22 @@ async def wait_for(http: httpx.AsyncClient, url: str, tag: str, key: str) -> lis
     raise AssertionError(f"nothing for {tag} at {url}")
 
 
+async def scan_every_link(http: httpx.AsyncClient, texts: list[str]) -> int:
+    """What a mail security scanner or a chat preview does: GET every link, follow redirects."""
+    links = {u.rstrip(".,'\"") for t in texts for u in re.findall(r"https?://[^\s'\"<>]+", t)}
+    for url in links:
+        page = await http.get(url, follow_redirects=True)
+        assert page.status_code < 500 and "Claimed" not in page.text
+    return len(links)
+
+
 async def test_account_owner_gets_slack_sms_and_email_and_claims_by_sms_link(pipeline: Pipeline, stack: Stack) -> None:
     tag = uuid.uuid4().hex[:10]
     lead = {"email": f"hank+{tag}@globex.com", "name": "Hank Scorpio", "title": "CEO", "phone": "+1 555 010 9999"}
     async with httpx.AsyncClient(timeout=10) as http:
-        lead_id = (await http.post(f"{pipeline.capture}/v1/webhooks/generic", json=lead)).json()["lead_id"]
+        lead_id = (await http.post(f"{pipeline.capture}/v1/webhooks/generic", json=lead, headers=INTAKE)).json()[
+            "lead_id"
+        ]
         [slack] = (await alerts_for(pipeline.slack, {tag}))[tag]
         [sms] = await wait_for(http, f"{pipeline.twilio}/_standin/messages", "Hank Scorpio", "form")
         [email] = await wait_for(http, f"{pipeline.smtp}/_standin/messages", tag, "text")
@@ -39,9 +51,13 @@ async def test_account_owner_gets_slack_sms_and_email_and_claims_by_sms_link(pip
         assert email["rcpt_tos"] == ["erin@example.com"] and "Hank Scorpio" in email["subject"]
         assert "Claim this lead" in email["html"] and "/v1/claims/" in email["text"]
 
+        scanned = await scan_every_link(http, [sms["form"]["Body"], email["text"], email["html"]])
+        untouched = await routing(http, pipeline, lead_id, "decisions")
+        assert scanned >= 1 and untouched["decisions"][0]["status"] == "pending", "a scanner's GETs claim nothing"
+
         link = re.search(r"Claim: (\S+)", sms["form"]["Body"])
         assert link is not None
-        opened = await http.get(link.group(1))
+        opened = await http.post(link.group(1))
         assert opened.status_code == 200 and "Claimed" in opened.text
         trace = await routing(http, pipeline, lead_id, "decisions")
         await asyncio.sleep(0.5)

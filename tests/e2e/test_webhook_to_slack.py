@@ -12,7 +12,7 @@ import httpx
 
 from tests.support.pipeline import Pipeline
 from tests.support.report import report
-from tests.support.stack import Stack
+from tests.support.stack import INTAKE, Stack
 
 REP_SLACK = {"alice": "U01ALICE", "bruno": "U01BRUNO", "chen": "U01CHEN", "erin": "U01ERIN", "maya": "U01MAYA"}
 
@@ -51,7 +51,7 @@ async def test_one_webhook_produces_exactly_one_alert_for_the_assigned_rep(pipel
     tag = uuid.uuid4().hex[:10]
     lead = {"email": f"sam.okafor+{tag}@hooli.com", "name": "Sam Okafor", "title": "Head of Data", "source": "website"}
     async with httpx.AsyncClient() as http:
-        response = await http.post(f"{pipeline.capture}/v1/webhooks/generic", json=lead)
+        response = await http.post(f"{pipeline.capture}/v1/webhooks/generic", json=lead, headers=INTAKE)
     assert response.status_code == 202
     lead_id = response.json()["lead_id"]
 
@@ -72,7 +72,7 @@ async def test_a_hundred_concurrent_leads_are_all_alerted_once_and_balanced(pipe
     async def post(http: httpx.AsyncClient, tag: str) -> None:
         sent_at[tag] = time.time()
         body = {"email": f"lead+{tag}@initech.com", "name": f"Lead {tag}", "title": "VP Sales"}
-        response = await http.post(f"{pipeline.capture}/v1/webhooks/generic", json=body)
+        response = await http.post(f"{pipeline.capture}/v1/webhooks/generic", json=body, headers=INTAKE)
         assert response.status_code == 202, response.text
         lead_ids.append(response.json()["lead_id"])
 

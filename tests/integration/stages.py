@@ -41,5 +41,12 @@ async def record_effect(event: Event, deps: EffectDeps) -> Sequence[EnvelopeBase
     return [follow_event(LeadNurtureEvent, event, producer=deps.name, data=Nurture(reason="test", score=0))]
 
 
-def effect_stage(name: str) -> Stage[EffectDeps]:
+def effect_stage(name: str, batched: bool = False) -> Stage[EffectDeps]:
+    if batched:
+        return Stage(
+            name=name,
+            inputs=[Topic.LEAD_SCORED],
+            handle=record_effect,
+            batch_transaction=lambda deps: deps.db.shared_transaction(),
+        )
     return Stage(name=name, inputs=[Topic.LEAD_SCORED], handle=record_effect)

@@ -2,7 +2,6 @@
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import asyncpg
@@ -10,23 +9,8 @@ import httpx
 import orjson
 import pytest
 
-from tests.support.capture_proc import start_capture
-from tests.support.kafka_io import read_topic
-from tests.support.stack import Stack
-
-
-@pytest.fixture(scope="module")
-def capture(stack: Stack) -> Iterator[str]:
-    proc, base = start_capture(stack)
-    yield base
-    assert proc.stop(), proc.tail()
-
-
-@pytest.fixture
-async def pg(stack: Stack) -> AsyncIterator[asyncpg.Connection]:
-    conn = await asyncpg.connect(stack.dsn)
-    yield conn
-    await conn.close()
+from tests.support.kafka_io import activity_kinds, read_topic
+from tests.support.stack import INTAKE, Stack
 
 
 def lead(**extra: Any) -> dict[str, Any]:
@@ -44,7 +28,7 @@ async def published(stack: Stack, lead_id: str) -> list[dict[str, Any]]:
 async def test_accepted_lead_is_stored_then_published_once(capture: str, stack: Stack, pg: asyncpg.Connection) -> None:
     body = lead(phone="+1 415 555 0134", company="Initech", utm_source="google", plan="pro")
     async with httpx.AsyncClient() as http:
-        response = await http.post(f"{capture}/v1/webhooks/generic", json=body)
+        response = await http.post(f"{capture}/v1/webhooks/generic", json=body, headers=INTAKE)
 
     assert response.status_code == 202
     answer = response.json()
@@ -66,10 +50,12 @@ async def test_repeated_idempotency_key_returns_the_first_answer_and_publishes_n
 ) -> None:
     key = f"delivery-{uuid.uuid4()}"
     async with httpx.AsyncClient() as http:
-        first = await http.post(f"{capture}/v1/webhooks/generic", json=lead(), headers={"Idempotency-Key": key})
+        first = await http.post(
+            f"{capture}/v1/webhooks/generic", json=lead(), headers={**INTAKE, "Idempotency-Key": key}
+        )
         again = await asyncio.gather(
             *(
-                http.post(f"{capture}/v1/webhooks/generic", json=lead(), headers={"Idempotency-Key": key})
+                http.post(f"{capture}/v1/webhooks/generic", json=lead(), headers={**INTAKE, "Idempotency-Key": key})
                 for _ in range(5)
             )
         )
@@ -84,7 +70,9 @@ async def test_repeated_idempotency_key_returns_the_first_answer_and_publishes_n
 async def test_the_same_body_within_the_window_is_a_duplicate(capture: str, pg: asyncpg.Connection) -> None:
     body = lead()
     async with httpx.AsyncClient() as http:
-        answers = await asyncio.gather(*(http.post(f"{capture}/v1/webhooks/generic", json=body) for _ in range(4)))
+        answers = await asyncio.gather(
+            *(http.post(f"{capture}/v1/webhooks/generic", json=body, headers=INTAKE) for _ in range(4))
+        )
     assert {r.json()["lead_id"] for r in answers} == {answers[0].json()["lead_id"]}
     assert await pg.fetchval("SELECT count(*) FROM capture.leads WHERE email = $1", body["email"]) == 1
 
@@ -104,7 +92,7 @@ async def test_bad_input_gets_422_naming_each_field_and_nothing_is_stored(
     before = await pg.fetchval("SELECT count(*) FROM capture.receipts")
     async with httpx.AsyncClient() as http:
         response = await http.post(
-            f"{capture}/v1/webhooks/generic", content=payload, headers={"Content-Type": "application/json"}
+            f"{capture}/v1/webhooks/generic", content=payload, headers={**INTAKE, "Content-Type": "application/json"}
         )
     assert response.status_code == 422
     assert [f["field"] for f in response.json()["fields"]] == fields
@@ -126,9 +114,9 @@ async def test_behaviour_event_for_a_known_lead_is_published_as_activity(
     capture: str, stack: Stack, pg: asyncpg.Connection
 ) -> None:
     body = lead()
-    key = {"X-API-Key": "test-key"}
+    key = INTAKE
     async with httpx.AsyncClient() as http:
-        lead_id = (await http.post(f"{capture}/v1/webhooks/generic", json=body)).json()["lead_id"]
+        lead_id = (await http.post(f"{capture}/v1/webhooks/generic", json=body, headers=INTAKE)).json()["lead_id"]
         event = {
             "kind": "page_view",
             "email": body["email"].upper(),
@@ -150,20 +138,14 @@ async def test_behaviour_event_for_a_known_lead_is_published_as_activity(
     assert unknown.status_code == 422 and unknown.json()["fields"][0]["field"] == "lead_id"
     assert bad.status_code == 422 and [f["field"] for f in bad.json()["fields"]] == ["kind"]
     assert [f["field"] for f in anonymous.json()["fields"]] == ["lead_id", "email"]
-    records = await read_topic(
-        f"{stack.topic_prefix}lead.activity",
-        until=lambda rs: sum(r.key == lead_id.encode() for r in rs) >= 2,
-        settle=1.0,
-    )
-    kinds = sorted(orjson.loads(r.value)["data"]["kind"] for r in records if r.key == lead_id.encode())
-    assert kinds == ["email_opened", "page_view"]
+    assert await activity_kinds(stack.topic_prefix, lead_id, 2) == ["email_opened", "page_view"]
 
 
 async def test_a_behaviour_event_for_a_new_email_creates_the_lead(capture: str, stack: Stack) -> None:
     email = f"new+{uuid.uuid4().hex[:8]}@globex.com"
     async with httpx.AsyncClient() as http:
         response = await http.post(
-            f"{capture}/v1/events", json={"kind": "demo_requested", "email": email}, headers={"X-API-Key": "test-key"}
+            f"{capture}/v1/events", json={"kind": "demo_requested", "email": email}, headers=INTAKE
         )
     assert response.status_code == 202 and response.json()["new_lead"] is True
     [captured] = await published(stack, response.json()["lead_id"])
@@ -178,7 +160,7 @@ async def test_csv_import_reports_bad_rows_and_is_idempotent(capture: str, pg: a
         "No Email,,Initech,CTO\n"
         f"Ida Lund,ida+{tag}@hooli.com,Hooli,Director\n"
     )
-    key = {"X-API-Key": "test-key"}
+    key = INTAKE
     async with httpx.AsyncClient() as http:
         files = {"file": ("booth.csv", csv_text.encode(), "text/csv")}
         first = await http.post(f"{capture}/v1/imports?source=trade-show", files=files, headers=key)

@@ -9,7 +9,7 @@ import pytest
 
 from services.notify.channels.base import DeliveryError
 from services.notify.channels.slack import SlackChannel
-from services.notify.handler import NotifyDeps, handle
+from services.notify.handler import NotifyDeps, handle, handle_batch
 from services.notify.slack_client import SlackClient
 from shared.db import Database
 from shared.events import LeadAssignedEvent, follow_event
@@ -85,3 +85,47 @@ async def test_a_failed_send_is_recorded_and_raised(deps: tuple[NotifyDeps, str]
     finally:
         await conn.close()
     assert row is not None and row["status"] == "failed" and "HTTP 500" in row["last_error"]
+
+
+class FailsOnce(SlackChannel):
+    """The real Slack channel, except that one assignment's first send fails."""
+
+    def __init__(self, inner: SlackChannel, victim: uuid.UUID) -> None:
+        self.__dict__.update(inner.__dict__)
+        self.victim, self.failed = victim, False
+
+    async def send(self, assignment: Assignment, target: str, claim_url: str | None) -> str:
+        if assignment.assignment_id == self.victim and not self.failed:
+            self.failed = True
+            raise DeliveryError("slack: stand-in says no, once")
+        return await super().send(assignment, target, claim_url)
+
+
+async def test_a_batch_is_sent_at_once_and_a_failed_send_is_redone_one_by_one_without_duplicates(
+    deps: tuple[NotifyDeps, str], stack: Stack
+) -> None:
+    notify, base = deps
+    events = [assigned(), assigned(), assigned()]
+    flaky = NotifyDeps(notify.db, {"slack": FailsOnce(notify.channels["slack"], events[1].data.assignment_id)})
+    with pytest.raises(DeliveryError):
+        await handle_batch(events, flaky)
+    conn = await asyncpg.connect(stack.dsn)
+    try:
+        ids = [e.data.assignment_id for e in events]
+        states = dict(
+            await conn.fetch("SELECT assignment_id, status FROM notify.deliveries WHERE assignment_id = ANY($1)", ids)
+        )
+        for event in events:
+            assert await handle(event, flaky) == []
+        after = dict(
+            await conn.fetch("SELECT assignment_id, status FROM notify.deliveries WHERE assignment_id = ANY($1)", ids)
+        )
+    finally:
+        await conn.close()
+    assert [states[i] for i in ids] == ["sent", "sending", "sent"], "sent ones recorded, the failed one in doubt"
+    assert [after[i] for i in ids] == ["sent", "sent", "sent"]
+    async with httpx.AsyncClient() as http:
+        received = (await http.get(f"{base}/_standin/messages")).json()
+    for event in events:
+        mine = [m for m in received if str(event.data.assignment_id) in str(m["body"])]
+        assert len(mine) == 1, "one message per assignment, the failed one sent again exactly once"

@@ -10,8 +10,9 @@ import orjson
 from aiokafka import AIOKafkaProducer
 
 from services.route import repository
+from services.route.engine import StateChange
 from services.route.handler import STAGE, RouteDeps
-from shared.business_config import load_config
+from shared.business.loader import load_config
 from shared.db import Database
 from shared.events import serialize_event
 from shared.kafka import ensure_topics, make_producer, topic_name
@@ -75,3 +76,27 @@ async def test_two_instances_assign_each_lead_once_and_balance_the_pool(stack: S
     per_rep = Counter(r["rep_id"] for r in rows)
     assert set(per_rep) == {"alice", "bruno", "chen"}
     assert max(per_rep.values()) - min(per_rep.values()) <= 1, per_rep
+
+
+async def test_a_decision_that_waited_for_the_pool_lock_reads_the_credits_committed_before_it(db: Database) -> None:
+    """PostgreSQL re-reads only the rows a FOR UPDATE locks once the wait ends: credits read through
+    an unlocked join would be the ones from before the other decision, and round robin would drift."""
+    now = datetime.now(UTC)
+    async with db.session_scope() as session:
+        await repository.sync_config(session, CONFIG)
+    async with db.session_scope() as first:
+        before = await repository.load_snapshot(first, CONFIG, ["inbound"], now, None, lock=True)
+        credits = before.pools["inbound"].credits
+        members = tuple((rep, 1) for rep in sorted(credits))
+        await repository.apply_change(first, StateChange("inbound", "alice", members, debit=len(members)))
+        waiting = asyncio.create_task(_locked_credits(db, now))
+        await asyncio.sleep(0.5)
+        assert not waiting.done(), "the second decision waits for the first one's pool lock"
+    expected = {rep: c + 1 - (len(members) if rep == "alice" else 0) for rep, c in credits.items()}
+    assert await asyncio.wait_for(waiting, 10) == expected
+
+
+async def _locked_credits(db: Database, now: datetime) -> dict[str, int]:
+    async with db.session_scope() as session:
+        snap = await repository.load_snapshot(session, CONFIG, ["inbound"], now, None, lock=True)
+        return dict(snap.pools["inbound"].credits)

@@ -5,7 +5,7 @@ from uuid import uuid4
 
 from services.route import repository
 from services.route.handler import RouteDeps, handle
-from shared.business_config import BusinessConfig
+from shared.business.loader import BusinessConfig
 from shared.db import Database
 from shared.events import LeadAssignedEvent, LeadNurtureEvent, LeadScoredEvent, follow_event
 from tests.support.events import scored_event

@@ -13,14 +13,14 @@ import orjson
 import pytest
 import yaml
 
-from shared.events import serialize_event
+from shared.events import LeadScoredEvent, serialize_event
 from shared.kafka import ensure_topics, topic_name
 from tests.support.events import scored_event
 from tests.support.inprocess import free_port
 from tests.support.kafka_io import produce, read_topic
 from tests.support.processes import Proc, service
 from tests.support.report import report
-from tests.support.stack import ROOT, Stack
+from tests.support.stack import NOTIFY_KEY, OPS, ROOT, Stack
 
 SLA_SECONDS = 3.0
 CONFIG = {
@@ -136,24 +136,34 @@ async def test_unclaimed_lead_is_reassigned_then_escalated_across_a_restart(
     assert delays[1] < 5, "fired promptly with both instances up"
 
 
-async def test_first_claim_wins_stops_the_clock_and_is_acknowledged(cluster: RouteCluster, stack: Stack) -> None:
+async def route_a_sales_ready_lead(
+    cluster: RouteCluster, stack: Stack, name: str
+) -> tuple[LeadScoredEvent, dict[str, object]]:
+    """A score-90 lead produced to the cluster's lead.scored, and its first assignment."""
     prefix = cluster.prefix  # type: ignore[attr-defined]
-    event = scored_event(90, email=f"eve@sla-{uuid.uuid4().hex[:6]}.com")
+    event = scored_event(90, email=f"{name}@sla-{uuid.uuid4().hex[:6]}.com")
     await produce(
         topic_name(stack.settings(prefix), "lead.scored"), serialize_event(event), str(event.lead_id).encode()
     )
     [assigned] = await assigned_events(prefix, event.lead_id, 1)
-    owner, other = assigned["rep"]["id"], "maya"  # type: ignore[index]
+    return event, assigned
+
+
+async def test_first_claim_wins_stops_the_clock_and_is_acknowledged(cluster: RouteCluster, stack: Stack) -> None:
+    prefix = cluster.prefix  # type: ignore[attr-defined]
+    event, assigned = await route_a_sales_ready_lead(cluster, stack, "eve")
+    owner = assigned["rep"]["id"]  # type: ignore[index]
+    other = next(r for r in ("alice", "bruno", "chen") if r != owner)
     url = f"{cluster.urls[1]}/v1/assignments/{assigned['assignment_id']}/claim"
-    async with httpx.AsyncClient() as http:
+    async with httpx.AsyncClient(headers={"X-API-Key": NOTIFY_KEY}) as http:
         wrong = await http.post(url, json={"rep_id": other})
         first = await http.post(url, json={"rep_id": owner, "via": "slack"})
         again = await http.post(
             f"{cluster.urls[0]}/v1/assignments/{assigned['assignment_id']}/claim", json={"rep_id": owner}
         )
         late = await http.post(url, json={"rep_id": other})
-        unknown = await http.post(f"{cluster.urls[0]}/v1/assignments/{uuid.uuid4()}/claim")
-        malformed = await http.post(f"{cluster.urls[0]}/v1/assignments/not-a-uuid/claim")
+        unknown = await http.post(f"{cluster.urls[0]}/v1/assignments/{uuid.uuid4()}/claim", json={"rep_id": owner})
+        malformed = await http.post(f"{cluster.urls[0]}/v1/assignments/not-a-uuid/claim", json={"rep_id": owner})
     assert wrong.status_code == 409 and wrong.json()["error"] == "not_assigned_to_rep"
     assert first.status_code == 200 and first.json()["claimed_by"] == owner
     assert again.status_code == 200 and again.json() == first.json()
@@ -194,7 +204,7 @@ async def route_row_counts(stack: Stack) -> dict[str, int]:
 
 async def test_simulate_and_replay_write_nothing(cluster: RouteCluster, stack: Stack, tmp_path: Path) -> None:
     before = await route_row_counts(stack)
-    async with httpx.AsyncClient() as http:
+    async with httpx.AsyncClient(headers=OPS) as http:
         sim = await http.post(
             f"{cluster.urls[0]}/v1/routing/simulate",
             json={
@@ -232,3 +242,28 @@ async def test_simulate_and_replay_write_nothing(cluster: RouteCluster, stack: S
     assert "Replay of" in result.stdout and "chen" in result.stdout
     assert "Leads whose owner would change:" in result.stdout
     assert await route_row_counts(stack) == before
+
+
+async def test_route_api_needs_keys_with_scopes_and_a_claimer_who_may(cluster: RouteCluster, stack: Stack) -> None:
+    event, assigned = await route_a_sales_ready_lead(cluster, stack, "mgr")
+    base = cluster.urls[0]
+    url = f"{base}/v1/assignments/{assigned['assignment_id']}/claim"
+    async with httpx.AsyncClient() as http:
+        anonymous = await http.post(url, json={"rep_id": "maya"})
+        wrong_scope = await http.post(url, json={"rep_id": "maya"}, headers=OPS)
+        no_rep = await http.post(url, json={}, headers={"X-API-Key": NOTIFY_KEY})
+        by_manager = await http.post(url, json={"rep_id": "maya"}, headers={"Authorization": f"Bearer {NOTIFY_KEY}"})
+        trace_anonymous = await http.get(f"{base}/v1/leads/{event.lead_id}/routing")
+        trace = await http.get(f"{base}/v1/leads/{event.lead_id}/routing", headers=OPS)
+        pause_anonymous = await http.post(f"{base}/v1/reps/alice/pause")
+        traversal = await http.post(f"{base}/v1/reps/..%2Freps%2Falice/pause", headers=OPS)
+        metrics_anonymous = await http.get(f"{base}/metrics")
+        metrics = await http.get(f"{base}/metrics", headers={"Authorization": f"Bearer {OPS['X-API-Key']}"})
+    assert anonymous.status_code == 401 and anonymous.json()["fields"][0]["field"] == "X-API-Key"
+    assert wrong_scope.status_code == 403
+    assert no_rep.status_code == 422 and no_rep.json()["fields"][0]["field"] == "rep_id"
+    assert by_manager.status_code == 200 and by_manager.json()["claimed_by"] == "maya", "the pool's manager may claim"
+    assert trace_anonymous.status_code == 401 and trace.status_code == 200
+    assert trace.json()["decisions"][0]["claimed_by"] == "maya"
+    assert pause_anonymous.status_code == 401 and traversal.status_code in (404, 422)
+    assert metrics_anonymous.status_code == 401 and b"leadrelay_" in metrics.content

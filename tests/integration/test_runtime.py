@@ -4,6 +4,7 @@ import asyncio
 import uuid
 
 import orjson
+from prometheus_client import REGISTRY
 from sqlalchemy import text
 
 from shared.db import Database
@@ -140,3 +141,40 @@ async def test_dead_letters_can_be_listed_and_replayed_once(stack: Stack, db: Da
     assert "re-published 1 " in first and "re-published 0 " in second
     [back] = await read_topic(topic_name(settings, "lead.scored"), until=lambda rs: len(rs) >= 1, settle=0.5)
     assert back.value == serialize_event(event) and dict(back.headers) == {"type": b"lead.scored"}
+
+
+async def test_a_batch_in_one_transaction_rolls_back_whole_when_one_message_fails(stack: Stack, db: Database) -> None:
+    """Twelve messages queued on one partition arrive as one batch. With a failing one among them the
+    batch transaction rolls back (the good messages' first calls vanish with it) and the batch is
+    handled one by one: the failing message is dead-lettered, and every other has one call, one
+    effect and one output."""
+    settings = stack.settings(f"{stack.topic_prefix}batch{uuid.uuid4().hex[:6]}.")
+    await ensure_topics(settings)
+    source = topic_name(settings, "lead.scored")
+    events = [scored_event(50 + i) for i in range(12)]
+    events[7] = scored_event(13)
+    for event in events:
+        await produce(source, serialize_event(event), key=b"one-partition")
+    producer = make_producer(settings, "batchtest")
+    await producer.start()
+    runner = StageRunner(
+        effect_stage("batchtest", batched=True), EffectDeps(db, "batchtest", fail_for_score=13), settings, producer
+    )
+    task = asyncio.create_task(runner.run())
+    try:
+        out = await read_topic(topic_name(settings, "lead.nurture"), until=lambda r: len(r) >= 11, settle=1.0)
+        dead = await read_topic(topic_name(settings, "lead.scored.dlq"), until=lambda r: len(r) >= 1, settle=0.5)
+    finally:
+        runner.stop()
+        await task
+        await producer.stop()
+    good = [e for e in events if e.data.total != 13]
+    assert sorted(r.key for r in out) == sorted(str(e.lead_id).encode() for e in good), "every good message once"
+    assert len(dead) == 1
+    fallbacks = REGISTRY.get_sample_value(
+        "leadrelay_handler_retries_total", {"stage": "batchtest", "kind": "batch_fallback"}
+    )
+    assert fallbacks == 1, "the batch was first tried as one transaction"
+    for event in good:
+        assert await count(db, "calls", event.event_id) == 1, "the rolled-back batch left nothing behind"
+        assert await count(db, "effects", event.event_id) == 1

@@ -7,7 +7,7 @@ import orjson
 
 from services.score.handler import ScoreDeps, handle
 from services.score.rescorer import Rescorer
-from shared.business_config import load_config
+from shared.business.loader import load_config
 from shared.db import Database
 from shared.events import LeadActivityEvent, LeadEnrichedEvent, LeadScoredEvent, follow_event, new_event
 from shared.kafka import ensure_topics, make_producer

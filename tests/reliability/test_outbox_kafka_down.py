@@ -9,7 +9,7 @@ import orjson
 
 from tests.support.capture_proc import start_capture
 from tests.support.kafka_io import read_topic
-from tests.support.stack import Stack, run_script, wait_for_kafka
+from tests.support.stack import INTAKE, Stack, run_script, wait_for_kafka
 
 
 async def test_intake_survives_a_broker_outage_and_publishes_exactly_once(stack: Stack) -> None:
@@ -19,7 +19,9 @@ async def test_intake_survives_a_broker_outage_and_publishes_exactly_once(stack:
         await asyncio.to_thread(run_script, "deploy/local/kafka.sh", "stop")
         try:
             async with httpx.AsyncClient(timeout=10) as http:
-                response = await http.post(f"{capture}/v1/webhooks/generic", json={"email": f"outage+{tag}@acme.com"})
+                response = await http.post(
+                    f"{capture}/v1/webhooks/generic", json={"email": f"outage+{tag}@acme.com"}, headers=INTAKE
+                )
                 ready = await http.get(f"{capture}/readyz")
             assert response.status_code == 202, response.text
             assert ready.status_code == 200 and ready.json()["checks"]["broker"] is False

@@ -3,6 +3,7 @@
 import asyncio
 from collections.abc import Callable
 
+import orjson
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 
@@ -65,3 +66,11 @@ async def committed_offsets(group: str) -> dict[TopicPartition, int]:
         return {tp: meta.offset for tp, meta in offsets.items()}
     finally:
         await admin.close()
+
+
+async def activity_kinds(prefix: str, lead_id: str, count: int) -> list[str]:
+    """The kinds of the lead's behaviour events on lead.activity (sorted), once `count` are there."""
+    records = await read_topic(
+        f"{prefix}lead.activity", until=lambda rs: sum(r.key == lead_id.encode() for r in rs) >= count, settle=1.0
+    )
+    return sorted(orjson.loads(r.value)["data"]["kind"] for r in records if r.key == lead_id.encode())

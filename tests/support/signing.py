@@ -1,11 +1,12 @@
-"""Sign requests the way each vendor does, so tests send exactly what the vendor would."""
+"""Sign requests the way each vendor does, so tests send exactly what the vendor would. Written from the
+vendors' documentation (Standard Webhooks through its official library), never from our own code."""
 
 import base64
 import hashlib
 import hmac
 from datetime import datetime
 
-from services.capture.sources.standard import sign as standard_sign
+from standardwebhooks.webhooks import Webhook
 
 
 def typeform(secret: str, body: bytes, at: datetime, url: str) -> dict[str, str]:
@@ -34,7 +35,12 @@ def webflow(secret: str, body: bytes, at: datetime, url: str) -> dict[str, str]:
 
 def standard(secret: str, body: bytes, at: datetime, url: str) -> dict[str, str]:
     msg_id = "msg_" + hashlib.sha256(body).hexdigest()[:20]
-    return {**standard_sign(secret, msg_id, body, at), "Content-Type": "application/json"}
+    return {
+        "webhook-id": msg_id,
+        "webhook-timestamp": str(int(at.timestamp())),
+        "webhook-signature": Webhook(secret).sign(msg_id, at, body.decode()),
+        "Content-Type": "application/json",
+    }
 
 
 def outreach(secret: str, body: bytes, at: datetime, url: str) -> dict[str, str]:
@@ -43,3 +49,21 @@ def outreach(secret: str, body: bytes, at: datetime, url: str) -> dict[str, str]
 
 def unbounce(secret: str, body: bytes, at: datetime, url: str) -> dict[str, str]:
     return {"Content-Type": "application/x-www-form-urlencoded"}
+
+
+def slack(secret: str, body: bytes, at: datetime) -> dict[str, str]:
+    """Slack's request signing: v0=hex(HMAC-SHA256("v0:<timestamp>:<body>"))."""
+    stamp = str(int(at.timestamp()))
+    digest = hmac.new(secret.encode(), b"v0:" + stamp.encode() + b":" + body, hashlib.sha256).hexdigest()
+    return {
+        "X-Slack-Request-Timestamp": stamp,
+        "X-Slack-Signature": f"v0={digest}",
+        "Content-Type": "application/x-www-form-urlencoded",
+    }
+
+
+def twilio(token: str, url: str, params: dict[str, str]) -> dict[str, str]:
+    """Twilio's X-Twilio-Signature: base64(HMAC-SHA1(url + each param name and value, sorted by name))."""
+    signed = url + "".join(k + params[k] for k in sorted(params))
+    digest = base64.b64encode(hmac.new(token.encode(), signed.encode(), hashlib.sha1).digest()).decode()
+    return {"X-Twilio-Signature": digest, "Content-Type": "application/x-www-form-urlencoded"}

@@ -20,6 +20,14 @@ from shared.settings import BaseServiceSettings
 ROOT = Path(__file__).resolve().parents[2]
 PG_PORT = 55432
 KAFKA = "127.0.0.1:9192"
+INTAKE_KEY, OPS_KEY, NOTIFY_KEY = "test-intake-key-0123456789", "test-ops-key-0123456789", "test-notify-key-0123456"
+API_KEYS = (
+    f'[{{"name": "website", "key": "{INTAKE_KEY}", "scopes": ["intake"]}},'
+    f' {{"name": "ops", "key": "{OPS_KEY}", "scopes": ["ops:read", "ops:write"]}},'
+    f' {{"name": "notify", "key": "{NOTIFY_KEY}", "scopes": ["claim"]}}]'
+)
+INTAKE = {"X-API-Key": INTAKE_KEY}
+OPS = {"X-API-Key": OPS_KEY}
 ADMIN_DSN = f"postgresql://postgres@127.0.0.1:{PG_PORT}/postgres"
 
 
@@ -42,7 +50,9 @@ class Stack:
             LEADRELAY_TOPIC_PREFIX=self.topic_prefix,
             LEADRELAY_CONFIG=str(ROOT / "config" / "leadrelay.example.yaml"),
             LEADRELAY_LOG_LEVEL="INFO",
-            LEADRELAY_API_KEYS='["test-key"]',
+            LEADRELAY_ENV="development",
+            LEADRELAY_API_KEYS=API_KEYS,
+            LEADRELAY_ROUTE_API_KEY=NOTIFY_KEY,
         )
         env.update(extra)
         return env

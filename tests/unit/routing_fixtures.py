@@ -3,7 +3,7 @@
 from datetime import UTC, datetime
 from typing import Any
 
-from shared.business_config import BusinessConfig
+from shared.business.loader import BusinessConfig
 from shared.payloads import Company, ScoredLead
 from tests.unit.factories import enriched_lead
 

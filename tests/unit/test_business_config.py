@@ -2,7 +2,7 @@ from pathlib import Path
 
 import pytest
 
-from shared.business_config import ConfigError, load_config
+from shared.business.loader import ConfigError, load_config
 from shared.settings import ROOT
 
 

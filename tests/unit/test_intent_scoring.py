@@ -6,7 +6,7 @@ from hypothesis import strategies as st
 
 from services.score.engine import score_lead
 from services.score.intent import intent_contributions
-from shared.business_config import load_config
+from shared.business.loader import load_config
 from shared.payloads import Activity
 from shared.settings import ROOT
 from tests.unit.factories import enriched_lead

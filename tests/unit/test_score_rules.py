@@ -3,7 +3,8 @@ from typing import Any
 
 from services.score.engine import score_lead
 from services.score.rules import fit_contributions
-from shared.business_config import Condition, load_config
+from shared.business.base import Condition
+from shared.business.loader import load_config
 from shared.conditions import MISSING, field_value, matches
 from shared.settings import ROOT
 from tests.unit.factories import enriched_lead

@@ -65,6 +65,11 @@ def require(condition: bool, header: str, message: str) -> None:
         raise SignatureError(header, message)
 
 
+def is_timestamp(value: str | None) -> bool:
+    """ASCII digits only, of a sane length: `str.isdigit` also accepts '²' and other digits int() refuses."""
+    return value is not None and value.isascii() and value.isdigit() and len(value) <= 16
+
+
 def fresh(timestamp: float, now: datetime, header: str) -> None:
     """Refuse a timestamp more than five minutes from now: an old request replayed."""
     require(abs(now.timestamp() - timestamp) <= TOLERANCE_SECONDS, header, "timestamp outside the 5-minute window")

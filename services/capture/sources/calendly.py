@@ -6,8 +6,9 @@ import hmac
 
 import orjson
 
-from services.capture.sources.base import Inbound, Parsed, PayloadError, fresh, require, text, utm_of
+from services.capture.sources.base import Inbound, Parsed, PayloadError, fresh, is_timestamp, require, text, utm_of
 from shared.payloads import LeadFields
+from shared.secret_compare import same_secret
 
 
 class Calendly:
@@ -15,11 +16,11 @@ class Calendly:
         header = "Calendly-Webhook-Signature"
         parts = dict(p.split("=", 1) for p in (request.header(header) or "").split(",") if "=" in p)
         require("t" in parts and "v1" in parts, header, "missing t= or v1=")
-        require(parts["t"].isdigit(), header, "t is not a timestamp")
+        require(is_timestamp(parts["t"]), header, "t is not a timestamp")
         timestamp = float(parts["t"])
         signed = parts["t"].encode() + b"." + request.body
         expected = hmac.new(secret.encode(), signed, hashlib.sha256).hexdigest()
-        require(hmac.compare_digest(parts["v1"], expected), header, "signature does not match the body")
+        require(same_secret(parts["v1"], expected), header, "signature does not match the body")
         fresh(timestamp, request.received_at, header)
 
     def parse(self, request: Inbound) -> Parsed:

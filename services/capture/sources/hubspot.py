@@ -9,8 +9,9 @@ from typing import Any
 
 import orjson
 
-from services.capture.sources.base import Inbound, Parsed, PayloadError, fresh, require, text, utm_of
+from services.capture.sources.base import Inbound, Parsed, PayloadError, fresh, is_timestamp, require, text, utm_of
 from shared.payloads import LeadFields
+from shared.secret_compare import same_secret
 
 
 def _props(body: dict[str, Any]) -> dict[str, Any]:
@@ -24,10 +25,10 @@ class HubSpot:
         given, stamp = request.header(header), request.header("x-hubspot-request-timestamp")
         require(given is not None and stamp is not None, header, "missing signature or timestamp header")
         assert given is not None and stamp is not None
-        require(stamp.isdigit(), "X-HubSpot-Request-Timestamp", "not a millisecond timestamp")
+        require(is_timestamp(stamp), "X-HubSpot-Request-Timestamp", "not a millisecond timestamp")
         signed = f"{request.method}{request.url}".encode() + request.body + stamp.encode()
         expected = base64.b64encode(hmac.new(secret.encode(), signed, hashlib.sha256).digest()).decode()
-        require(hmac.compare_digest(given, expected), header, "signature does not match the request")
+        require(same_secret(given, expected), header, "signature does not match the request")
         fresh(int(stamp) / 1000, request.received_at, "X-HubSpot-Request-Timestamp")
 
     def parse(self, request: Inbound) -> Parsed:

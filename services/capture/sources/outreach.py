@@ -2,13 +2,13 @@
 an "interested" mark becomes a behaviour event on the lead with that email (or a new lead)."""
 
 import hashlib
-import hmac
 from datetime import datetime
 
 import orjson
 
 from services.capture.sources.base import Inbound, Parsed, PayloadError, require, text
 from shared.payloads import Activity
+from shared.secret_compare import same_secret
 
 KINDS = {
     "reply_received": "email_replied",
@@ -23,7 +23,7 @@ KINDS = {
 class Outreach:
     def verify(self, request: Inbound, secret: str) -> None:
         given = request.header("x-webhook-secret") or ""
-        require(hmac.compare_digest(given.encode(), secret.encode()), "X-Webhook-Secret", "missing or wrong secret")
+        require(same_secret(given, secret), "X-Webhook-Secret", "missing or wrong secret")
 
     def parse(self, request: Inbound) -> Parsed:
         try:

@@ -2,8 +2,6 @@
 `v1,<base64>`, whsec_ secrets, 5-minute tolerance. Our own generic signed format: the body is the
 same JSON lead as POST /v1/webhooks/generic, or {"type": "lead.activity", "email": ..., ...}."""
 
-from datetime import UTC, datetime
-
 import orjson
 from pydantic import ValidationError
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
@@ -43,13 +41,3 @@ class StandardWebhooks:
         if missing := lead.missing_contact():
             raise PayloadError(missing)
         return Parsed(delivery, fields=lead.to_fields())
-
-
-def sign(secret: str, msg_id: str, body: bytes, at: datetime | None = None) -> dict[str, str]:
-    """Headers a sender attaches (used by tests and by anyone posting to us)."""
-    at = at or datetime.now(UTC)
-    return {
-        "webhook-id": msg_id,
-        "webhook-timestamp": str(int(at.timestamp())),
-        "webhook-signature": Webhook(secret).sign(msg_id, at, body.decode()),
-    }

@@ -9,6 +9,7 @@ from typing import Any
 import orjson
 
 from services.capture.sources.base import Inbound, Parsed, PayloadError, form_lead, require, utm_of
+from shared.secret_compare import same_secret
 
 REF_HINTS = {
     "email": ("email",),
@@ -46,7 +47,7 @@ class Typeform:
         given = request.header("typeform-signature") or ""
         require(given.startswith("sha256="), "Typeform-Signature", "missing or not sha256=")
         expected = base64.b64encode(hmac.new(secret.encode(), request.body, hashlib.sha256).digest()).decode()
-        require(hmac.compare_digest(given[7:], expected), "Typeform-Signature", "signature does not match the body")
+        require(same_secret(given[7:], expected), "Typeform-Signature", "signature does not match the body")
 
     def parse(self, request: Inbound) -> Parsed:
         try:

@@ -2,13 +2,13 @@
 Unbounce does not sign; the webhook URL carries a secret token (?token=...) instead."""
 
 import hashlib
-import hmac
 from typing import Any
 from urllib.parse import parse_qs
 
 import orjson
 
 from services.capture.sources.base import Inbound, Parsed, PayloadError, form_lead, require, utm_of
+from shared.secret_compare import same_secret
 
 
 def _first(values: Any) -> Any:
@@ -18,7 +18,7 @@ def _first(values: Any) -> Any:
 class Unbounce:
     def verify(self, request: Inbound, secret: str) -> None:
         given = request.query.get("token", "")
-        require(hmac.compare_digest(given.encode(), secret.encode()), "token", "missing or wrong token in the URL")
+        require(same_secret(given, secret), "token", "missing or wrong token in the URL")
 
     def parse(self, request: Inbound) -> Parsed:
         form = {k: v[0] for k, v in parse_qs(request.body.decode(errors="replace")).items()}

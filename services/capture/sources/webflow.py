@@ -7,7 +7,8 @@ from typing import Any
 
 import orjson
 
-from services.capture.sources.base import Inbound, Parsed, PayloadError, form_lead, fresh, require
+from services.capture.sources.base import Inbound, Parsed, PayloadError, form_lead, fresh, is_timestamp, require
+from shared.secret_compare import same_secret
 
 LABELS = {
     "email": ("email", "e-mail", "work email"),
@@ -41,9 +42,9 @@ class Webflow:
         given, stamp = request.header(header), request.header("x-webflow-timestamp")
         require(given is not None and stamp is not None, header, "missing signature or timestamp header")
         assert given is not None and stamp is not None
-        require(stamp.isdigit(), "x-webflow-timestamp", "not a millisecond timestamp")
+        require(is_timestamp(stamp), "x-webflow-timestamp", "not a millisecond timestamp")
         expected = hmac.new(secret.encode(), stamp.encode() + b":" + request.body, hashlib.sha256).hexdigest()
-        require(hmac.compare_digest(given, expected), header, "signature does not match the body")
+        require(same_secret(given, expected), header, "signature does not match the body")
         fresh(int(stamp) / 1000, request.received_at, "x-webflow-timestamp")
 
     def parse(self, request: Inbound) -> Parsed:

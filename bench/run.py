@@ -1,0 +1,100 @@
+"""`make bench`: leadrelay, the naive monolith and the raw 4-hop relay, one after another in one run
+on the same Kafka and PostgreSQL, at fixed open-loop rates and then all at once. Writes
+bench/results/latest.md, a dated copy and latency.png. Asserts nothing (`--smoke` is the correctness
+check `make test` runs: a few leads per system, 0 lost, 0 duplicated)."""
+
+import argparse
+import asyncio
+import os
+import platform
+import shutil
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager
+from datetime import UTC, datetime
+
+from bench import systems
+from bench.cpu import snapshot, spent
+from bench.loadgen import AlertReader, Phase, run_phase
+from bench.report import Result, markdown, plot
+from tests.support.stack import ROOT, Stack, close_stack, open_stack
+
+RESULTS = ROOT / "bench" / "results"
+FULL = [
+    ("first 400 after start, 100/s", 100.0, 400),
+    ("20/s", 20.0, 200),
+    ("100/s", 100.0, 1000),
+    ("300/s", 300.0, 3000),
+    ("500/s", 500.0, 3000),
+    ("3,000 at once", None, 3000),
+]
+SMOKE = [("smoke 20/s", 20.0, 20)]
+Starter = Callable[[Stack], AbstractContextManager[systems.Target]]
+
+
+async def run_system(
+    stack: Stack, start: Starter, phases: list[tuple[str, float | None, int]], drain: float
+) -> Iterator[Result]:
+    out = []
+    with start(stack) as target:
+        reader = AlertReader(target.slack)
+        for label, rate, count in phases:
+            phase = Phase(label, rate, count)
+            before = snapshot()
+            await run_phase(target.url, target.headers, phase)
+            await reader.drain(phase, drain)
+            result = Result(target.name, phase, spent(before, snapshot()))
+            print(
+                f"{target.name:16} {label:30} lost {result.lost} dup {result.duplicated}"
+                f" alerts/s {result.alerts_per_second:.0f}",
+                flush=True,
+            )
+            out.append(result)
+    return iter(out)
+
+
+async def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--smoke", action="store_true", help="correctness only: a few leads per system")
+    parser.add_argument("--only", choices=["leadrelay", "monolith", "relay"], help="one system (while tuning)")
+    args = parser.parse_args()
+    phases, drain = (SMOKE, 30.0) if args.smoke else (FULL, 60.0)
+    stack = await open_stack()
+    results: list[Result] = []
+    try:
+        starters = {"leadrelay": systems.leadrelay, "monolith": systems.monolith, "relay": systems.relay}
+        for name, start in starters.items():
+            if args.only and name != args.only:
+                continue
+            results += list(await run_system(stack, start, phases, drain))
+    finally:
+        await close_stack(stack)
+    bad = [r for r in results if r.lost or r.duplicated or r.refused]
+    if args.smoke:
+        for r in results:
+            print(
+                f"smoke {r.system}: {r.phase.count} leads, {r.lost} lost, {r.duplicated} duplicated,"
+                f" {r.refused} refused"
+            )
+        return 1 if bad else 0
+    conditions = (
+        f"Run {datetime.now(UTC):%Y-%m-%d %H:%M} UTC on {os.cpu_count()} cores ({platform.platform()}, Python "
+        f"{platform.python_version()}). Everything on this one machine: Kafka 4.3.1 (single KRaft node), "
+        "PostgreSQL, the services, one Slack stand-in per system and the load generator (aiohttp, open loop, "
+        "256 connections). Generic JSON leads for all three systems (leadrelay with its API key). "
+        "Absolute figures hold for this machine only; compare systems within one run."
+    )
+    text = markdown(results, conditions)
+    if args.only:
+        print(text)
+        return 0
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    (RESULTS / "latest.md").write_text(text)
+    shutil.copy(RESULTS / "latest.md", RESULTS / f"{datetime.now(UTC):%Y-%m-%d-%H%M}.md")
+    plot(results, RESULTS / "latency.png")
+    print(text)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(asyncio.run(main()))

@@ -1,0 +1,97 @@
+"""The three systems under test, each started as real processes on free ports, each with its own
+instance of the same Slack stand-in: leadrelay (five services), the naive monolith, the raw relay."""
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from tests.support.inprocess import free_port
+from tests.support.pipeline import run_pipeline
+from tests.support.processes import PYTHON, Proc, slack_standin
+from tests.support.stack import INTAKE, KAFKA, ROOT, Stack
+
+
+@dataclass(frozen=True)
+class Target:
+    name: str
+    url: str
+    headers: dict[str, str]
+    slack: str
+
+
+LOGS = ROOT / ".local" / "bench-logs"
+
+
+@contextmanager
+def leadrelay(stack: Stack) -> Iterator[Target]:
+    with run_pipeline(stack, LOGS / "leadrelay") as pipeline:
+        yield Target("leadrelay", f"{pipeline.capture}/v1/webhooks/generic", dict(INTAKE), pipeline.slack)
+
+
+@contextmanager
+def _with_slack(env: dict[str, str], log_dir: Path) -> Iterator[tuple[Proc, str]]:
+    port = free_port()
+    slack = slack_standin(port, env, log_dir).start()
+    try:
+        slack.wait_ready(f"http://127.0.0.1:{port}/_standin/messages")
+        yield slack, f"http://127.0.0.1:{port}"
+    finally:
+        slack.stop()
+
+
+@contextmanager
+def monolith(stack: Stack) -> Iterator[Target]:
+    env = stack.env()
+    with _with_slack(env, LOGS / "monolith") as (_, slack):
+        port = free_port()
+        args = [
+            PYTHON,
+            "-m",
+            "bench.baselines.monolith",
+            "--port",
+            str(port),
+            "--dsn",
+            stack.dsn,
+            "--slack",
+            f"{slack}/api",
+        ]
+        proc = Proc("monolith", args, env, LOGS / "monolith" / "monolith.log").start()
+        try:
+            proc.wait_ready(f"http://127.0.0.1:{port}/docs")
+            yield Target("naive monolith", f"http://127.0.0.1:{port}/lead", {}, slack)
+        finally:
+            proc.stop()
+
+
+@contextmanager
+def relay(stack: Stack) -> Iterator[Target]:
+    env = stack.env()
+    prefix = f"{stack.topic_prefix}b."
+    with _with_slack(env, LOGS / "relay") as (_, slack):
+        port = free_port()
+        base = [PYTHON, "-m", "bench.baselines.relay"]
+        common = ["--bootstrap", KAFKA, "--prefix", prefix]
+        procs = [
+            Proc("relay-intake", [*base, "intake", *common, "--port", str(port)], env, LOGS / "relay" / "intake.log")
+        ]
+        procs += [
+            Proc(f"relay-hop{n}", [*base, "hop", *common, "--hop", str(n)], env, LOGS / "relay" / f"hop{n}.log")
+            for n in (1, 2, 3)
+        ]
+        procs.append(
+            Proc(
+                "relay-notify",
+                [*base, "notify", *common, "--slack", f"{slack}/api"],
+                env,
+                LOGS / "relay" / "notify.log",
+            )
+        )
+        for p in procs:
+            p.start()
+        try:
+            procs[0].wait_ready(f"http://127.0.0.1:{port}/docs")
+            yield Target("raw 4-hop relay", f"http://127.0.0.1:{port}/lead", {}, slack)
+        finally:
+            for p in reversed(procs):
+                p.stop()
