@@ -1,17 +1,29 @@
 """The outbox relay: publishes committed intake rows to Kafka, marking them only after the broker acks.
 
-If Kafka is down the rows simply wait; intake keeps answering because it only needs PostgreSQL."""
+If Kafka is down the rows simply wait; intake keeps answering because it only needs PostgreSQL.
+A row the broker can never take (too large, an invalid topic) is set aside as failed with a
+dead-letter record, so one bad row never stops the leads behind it."""
 
 import asyncio
 import logging
+from typing import cast
 
 from aiokafka import AIOKafkaProducer
+from aiokafka.errors import (
+    InvalidTopicError,
+    MessageSizeTooLargeError,
+    RecordListTooLargeError,
+    RecordTooLargeError,
+)
 
 from services.capture import repository
 from shared import metrics
 from shared.db import Database
 
 log = logging.getLogger(__name__)
+IDLE_POLL_SECONDS = 1.0
+"""A safety net only: new rows wake the relay at once (this replica's intake, or NOTIFY from any)."""
+NEVER_PUBLISHABLE = (MessageSizeTooLargeError, RecordTooLargeError, RecordListTooLargeError, InvalidTopicError)
 
 
 class OutboxRelay:
@@ -40,19 +52,43 @@ class OutboxRelay:
                 await self._wait(delay)
                 delay = min(delay * 2, 5.0)
                 continue
-            if published < self._batch:
-                await self._wait(0.5)
+            if published is None or published < self._batch:
+                await self._wait(IDLE_POLL_SECONDS)
 
-    async def publish_batch(self) -> int:
+    async def _send(self, row: repository.OutboxRow) -> "asyncio.Future[object] | BaseException":
+        try:
+            future = await self._producer.send(row.topic, row.payload, key=row.key.encode(), headers=row.headers)
+            return cast("asyncio.Future[object]", future)
+        except NEVER_PUBLISHABLE as exc:
+            return cast(BaseException, exc)
+
+    async def publish_batch(self) -> int | None:
+        """Publish the oldest unpublished rows; None when another replica's relay is publishing."""
         async with self._db.session_scope() as session:
             rows = await repository.lock_unpublished(session, self._batch)
+            if rows is None:
+                return None
             if not rows:
                 metrics.OUTBOX_PENDING.set(0)
                 return 0
-            acks = [await self._producer.send(r.topic, r.payload, key=r.key.encode(), headers=r.headers) for r in rows]
-            await asyncio.gather(*acks)
-            await repository.mark_published(session, [r.id for r in rows])
-        metrics.OUTBOX_PUBLISHED.inc(len(rows))
+            sent = [await self._send(r) for r in rows]
+            pending = [s for s in sent if isinstance(s, asyncio.Future)]
+            results = await asyncio.gather(*pending, return_exceptions=True)
+            outcome = iter(results)
+            failed: list[tuple[int, BaseException]] = []
+            for row, attempt in zip(rows, sent, strict=True):
+                result = next(outcome) if isinstance(attempt, asyncio.Future) else attempt
+                if isinstance(result, NEVER_PUBLISHABLE):
+                    failed.append((row.id, result))
+                elif isinstance(result, BaseException):
+                    raise result
+            for outbox_id, error in failed:
+                log.error("outbox row %d can never be published (%r); set aside as failed", outbox_id, error)
+                await repository.mark_failed(session, outbox_id, repr(error))
+            ok = [r.id for r in rows if r.id not in {f[0] for f in failed}]
+            await repository.mark_published(session, ok)
+        metrics.OUTBOX_PUBLISHED.inc(len(ok))
+        metrics.OUTBOX_FAILED.inc(len(failed))
         return len(rows)
 
     async def _wait(self, seconds: float) -> None:
