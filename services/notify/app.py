@@ -9,8 +9,11 @@ from services.notify.channels.email import SmtpEmail
 from services.notify.channels.slack import SlackChannel
 from services.notify.channels.twilio import TwilioSms
 from services.notify.config import NotifySettings
-from services.notify.handler import STAGE, ClaimLinks, NotifyDeps
+from services.notify.dispatcher import Dispatcher, SendPolicy
+from services.notify.handler import STAGE, NotifyDeps
 from services.notify.interactions import router as slack_router
+from services.notify.links import ClaimLinks
+from services.notify.pacing import Pacer
 from services.notify.slack_client import SlackClient
 from services.notify.twilio_status import router as twilio_router
 from shared.business.loader import load_config_or_exit
@@ -66,8 +69,15 @@ async def setup(rt: Runtime) -> AsyncIterator[Sequence[Worker]]:
                 timedelta(hours=settings.claim_link_ttl_hours),
             )
         app.state.http, app.state.slack, app.state.background = http, slack, set()
-        deps = NotifyDeps(rt.db, build_channels(http, slack), links)
-        yield [StageRunner(STAGE, deps, settings, rt.producer)]
+        channels = build_channels(http, slack)
+        policy = SendPolicy(
+            concurrency=settings.send_concurrency,
+            max_attempts=settings.delivery_max_attempts,
+            retry_base_seconds=settings.delivery_retry_base_s,
+        )
+        dispatcher = Dispatcher(rt.db, channels, links, Pacer(settings.channel_paces), policy)
+        deps = NotifyDeps(rt.db, channels, dispatcher)
+        yield [dispatcher, StageRunner(STAGE, deps, settings, rt.producer)]
 
 
 app = create_app("notify", settings, setup, [slack_router, twilio_router])

@@ -1,5 +1,6 @@
 from pydantic import Field, SecretStr, field_validator
 
+from services.notify.pacing import Pace
 from shared.settings import BaseServiceSettings
 
 
@@ -28,6 +29,14 @@ class NotifySettings(BaseServiceSettings):
     smtp_username: str | None = None
     smtp_password: SecretStr | None = None
     smtp_starttls: bool = False
+    channel_paces: dict[str, Pace] = Field(
+        default_factory=lambda: {"slack": Pace(per_second=1.0, burst=3), "sms": Pace(per_second=1.0, burst=3)},
+        description="Per rep and channel: Slack allows about 1 message/s per conversation with short bursts."
+        " A channel not listed, or per_second 0, is unpaced.",
+    )
+    send_concurrency: int = Field(default=32, ge=1, description="Provider calls in flight at once.")
+    delivery_max_attempts: int = Field(default=6, ge=1)
+    delivery_retry_base_s: float = Field(default=2.0, gt=0, description="Backoff doubles from this per attempt.")
 
     @field_validator("slack_bot_token")
     @classmethod

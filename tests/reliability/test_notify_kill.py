@@ -14,12 +14,14 @@ from shared.kafka import ensure_topics, topic_name
 from shared.payloads import Assignment, LeadSummary, RepContact
 from tests.support.events import scored_event
 from tests.support.inprocess import free_port
-from tests.support.kafka_io import produce
+from tests.support.kafka_io import produce_all
 from tests.support.processes import service, slack_standin
 from tests.support.report import report
 from tests.support.stack import ROOT, Stack
 
 ALERTS = 200
+SLOW_ENOUGH_TO_KILL_MID_BURST = '{"slack": {"per_second": 20, "burst": 5}}'
+"""5 reps at 20 alerts/s each: the burst takes about 2 s, so the kill lands with alerts queued and in flight."""
 
 
 def alert(i: int) -> LeadAssignedEvent:
@@ -52,6 +54,7 @@ async def test_notify_killed_mid_burst_sends_each_alert_exactly_once(stack: Stac
         LEADRELAY_TOPIC_PREFIX=prefix,
         LEADRELAY_SLACK_API_URL=f"http://127.0.0.1:{slack_port}/api",
         LEADRELAY_SLACK_BOT_TOKEN="xoxb-kill-test",
+        LEADRELAY_CHANNEL_PACES=SLOW_ENOUGH_TO_KILL_MID_BURST,
     )
     standin = slack_standin(slack_port, env, log_dir)
     standin.args += ["--reply-delay-ms", "15"]
@@ -63,8 +66,7 @@ async def test_notify_killed_mid_burst_sends_each_alert_exactly_once(stack: Stac
         await asyncio.to_thread(notify.start().wait_ready, f"http://127.0.0.1:{notify_port}/readyz")
         events = [alert(i) for i in range(ALERTS)]
         topic = topic_name(stack.settings(prefix), "lead.assigned")
-        for e in events:
-            await produce(topic, serialize_event(e), str(e.lead_id).encode(), kafka_headers(e))
+        await produce_all(topic, [(serialize_event(e), str(e.lead_id).encode(), kafka_headers(e)) for e in events])
         async with httpx.AsyncClient() as http:
             while len(await sent_ids(http, slack)) < ALERTS // 3:
                 await asyncio.sleep(0.01)
@@ -72,7 +74,12 @@ async def test_notify_killed_mid_burst_sends_each_alert_exactly_once(stack: Stac
             at_kill = len(await sent_ids(http, slack))
             conn = await asyncpg.connect(stack.dsn)
             try:
-                in_doubt = await conn.fetchval("SELECT count(*) FROM notify.deliveries WHERE status = 'sending'")
+                states = dict(
+                    await conn.fetch(
+                        "SELECT status, count(*) FROM notify.deliveries WHERE assignment_id = ANY($1) GROUP BY status",
+                        [e.data.assignment_id for e in events],
+                    )
+                )
             finally:
                 await conn.close()
 
@@ -87,11 +94,13 @@ async def test_notify_killed_mid_burst_sends_each_alert_exactly_once(stack: Stac
         standin.stop()
 
     wanted = {str(e.data.assignment_id) for e in events}
+    assert at_kill < ALERTS, "the kill landed mid-burst"
     assert set(ids) == wanted, f"{len(wanted - set(ids))} alerts never sent"
     duplicates = {i for i in ids if ids.count(i) > 1}
     assert not duplicates, f"{len(duplicates)} alerts sent twice"
     report(
-        f"notify SIGKILLed after {at_kill} of {ALERTS} Slack alerts with {in_doubt} sends in doubt; "
+        f"notify SIGKILLed after {at_kill} of {ALERTS} Slack alerts with {states.get('sending', 0)} sends in doubt"
+        f" and {states.get('queued', 0)} queued; "
         f"after restart {len(ids)} messages for {len(set(ids))} alerts (no duplicates)"
     )
     assert orjson.dumps(sorted(ids))

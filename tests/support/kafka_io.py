@@ -21,6 +21,17 @@ async def produce(
         await producer.stop()
 
 
+async def produce_all(topic: str, records: list[tuple[bytes, bytes, list[tuple[str, bytes]]]]) -> None:
+    """(value, key, headers) records sent through one producer, all in flight at once."""
+    producer = AIOKafkaProducer(bootstrap_servers=KAFKA, acks="all")
+    await producer.start()
+    try:
+        acks = [await producer.send(topic, value, key=key, headers=headers) for value, key, headers in records]
+        await asyncio.gather(*acks)
+    finally:
+        await producer.stop()
+
+
 async def read_topic(
     topic: str,
     until: Callable[[list[ConsumerRecord]], bool],

@@ -27,7 +27,9 @@ class Pipeline:
 
 
 @contextmanager
-def run_pipeline(stack: Stack, log_dir: Path, config: Path | None = None) -> Iterator[Pipeline]:
+def run_pipeline(
+    stack: Stack, log_dir: Path, config: Path | None = None, paces: str | None = None
+) -> Iterator[Pipeline]:
     """Start everything, wait until every service is ready, and on exit stop it with SIGTERM,
     failing if a process does not shut down gracefully."""
     slack_port, twilio_port, smtp_port, smtp_http_port = free_port(), free_port(), free_port(), free_port()
@@ -51,6 +53,8 @@ def run_pipeline(stack: Stack, log_dir: Path, config: Path | None = None) -> Ite
     )
     if config is not None:
         env["LEADRELAY_CONFIG"] = str(config)
+    if paces is not None:
+        env["LEADRELAY_CHANNEL_PACES"] = paces
     interactions = f"http://127.0.0.1:{ports['notify']}/v1/slack/interactions"
     standin = slack_standin(slack_port, env, log_dir, SLACK_SIGNING_SECRET, interactions).start()
     twilio = Proc(

@@ -53,6 +53,7 @@ class Stack:
             LEADRELAY_ENV="development",
             LEADRELAY_API_KEYS=API_KEYS,
             LEADRELAY_ROUTE_API_KEY=NOTIFY_KEY,
+            LEADRELAY_CHANNEL_PACES=TEST_PACES,
         )
         env.update(extra)
         return env
@@ -64,6 +65,10 @@ class Stack:
             topic_prefix=self.topic_prefix if topic_prefix is None else topic_prefix,
             retry_backoff_ms=20,
         )
+
+
+TEST_PACES = '{"slack": {"per_second": 50, "burst": 20}, "sms": {"per_second": 50, "burst": 20}}'
+"""Paced as in production, only faster, so that tests of a hundred alerts to three reps stay short."""
 
 
 def run_script(*args: str) -> None:
