@@ -1,6 +1,5 @@
 """score's queries (schema `score` only): each lead's enriched data, its activities, its last result."""
 
-from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
@@ -8,84 +7,12 @@ import orjson
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.score.decision import LeadState, NewResult
 from shared.payloads import Activity, EnrichedLead
-
-
-@dataclass(frozen=True)
-class LeadState:
-    lead_id: UUID
-    correlation_id: UUID
-    enriched: EnrichedLead | None
-    result: dict[str, Any] | None
-    last_event: dict[str, Any] | None
-    last_cause: UUID | None
 
 
 def _json(value: Any) -> str:
     return orjson.dumps(value).decode()
-
-
-async def save_enriched(session: AsyncSession, lead_id: UUID, correlation_id: UUID, lead: EnrichedLead) -> None:
-    await session.execute(
-        text(
-            "INSERT INTO score.leads (lead_id, correlation_id, enriched) VALUES (:l, :c, CAST(:e AS jsonb))"
-            " ON CONFLICT (lead_id) DO UPDATE SET enriched = excluded.enriched, updated_at = now()"
-        ),
-        {"l": lead_id, "c": correlation_id, "e": _json(lead.model_dump(mode="json"))},
-    )
-
-
-async def add_activity(session: AsyncSession, event_id: UUID, lead_id: UUID, correlation_id: UUID, a: Activity) -> bool:
-    """Store a behaviour event once (by event_id); False if it was already stored."""
-    await session.execute(
-        text("INSERT INTO score.leads (lead_id, correlation_id) VALUES (:l, :c) ON CONFLICT (lead_id) DO NOTHING"),
-        {"l": lead_id, "c": correlation_id},
-    )
-    result = await session.execute(
-        text(
-            "INSERT INTO score.activities (event_id, lead_id, kind, occurred_at, properties)"
-            " VALUES (:e, :l, :k, :t, CAST(:p AS jsonb)) ON CONFLICT (event_id) DO NOTHING RETURNING event_id"
-        ),
-        {"e": event_id, "l": lead_id, "k": a.kind, "t": a.occurred_at, "p": _json(a.properties)},
-    )
-    return result.scalar_one_or_none() is not None
-
-
-async def lock_lead(session: AsyncSession, lead_id: UUID) -> LeadState | None:
-    row = (
-        await session.execute(
-            text(
-                "SELECT lead_id, correlation_id, enriched, result, last_event, last_cause FROM score.leads"
-                " WHERE lead_id = :l FOR UPDATE"
-            ),
-            {"l": lead_id},
-        )
-    ).one_or_none()
-    if row is None:
-        return None
-    enriched = EnrichedLead.model_validate(row.enriched) if row.enriched is not None else None
-    return LeadState(row.lead_id, row.correlation_id, enriched, row.result, row.last_event, row.last_cause)
-
-
-async def activities(session: AsyncSession, lead_id: UUID) -> list[Activity]:
-    rows = await session.execute(
-        text("SELECT kind, occurred_at, properties FROM score.activities WHERE lead_id = :l ORDER BY occurred_at"),
-        {"l": lead_id},
-    )
-    return [Activity(kind=r.kind, occurred_at=r.occurred_at, properties=r.properties) for r in rows]
-
-
-async def save_result(
-    session: AsyncSession, lead_id: UUID, result: dict[str, Any], event: dict[str, Any], cause: UUID | None
-) -> None:
-    """The new result and the event that announced it, so a redelivered cause re-emits the same event."""
-    await session.execute(
-        text(
-            "UPDATE score.leads SET result = CAST(:r AS jsonb), last_event = CAST(:e AS jsonb), last_cause = :c,"
-            " updated_at = now() WHERE lead_id = :l"
-        ),
-        {"l": lead_id, "r": _json(result), "e": _json(event), "c": cause},
-    )
 
 
 async def leads_to_rescore(session: AsyncSession, limit: int, after: UUID | None) -> list[UUID]:
@@ -101,6 +28,102 @@ async def leads_to_rescore(session: AsyncSession, limit: int, after: UUID | None
     return [r.lead_id for r in rows]
 
 
-def summary(fit: int, intent: int, total: int, grade: str | None, stage: str | None) -> dict[str, Any]:
-    """What must change for a new lead.scored to be emitted."""
-    return {"fit": fit, "intent": intent, "total": total, "grade": grade, "stage": stage}
+async def save_facts(
+    session: AsyncSession,
+    enriched: list[tuple[UUID, UUID, EnrichedLead]],
+    activities: list[tuple[UUID, UUID, UUID, Activity]],
+) -> None:
+    """A batch's facts in three statements: the latest enrichment per lead (`enriched`: lead id,
+    correlation id, lead), a row for every lead an activity names, and the activities (`activities`:
+    event id, lead id, correlation id, activity) stored once each by event id."""
+    latest = {lead_id: (corr, lead) for lead_id, corr, lead in enriched}
+    if latest:
+        ids = sorted(latest)
+        await session.execute(
+            text(
+                "INSERT INTO score.leads (lead_id, correlation_id, enriched)"
+                " SELECT l, c, CAST(e AS jsonb) FROM unnest(CAST(:l AS uuid[]), CAST(:c AS uuid[]), CAST(:e AS text[]))"
+                " AS u(l, c, e) ON CONFLICT (lead_id) DO UPDATE SET enriched = excluded.enriched, updated_at = now()"
+            ),
+            {
+                "l": ids,
+                "c": [latest[i][0] for i in ids],
+                "e": [latest[i][1].model_dump_json() for i in ids],
+            },
+        )
+    if not activities:
+        return
+    named = {lead_id: corr for _, lead_id, corr, _ in activities}
+    await session.execute(
+        text(
+            "INSERT INTO score.leads (lead_id, correlation_id) SELECT l, c"
+            " FROM unnest(CAST(:l AS uuid[]), CAST(:c AS uuid[])) AS u(l, c) ORDER BY l"
+            " ON CONFLICT (lead_id) DO NOTHING"
+        ),
+        {"l": list(named), "c": list(named.values())},
+    )
+    await session.execute(
+        text(
+            "INSERT INTO score.activities (event_id, lead_id, kind, occurred_at, properties)"
+            " SELECT e, l, k, t, CAST(p AS jsonb) FROM unnest(CAST(:e AS uuid[]), CAST(:l AS uuid[]),"
+            " CAST(:k AS text[]), CAST(:t AS timestamptz[]), CAST(:p AS text[])) AS u(e, l, k, t, p)"
+            " ON CONFLICT (event_id) DO NOTHING"
+        ),
+        {
+            "e": [e for e, _, _, _ in activities],
+            "l": [lead for _, lead, _, _ in activities],
+            "k": [a.kind for _, _, _, a in activities],
+            "t": [a.occurred_at for _, _, _, a in activities],
+            "p": [_json(a.properties) for _, _, _, a in activities],
+        },
+    )
+
+
+async def lock_leads(session: AsyncSession, lead_ids: list[UUID]) -> dict[UUID, LeadState]:
+    """Several leads' state, locked in id order (two instances never deadlock)."""
+    rows = await session.execute(
+        text(
+            "SELECT lead_id, correlation_id, enriched, result, last_event, last_cause FROM score.leads"
+            " WHERE lead_id = ANY(:l) ORDER BY lead_id FOR UPDATE"
+        ),
+        {"l": sorted(lead_ids)},
+    )
+    return {r.lead_id: _state(r) for r in rows}
+
+
+def _state(row: Any) -> LeadState:
+    enriched = EnrichedLead.model_validate(row.enriched) if row.enriched is not None else None
+    return LeadState(row.lead_id, row.correlation_id, enriched, row.result, row.last_event, row.last_cause)
+
+
+async def activities_of(session: AsyncSession, lead_ids: list[UUID]) -> dict[UUID, list[Activity]]:
+    rows = await session.execute(
+        text(
+            "SELECT lead_id, kind, occurred_at, properties FROM score.activities WHERE lead_id = ANY(:l)"
+            " ORDER BY lead_id, occurred_at"
+        ),
+        {"l": lead_ids},
+    )
+    found: dict[UUID, list[Activity]] = {i: [] for i in lead_ids}
+    for r in rows:
+        found[r.lead_id].append(Activity(kind=r.kind, occurred_at=r.occurred_at, properties=r.properties))
+    return found
+
+
+async def save_results(session: AsyncSession, results: list[NewResult]) -> None:
+    """New results and the events that announced them, so a redelivered cause re-emits the same event."""
+    if not results:
+        return
+    await session.execute(
+        text(
+            "UPDATE score.leads s SET result = CAST(u.r AS jsonb), last_event = CAST(u.e AS jsonb), last_cause = u.c,"
+            " updated_at = now() FROM unnest(CAST(:l AS uuid[]), CAST(:r AS text[]), CAST(:e AS text[]),"
+            " CAST(:c AS uuid[])) AS u(l, r, e, c) WHERE s.lead_id = u.l"
+        ),
+        {
+            "l": [r.lead_id for r in results],
+            "r": [_json(r.summary) for r in results],
+            "e": [_json(r.event) for r in results],
+            "c": [r.cause for r in results],
+        },
+    )

@@ -5,11 +5,11 @@ from uuid import uuid4
 
 import orjson
 
-from services.score.handler import ScoreDeps, handle
+from services.score.handler import ScoreDeps, handle, handle_batch
 from services.score.rescorer import Rescorer
 from shared.business.loader import load_config
 from shared.db import Database
-from shared.events import LeadActivityEvent, LeadEnrichedEvent, LeadScoredEvent, follow_event, new_event
+from shared.events import Event, LeadActivityEvent, LeadEnrichedEvent, LeadScoredEvent, follow_event, new_event
 from shared.kafka import ensure_topics, make_producer
 from shared.payloads import Activity
 from shared.settings import ROOT
@@ -71,3 +71,25 @@ async def test_periodic_rescore_publishes_decay_once(stack: Stack, db: Database)
     )
     [event] = [orjson.loads(r.value) for r in records if r.key == str(cause.lead_id).encode()]
     assert event["data"]["intent"] == 5 - 10, "half the webinar points, and 30 days of inactivity"
+
+
+async def test_a_batch_scores_each_lead_once_with_its_last_event_as_the_cause(db: Database) -> None:
+    one, two = captured(email="one@initech.com"), captured(email="two@initech.com")
+    batch: list[Event] = [
+        follow_event(LeadEnrichedEvent, one, producer="t", data=enriched_lead(title=None)),
+        follow_event(LeadEnrichedEvent, two, producer="t", data=enriched_lead(title=None)),
+        activity(one.lead_id, "webinar_attended", T0),
+        activity(one.lead_id, "demo_requested", T0),
+    ]
+    outputs = await handle_batch(batch, deps(db, T0))
+    assert [len(o) for o in outputs] == [0, 1, 0, 1], "one event per lead, after that lead's last input"
+    first, second = outputs[3][0], outputs[1][0]
+    assert isinstance(first, LeadScoredEvent) and isinstance(second, LeadScoredEvent)
+    assert (first.lead_id, first.data.total, first.data.stage) == (one.lead_id, 120, "sql")
+    assert (second.lead_id, second.data.total) == (two.lead_id, 50)
+    again = await handle_batch(batch, deps(db, T0))
+    assert [[e.event_id for e in o] for o in again] == [[e.event_id for e in o] for o in outputs], (
+        "a redelivered batch re-emits the same events"
+    )
+    [single] = await handle(activity(two.lead_id, "demo_requested", T0), deps(db, T0))
+    assert isinstance(single, LeadScoredEvent) and single.data.total == 110
