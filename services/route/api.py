@@ -13,7 +13,7 @@ from services.route import repository
 from services.route.claims import claim_assignment
 from services.route.engine import decide
 from services.route.handler import RouteDeps
-from services.route.routing import lead_domain, pools_in_play
+from services.route.routing import lead_domains, pools_in_play
 from shared.http_errors import ApiError, invalid
 from shared.payloads import Company, EnrichedLead, LeadFields, ScoredLead
 from shared.service import Runtime
@@ -131,7 +131,7 @@ async def simulate(request: Request, body: SimulateRequest) -> JSONResponse:
     now = body.at or datetime.now(UTC)
     async with deps.db.session_scope() as session:
         snap = await repository.load_snapshot(
-            session, deps.config, pools_in_play(deps.config, scored), now, lead_domain(scored), lock=False
+            session, deps.config, pools_in_play(deps.config, scored), now, lead_domains(scored), lock=False
         )
     d = decide(deps.config, scored, snap, now)
     return JSONResponse(

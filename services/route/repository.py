@@ -78,7 +78,7 @@ async def load_snapshot(
     config: BusinessConfig,
     pool_ids: Iterable[str],
     now: datetime,
-    domain: str | None,
+    domains: Iterable[str],
     *,
     lock: bool,
 ) -> Snapshot:
@@ -88,14 +88,16 @@ async def load_snapshot(
     commit no other instance decides for these pools, so credits, caps and loads stay consistent."""
     pool_ids = sorted(pool_ids)
     pools = [config.pool(p) for p in pool_ids]
-    owner = next((a.owner for a in config.accounts if a.domain == domain), None)
-    owners_needed = domain is not None and owner is None and any(p.strategy == "account_owner" for p in pools)
-    if owners_needed:
-        owner = (
-            await session.execute(text("SELECT rep_id FROM route.account_owners WHERE domain = :d"), {"d": domain})
-        ).scalar_one_or_none()
+    configured = {a.domain: a.owner for a in config.accounts}
+    owners = dict(configured)
+    unknown = sorted({d for d in domains if d not in configured})
+    if unknown and any(p.strategy == "account_owner" for p in pools):
+        found = await session.execute(
+            text("SELECT domain, rep_id FROM route.account_owners WHERE domain = ANY(:d)"), {"d": unknown}
+        )
+        owners.update({r.domain: r.rep_id for r in found})
     rep_ids = sorted(
-        {r for p in pools for r in p.rep_ids} | {p.manager for p in pools if p.manager} | ({owner} if owner else set())
+        {r for p in pools for r in p.rep_ids} | {p.manager for p in pools if p.manager} | set(owners.values())
     )
     credits = await _credits(session, pool_ids, lock=lock)
     paused = {
@@ -120,9 +122,6 @@ async def load_snapshot(
     loads = {
         r: RepLoad(paused=r in paused, open_leads=open_leads.get(r, 0), assigned=counts.get(r, ())) for r in rep_ids
     }
-    owners = {a.domain: a.owner for a in config.accounts}
-    if domain is not None and owner is not None:
-        owners[domain] = owner
     return Snapshot(loads, {p: PoolState(credits[p]) for p in pool_ids}, owners)
 
 
@@ -237,46 +236,114 @@ async def assigned_attempts(session: AsyncSession, lead_id: UUID) -> int:
     return int(result.scalar_one())
 
 
-async def insert_assignment(
-    session: AsyncSession,
-    *,
-    assignment_id: UUID,
-    lead_id: UUID,
-    attempt: int,
-    outcome: str,
-    status: str,
-    pool_id: str,
-    rep_id: str | None,
-    rule_id: str | None,
-    reason: str,
-    trace: list[str],
-    sla_due_at: datetime | None,
-    event: dict[str, Any],
-    decided_at: datetime,
-) -> None:
+@dataclass(frozen=True)
+class NewAssignment:
     """`decided_at` is the routing clock, so caps count against the same clock that checks them."""
+
+    id: UUID
+    lead_id: UUID
+    attempt: int
+    outcome: str
+    status: str
+    pool_id: str
+    rep_id: str | None
+    rule_id: str | None
+    reason: str
+    trace: list[str]
+    sla_due_at: datetime | None
+    event: dict[str, Any]
+    decided_at: datetime
+
+
+async def insert_assignments(session: AsyncSession, rows: list[NewAssignment]) -> None:
+    if not rows:
+        return
     await session.execute(
         text(
             "INSERT INTO route.assignments (id, lead_id, attempt, outcome, status, pool_id, rep_id, rule_id,"
-            " reason, trace, sla_due_at, event, created_at) VALUES (:id, :lead, :attempt, :outcome, :status,"
-            " :pool, :rep, :rule, :reason, CAST(:trace AS jsonb), :due, CAST(:event AS jsonb), :at)"
+            " reason, trace, sla_due_at, event, created_at)"
+            " SELECT id, lead, attempt, outcome, status, pool, rep, rule, reason, CAST(trace AS jsonb), due,"
+            " CAST(event AS jsonb), at FROM unnest(CAST(:id AS uuid[]), CAST(:lead AS uuid[]), CAST(:attempt AS int[]),"
+            " CAST(:outcome AS text[]), CAST(:status AS text[]), CAST(:pool AS text[]), CAST(:rep AS text[]),"
+            " CAST(:rule AS text[]), CAST(:reason AS text[]), CAST(:trace AS text[]), CAST(:due AS timestamptz[]),"
+            " CAST(:event AS text[]), CAST(:at AS timestamptz[]))"
+            " AS u(id, lead, attempt, outcome, status, pool, rep, rule, reason, trace, due, event, at)"
         ),
         {
-            "id": assignment_id,
-            "lead": lead_id,
-            "attempt": attempt,
-            "outcome": outcome,
-            "status": status,
-            "pool": pool_id,
-            "rep": rep_id,
-            "rule": rule_id,
-            "reason": reason,
-            "trace": _json(trace),
-            "due": sla_due_at,
-            "event": _json(event),
-            "at": decided_at,
+            "id": [r.id for r in rows],
+            "lead": [r.lead_id for r in rows],
+            "attempt": [r.attempt for r in rows],
+            "outcome": [r.outcome for r in rows],
+            "status": [r.status for r in rows],
+            "pool": [r.pool_id for r in rows],
+            "rep": [r.rep_id for r in rows],
+            "rule": [r.rule_id for r in rows],
+            "reason": [r.reason for r in rows],
+            "trace": [_json(r.trace) for r in rows],
+            "due": [r.sla_due_at for r in rows],
+            "event": [_json(r.event) for r in rows],
+            "at": [r.decided_at for r in rows],
         },
     )
+
+
+async def lock_leads(session: AsyncSession, lead_ids: list[UUID]) -> None:
+    """`lock_lead` for several leads in one statement, in a fixed order (no deadlock between instances)."""
+    await session.execute(
+        text("SELECT pg_advisory_xact_lock(hashtextextended(l, 7)) FROM unnest(CAST(:l AS text[])) AS l ORDER BY l"),
+        {"l": sorted(str(i) for i in lead_ids)},
+    )
+
+
+async def save_inputs(session: AsyncSession, inputs: dict[UUID, dict[str, Any]]) -> None:
+    """Each lead's latest routing input (for replay): one statement for the batch."""
+    ids = sorted(inputs)
+    await session.execute(
+        text(
+            "INSERT INTO route.routing_inputs (lead_id, event)"
+            " SELECT l, CAST(e AS jsonb) FROM unnest(CAST(:l AS uuid[]), CAST(:e AS text[])) AS u(l, e)"
+            " ON CONFLICT (lead_id) DO UPDATE SET event = excluded.event"
+        ),
+        {"l": ids, "e": [_json(inputs[i]) for i in ids]},
+    )
+
+
+async def latest_assignments(session: AsyncSession, lead_ids: list[UUID]) -> dict[UUID, AssignmentRow]:
+    rows = await session.execute(
+        text(
+            "SELECT DISTINCT ON (lead_id) id, lead_id, attempt, outcome, status, pool_id, rep_id, event"
+            " FROM route.assignments WHERE lead_id = ANY(:l) ORDER BY lead_id, attempt DESC"
+        ),
+        {"l": lead_ids},
+    )
+    return {r.lead_id: _row(r) for r in rows}
+
+
+async def save_fairness(session: AsyncSession, before: Snapshot, after: Snapshot) -> None:
+    """The credits and account owners a batch of decisions changed (the pools are locked meanwhile)."""
+    changed = [
+        (pool_id, rep_id, credit)
+        for pool_id, state in after.pools.items()
+        for rep_id, credit in state.credits.items()
+        if before.pool(pool_id).credits.get(rep_id) != credit
+    ]
+    if changed:
+        await session.execute(
+            text(
+                "UPDATE route.pool_members m SET credit = u.c FROM unnest(CAST(:p AS text[]), CAST(:r AS text[]),"
+                " CAST(:c AS int[])) AS u(p, r, c) WHERE m.pool_id = u.p AND m.rep_id = u.r"
+            ),
+            {"p": [p for p, _, _ in changed], "r": [r for _, r, _ in changed], "c": [c for _, _, c in changed]},
+        )
+    claimed = sorted((d, r) for d, r in after.account_owners.items() if before.account_owners.get(d) != r)
+    if claimed:
+        await session.execute(
+            text(
+                "INSERT INTO route.account_owners (domain, rep_id) SELECT d, r"
+                " FROM unnest(CAST(:d AS text[]), CAST(:r AS text[])) AS u(d, r) ON CONFLICT DO NOTHING"
+            ),
+            {"d": [d for d, _ in claimed], "r": [r for _, r in claimed]},
+        )
 
 
 async def set_status(session: AsyncSession, assignment_id: UUID, status: str) -> None:
@@ -313,19 +380,25 @@ async def routing_input(session: AsyncSession, lead_id: UUID) -> dict[str, Any] 
     return dict(found) if found is not None else None
 
 
-async def upsert_nurture(session: AsyncSession, lead_id: UUID, reason: str, stage: str | None, score: int) -> bool:
-    """Record a nurture decision; False when the lead was already nurtured at this stage and score."""
+async def upsert_nurture(
+    session: AsyncSession, lead_id: UUID, reason: str, stage: str | None, score: int, cause: UUID
+) -> bool:
+    """Record a nurture decision. True when it is news (a new stage or score) or when `cause` is the
+    input that recorded it (a redelivery: its event is emitted again); False otherwise."""
     result = await session.execute(
         text(
-            "INSERT INTO route.nurtured (lead_id, reason, stage, score) VALUES (:l, :r, :st, :sc)"
+            "INSERT INTO route.nurtured (lead_id, reason, stage, score, cause) VALUES (:l, :r, :st, :sc, :c)"
             " ON CONFLICT (lead_id) DO UPDATE SET reason = excluded.reason, stage = excluded.stage,"
-            " score = excluded.score, updated_at = now()"
+            " score = excluded.score, cause = excluded.cause, updated_at = now()"
             " WHERE route.nurtured.stage IS DISTINCT FROM excluded.stage OR route.nurtured.score <> excluded.score"
             " RETURNING lead_id"
         ),
-        {"l": lead_id, "r": reason, "st": stage, "sc": score},
+        {"l": lead_id, "r": reason, "st": stage, "sc": score, "c": cause},
     )
-    return result.scalar_one_or_none() is not None
+    if result.scalar_one_or_none() is not None:
+        return True
+    stored = await session.execute(text("SELECT cause FROM route.nurtured WHERE lead_id = :l"), {"l": lead_id})
+    return bool(stored.scalar_one_or_none() == cause)
 
 
 async def set_paused(session: AsyncSession, rep_id: str, paused: bool) -> None:

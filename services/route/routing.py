@@ -1,6 +1,7 @@
 """Routing a lead inside one transaction: lock the pools the decision may touch, load their state,
 decide (pure), then record the assignment and the fairness bookkeeping and build the event."""
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from uuid import UUID, uuid5
 
@@ -40,8 +41,10 @@ def pools_in_play(config: BusinessConfig, scored: ScoredLead) -> list[str]:
     return chain
 
 
-def lead_domain(scored: ScoredLead) -> str | None:
-    return None if scored.lead.is_free_mail else scored.lead.email_domain
+def lead_domains(scored: ScoredLead) -> list[str]:
+    """The lead's company domain, for account-owner routing (none for free mail)."""
+    domain = None if scored.lead.is_free_mail else scored.lead.email_domain
+    return [domain] if domain else []
 
 
 async def decide_locked(
@@ -49,7 +52,7 @@ async def decide_locked(
 ) -> Decision:
     """Lock the pools in play (until commit) and decide against their current state."""
     pools = pools_in_play(config, scored)
-    snap = await repository.load_snapshot(session, config, pools, now, lead_domain(scored), lock=True)
+    snap = await repository.load_snapshot(session, config, pools, now, lead_domains(scored), lock=True)
     return decide(config, scored, snap, now, already_had=already_had, check_stage=False)
 
 
@@ -68,17 +71,23 @@ def assignment_id_for(lead_id: UUID, attempt: int) -> UUID:
     return uuid5(lead_id, f"assignment:{attempt}")
 
 
-async def record(
-    session: AsyncSession,
+@dataclass(frozen=True)
+class Recorded:
+    """An attempt to store, and the lead.assigned event when a rep got the lead."""
+
+    row: repository.NewAssignment
+    event: LeadAssignedEvent | None
+
+
+def build(
     config: BusinessConfig,
     scored: ScoredLead,
     cause: EnvelopeBase,
     decision: Decision,
     now: datetime,
     attempt: int,
-) -> LeadAssignedEvent | None:
-    """Store attempt `attempt` and its bookkeeping; the lead.assigned event when a rep got the lead."""
-    await repository.apply_change(session, decision.change)
+) -> Recorded:
+    """Attempt `attempt` as a row to store and the event to emit. Pure."""
     assignment_id = assignment_id_for(cause.lead_id, attempt)
     due = due_at(now, decision.sla_minutes) if decision.outcome == "assigned" else None
     event = None
@@ -103,9 +112,8 @@ async def record(
                 sla_due_at=due,
             ),
         )
-    await repository.insert_assignment(
-        session,
-        assignment_id=assignment_id,
+    row = repository.NewAssignment(
+        id=assignment_id,
         lead_id=cause.lead_id,
         attempt=attempt,
         outcome=decision.outcome,
@@ -119,4 +127,20 @@ async def record(
         event=event.model_dump(mode="json") if event is not None else {},
         decided_at=now,
     )
-    return event
+    return Recorded(row, event)
+
+
+async def record(
+    session: AsyncSession,
+    config: BusinessConfig,
+    scored: ScoredLead,
+    cause: EnvelopeBase,
+    decision: Decision,
+    now: datetime,
+    attempt: int,
+) -> LeadAssignedEvent | None:
+    """Store attempt `attempt` and its bookkeeping; the lead.assigned event when a rep got the lead."""
+    await repository.apply_change(session, decision.change)
+    recorded = build(config, scored, cause, decision, now, attempt)
+    await repository.insert_assignments(session, [recorded.row])
+    return recorded.event

@@ -85,7 +85,7 @@ async def test_a_decision_that_waited_for_the_pool_lock_reads_the_credits_commit
     async with db.session_scope() as session:
         await repository.sync_config(session, CONFIG)
     async with db.session_scope() as first:
-        before = await repository.load_snapshot(first, CONFIG, ["inbound"], now, None, lock=True)
+        before = await repository.load_snapshot(first, CONFIG, ["inbound"], now, [], lock=True)
         credits = before.pools["inbound"].credits
         members = tuple((rep, 1) for rep in sorted(credits))
         await repository.apply_change(first, StateChange("inbound", "alice", members, debit=len(members)))
@@ -98,5 +98,5 @@ async def test_a_decision_that_waited_for_the_pool_lock_reads_the_credits_commit
 
 async def _locked_credits(db: Database, now: datetime) -> dict[str, int]:
     async with db.session_scope() as session:
-        snap = await repository.load_snapshot(session, CONFIG, ["inbound"], now, None, lock=True)
+        snap = await repository.load_snapshot(session, CONFIG, ["inbound"], now, [], lock=True)
         return dict(snap.pools["inbound"].credits)
