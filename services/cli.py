@@ -3,11 +3,13 @@
     leadrelay replay --since 7d --config candidate.yaml
     leadrelay dlq list --topic lead.scored
     leadrelay dlq replay --topic lead.scored
+    leadrelay lag [--group G] [--json | --watch [S] | --serve PORT]
 
 `replay` re-runs the leads route recorded in that period against a candidate config, without writing
 anything, and prints per rep: leads now vs. then, cap hits, SLA risk, and the leads that would move
 (database: LEADRELAY_DATABASE_URL or --database-url). `dlq list` shows each dead letter of a topic and
-its error; `dlq replay` re-publishes them to their topic once the cause is fixed (each only once)."""
+its error; `dlq replay` re-publishes them to their topic once the cause is fixed (each only once).
+`lag` shows each consumer group's lag per partition from the broker's committed offsets."""
 
 import argparse
 import asyncio
@@ -21,6 +23,7 @@ from sqlalchemy import text
 
 from services.dlq import list_dead_letters
 from services.dlq import replay as dlq_replay
+from services.ops.lag_cli import lag_command
 from services.route import repository
 from services.route.replay import RecordedLead, render, replay
 from shared.business.loader import load_config_or_exit
@@ -62,9 +65,16 @@ def main(argv: list[str] | None = None) -> int:
     dq = sub.add_parser("dlq", help="list or replay a topic's dead letters")
     dq.add_argument("action", choices=["list", "replay"])
     dq.add_argument("--topic", required=True, choices=[t.value for t in Topic])
+    lg = sub.add_parser("lag", help="consumer lag per group and partition, from committed offsets")
+    lg.add_argument("--group", action="append", help="only this group (repeatable); default: every group")
+    lg.add_argument("--json", action="store_true", help="machine-readable output")
+    lg.add_argument("--watch", type=float, nargs="?", const=2.0, help="refresh every N seconds (default 2)")
+    lg.add_argument("--serve", type=int, metavar="PORT", help="serve the lag as Prometheus metrics on PORT")
     args = parser.parse_args(argv)
     if args.command == "dlq":
         return dlq_command(args.action, Topic(args.topic))
+    if args.command == "lag":
+        return lag_command(args.group, args.json, args.watch, args.serve)
     config = load_config_or_exit(args.config)
     since = datetime.now(UTC) - args.since
     url = args.database_url or BaseServiceSettings().database_url

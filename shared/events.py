@@ -29,6 +29,13 @@ class EnvelopeBase(BaseModel):
     correlation_id: UUID
     causation_id: UUID | None = None
     producer: str
+    origin_at: AwareDatetime | None = None
+    """When the input that started this chain reached leadrelay (the webhook, the behaviour event);
+    None on a chain's first event, whose `occurred_at` is that moment. Speed to lead counts from it."""
+
+    @property
+    def origin(self) -> datetime:
+        return self.origin_at or self.occurred_at
 
 
 class LeadCapturedEvent(EnvelopeBase):
@@ -157,6 +164,7 @@ def follow_event(cls: type[E], cause: EnvelopeBase, *, producer: str, data: Base
             "correlation_id": cause.correlation_id,
             "causation_id": cause.event_id,
             "producer": producer,
+            "origin_at": cause.origin,
             "data": data,
         }
     )

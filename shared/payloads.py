@@ -106,6 +106,8 @@ class LeadSummary(Frozen):
 
 class Assignment(Frozen):
     assignment_id: UUID
+    lead_arrived_at: datetime | None = None
+    """When the input that made the lead sales-ready reached leadrelay: speed to lead counts from it."""
     attempt: int
     pool_id: str
     rep: RepContact

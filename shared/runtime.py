@@ -122,7 +122,6 @@ class StageRunner(Generic[D]):
                 if batches:
                     async with self._in_flight:
                         await self._process_and_commit(consumer, batches)
-                await self._update_lag(consumer)
         finally:
             self._consumer = None
             await consumer.stop()
@@ -292,14 +291,6 @@ class StageRunner(Generic[D]):
             topic_name(self._settings, dlq(source.value)), record.value, key=record.key, headers=headers
         )
         return fut
-
-    async def _update_lag(self, consumer: AIOKafkaConsumer) -> None:
-        for tp in consumer.assignment():
-            highwater = consumer.highwater(tp)
-            if highwater is None:
-                continue
-            position = await consumer.position(tp)
-            metrics.CONSUMER_LAG.labels(self.stage.name, tp.topic, str(tp.partition)).set(highwater - position)
 
     async def _sleep(self, seconds: float) -> None:
         try:

@@ -3,6 +3,8 @@ loop, capture's outbox relay) started once Kafka is reachable, and /healthz, /re
 
 import asyncio
 import logging
+import os
+import signal
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass, field
@@ -16,6 +18,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from shared.body_limit import BodyCap, BodyLimit
 from shared.db import Database, make_engine
 from shared.http_errors import install_error_handlers
+from shared.http_metrics import HttpMetrics
 from shared.kafka import broker_reachable, ensure_topics, make_producer, start_with_retry
 from shared.logs import configure_logging
 from shared.settings import BaseServiceSettings
@@ -44,6 +47,8 @@ class Runtime:
     stopping: asyncio.Event = field(default_factory=asyncio.Event)
     workers: list[Worker] = field(default_factory=list)
     broker_required_for_ready: bool = True
+    failed_worker: str | None = None
+    """Set when a worker's loop raised: the process is then unhealthy and stops itself."""
 
 
 Setup = Callable[[Runtime], AbstractAsyncContextManager[Sequence[Worker]]]
@@ -65,8 +70,18 @@ async def _boot_kafka(rt: Runtime) -> None:
 
 
 async def _run_worker(rt: Runtime, worker: Worker) -> None:
+    """A worker whose loop raises must not leave a process that looks alive and does nothing: it is
+    logged, /healthz turns 503, and the process shuts down (SIGTERM to itself, so uvicorn drains the
+    other workers) for its supervisor (Kubernetes, compose, systemd) to start it again."""
     await rt.kafka_up.wait()
-    await worker.run()
+    try:
+        await worker.run()
+    except asyncio.CancelledError:
+        raise
+    except Exception:
+        rt.failed_worker = type(worker).__name__
+        log.critical("%s worker %s crashed; shutting down to be restarted", rt.name, rt.failed_worker, exc_info=True)
+        os.kill(os.getpid(), signal.SIGTERM)
 
 
 def create_app(
@@ -109,6 +124,7 @@ def create_app(
         app.include_router(router)
     install_error_handlers(app)
     app.add_middleware(BodyLimit, caps=body_caps, default_bytes=settings.max_body_bytes)
+    app.add_middleware(HttpMetrics)
     return app
 
 
@@ -116,8 +132,11 @@ def _ops_router() -> APIRouter:
     router = APIRouter(tags=["ops"])
 
     @router.get("/healthz", dependencies=[Public])
-    async def healthz() -> dict[str, str]:
-        return {"status": "ok"}
+    async def healthz(request: Request) -> JSONResponse:
+        rt: Runtime | None = getattr(request.app.state, "runtime", None)
+        if rt is not None and rt.failed_worker is not None:
+            return JSONResponse({"status": "worker_failed", "worker": rt.failed_worker}, status_code=503)
+        return JSONResponse({"status": "ok"})
 
     @router.get("/readyz", dependencies=[Public])
     async def readyz(request: Request) -> JSONResponse:

@@ -40,6 +40,14 @@ class SendPolicy:
         return float(min(self.retry_base_seconds * 2 ** (attempts - 1), 300.0))
 
 
+def observe_speed_to_lead(d: queue.Delivery) -> None:
+    """The first alert of a lead (attempt 1; a reassignment's clock is the SLA's business)."""
+    arrived = d.assignment.lead_arrived_at
+    if arrived is not None and d.assignment.attempt == 1:
+        seconds = (datetime.now(UTC) - arrived).total_seconds()
+        metrics.SPEED_TO_LEAD.labels(d.assignment.lead.source, d.channel).observe(max(seconds, 0.0))
+
+
 def _at(seconds: float) -> datetime:
     return datetime.fromtimestamp(seconds, UTC)
 
@@ -152,6 +160,7 @@ class Dispatcher:
             if isinstance(result, str):
                 sent.append((d.id, result))
                 metrics.NOTIFICATIONS.labels(d.channel, "sent").inc()
+                observe_speed_to_lead(d)
             elif d.attempts >= self._policy.max_attempts:
                 failed.append((d.id, str(result)))
                 metrics.NOTIFICATIONS.labels(d.channel, "failed").inc()

@@ -100,6 +100,7 @@ def build(
             key=f"attempt:{attempt}",
             data=Assignment(
                 assignment_id=assignment_id,
+                lead_arrived_at=cause.origin,
                 attempt=attempt,
                 pool_id=decision.pool_id or "",
                 rep=RepContact(id=rep.id, name=rep.name, slack=rep.slack, email=rep.email, phone=rep.phone),

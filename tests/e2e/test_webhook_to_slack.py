@@ -12,7 +12,7 @@ import httpx
 
 from tests.support.pipeline import Pipeline
 from tests.support.report import report
-from tests.support.stack import INTAKE, Stack
+from tests.support.stack import INTAKE, OPS, Stack
 
 REP_SLACK = {"alice": "U01ALICE", "bruno": "U01BRUNO", "chen": "U01CHEN", "erin": "U01ERIN", "maya": "U01MAYA"}
 
@@ -97,3 +97,37 @@ async def test_a_hundred_concurrent_leads_are_all_alerted_once_and_balanced(pipe
         f"e2e latency summary: p50 {statistics.median(latencies):.0f} ms, "
         f"p95 {latencies[94]:.0f} ms, max {latencies[-1]:.0f} ms"
     )
+
+
+def metric(body: str, name: str, **labels: str) -> float:
+    """The value of one Prometheus sample, matched by name and (a subset of) its labels."""
+    for line in body.splitlines():
+        if line.startswith(name + "{") and all(f'{k}="{v}"' in line for k, v in labels.items()):
+            return float(line.rsplit(" ", 1)[1])
+    return 0.0
+
+
+async def test_speed_to_lead_and_http_requests_are_measured(pipeline: Pipeline) -> None:
+    async with httpx.AsyncClient() as http:
+        before_notify = (await http.get(f"{pipeline.notify}/metrics", headers=OPS)).text
+        before_capture = (await http.get(f"{pipeline.capture}/metrics", headers=OPS)).text
+        tag = uuid.uuid4().hex[:10]
+        lead = {"email": f"metrics+{tag}@hooli.com", "name": "Metric Lead", "title": "VP Sales"}
+        assert (
+            await http.post(f"{pipeline.capture}/v1/webhooks/generic", json=lead, headers=INTAKE)
+        ).status_code == 202
+        await alerts_for(pipeline.slack, {tag}, settle=0.5)
+        await asyncio.sleep(0.5)
+        after_notify = (await http.get(f"{pipeline.notify}/metrics", headers=OPS)).text
+        after_capture = (await http.get(f"{pipeline.capture}/metrics", headers=OPS)).text
+    count = "leadrelay_speed_to_lead_seconds_count"
+    assert metric(after_notify, count, source="website", channel="slack") == (
+        metric(before_notify, count, source="website", channel="slack") + 1
+    )
+    fast = "leadrelay_speed_to_lead_seconds_bucket"
+    assert metric(after_notify, fast, channel="slack", le="10.0") > metric(
+        before_notify, fast, channel="slack", le="10.0"
+    )
+    requests = "leadrelay_http_requests_total"
+    webhook = {"method": "POST", "route": "/v1/webhooks/generic", "status": "202"}
+    assert metric(after_capture, requests, **webhook) == metric(before_capture, requests, **webhook) + 1

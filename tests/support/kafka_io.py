@@ -21,12 +21,20 @@ async def produce(
         await producer.stop()
 
 
-async def produce_all(topic: str, records: list[tuple[bytes, bytes, list[tuple[str, bytes]]]]) -> None:
-    """(value, key, headers) records sent through one producer, all in flight at once."""
+async def produce_all(
+    topic: str, records: list[tuple[bytes, bytes | None, list[tuple[str, bytes]]]], partitions: list[int] | None = None
+) -> None:
+    """(value, key, headers) records sent through one producer, all in flight at once (to the given
+    partitions, else by key)."""
     producer = AIOKafkaProducer(bootstrap_servers=KAFKA, acks="all")
     await producer.start()
     try:
-        acks = [await producer.send(topic, value, key=key, headers=headers) for value, key, headers in records]
+        acks = [
+            await producer.send(
+                topic, value, key=key, headers=headers, partition=partitions[i] if partitions is not None else None
+            )
+            for i, (value, key, headers) in enumerate(records)
+        ]
         await asyncio.gather(*acks)
     finally:
         await producer.stop()
