@@ -8,6 +8,7 @@ from uuid import UUID, uuid4, uuid5
 import orjson
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, TypeAdapter
 
+from shared import tracing
 from shared.payloads import (
     Acknowledgement,
     Activity,
@@ -124,7 +125,8 @@ def serialize_event(event: EnvelopeBase) -> bytes:
 
 
 def traceparent(event: EnvelopeBase) -> str:
-    """W3C trace context: one trace per intake (correlation id), one span per event."""
+    """W3C trace context when no span is current (tracing off and no trace coming in): one trace per
+    intake (correlation id), one span per event."""
     return f"00-{event.correlation_id.hex}-{event.event_id.hex[:16]}-01"
 
 
@@ -133,7 +135,7 @@ def kafka_headers(event: EnvelopeBase) -> list[tuple[str, bytes]]:
     return [
         ("type", type_name.encode()),
         ("version", str(event.version).encode()),
-        ("traceparent", traceparent(event).encode()),
+        ("traceparent", (tracing.current_traceparent() or traceparent(event)).encode()),
     ]
 
 

@@ -16,9 +16,10 @@ from typing import Any, Generic, TypeVar
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
 from aiokafka.abc import ConsumerRebalanceListener
 from aiokafka.errors import CommitFailedError, IllegalStateError
+from opentelemetry import trace
 from pydantic import ValidationError
 
-from shared import metrics
+from shared import metrics, tracing
 from shared.errors import is_transient
 from shared.events import EnvelopeBase, Event, kafka_headers, parse_event, serialize_event
 from shared.kafka import topic_name
@@ -197,17 +198,23 @@ class StageRunner(Generic[D]):
         afterwards; None if any message fails (invalid, handler error, commit error): the caller then
         handles the batch one message at a time with the usual retries and dead letters."""
         started = time.perf_counter()
+        spans = [tracing.consumer_span(self.stage.name, r.topic, r.headers) for r in records]
         try:
             parsed = self._parse_all(records)
-            outputs = await self._handle_all(parsed)
+            by_event = {event.event_id: span for (_, event), span in zip(parsed, spans, strict=True)}
+            with tracing.batch_span(self.stage.name, spans), tracing.event_spans(by_event):
+                outputs = await self._handle_all(parsed)
             handled = [(source, out) for (source, _), out in zip(parsed, outputs, strict=True)]
         except Exception as exc:
+            for span in spans:
+                span.end()
             log.warning("%s: batch of %d failed as a whole (%r); one by one", self.stage.name, len(records), exc)
             metrics.RETRIES.labels(self.stage.name, "batch_fallback").inc()
             return None
         acks: list[asyncio.Future[Any]] = []
-        for source, produced in handled:
-            acks.extend([await self._send(out) for out in produced])
+        for (source, produced), span in zip(handled, spans, strict=True):
+            with trace.use_span(span, end_on_exit=True):
+                acks.extend([await self._send(out) for out in produced])
             metrics.MESSAGES.labels(self.stage.name, source.value, "ok").inc()
         per_message = (time.perf_counter() - started) / len(records)
         for _ in records:
@@ -224,7 +231,8 @@ class StageRunner(Generic[D]):
         except (ValueError, ValidationError) as exc:
             metrics.MESSAGES.labels(self.stage.name, source.value, "invalid").inc()
             return [await self._dead_letter(record, source, exc, attempts=0)]
-        with bind_event(event):
+        span = tracing.consumer_span(self.stage.name, record.topic, record.headers)
+        with bind_event(event), trace.use_span(span, end_on_exit=True), tracing.event_spans({event.event_id: span}):
             outputs, failure, attempts = await self._handle_with_retries(event)
             if failure is not None:
                 log.error(

@@ -15,6 +15,7 @@ from fastapi import APIRouter, Depends, FastAPI, Request, Response
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
+from shared import tracing
 from shared.body_limit import BodyCap, BodyLimit
 from shared.db import Database, make_engine
 from shared.http_errors import install_error_handlers
@@ -114,6 +115,7 @@ def create_app(
                 await asyncio.gather(boot, *tasks, return_exceptions=True)
         await rt.producer.stop()
         await rt.db.dispose()
+        tracing.shutdown()
         log.info("%s stopped", name)
 
     docs = {} if settings.docs else {"docs_url": None, "redoc_url": None, "openapi_url": None}
@@ -123,6 +125,8 @@ def create_app(
     for router in routers:
         app.include_router(router)
     install_error_handlers(app)
+    if tracing.setup(name, settings.otlp_endpoint):
+        tracing.instrument_app(app)
     app.add_middleware(BodyLimit, caps=body_caps, default_bytes=settings.max_body_bytes)
     app.add_middleware(HttpMetrics)
     return app

@@ -65,6 +65,10 @@ class BaseServiceSettings(BaseSettings):
     handler_max_attempts: int = Field(default=4, ge=1)
     retry_backoff_ms: int = Field(default=100, ge=0)
     max_batch: int = Field(default=200, ge=1)
+    otlp_endpoint: str | None = Field(
+        default=None,
+        description="OTLP/HTTP traces endpoint (e.g. http://collector:4318/v1/traces); tracing is off without it.",
+    )
     api_keys: list[ApiKey] = Field(
         default_factory=list,
         description='JSON list of {"name", "key", "scopes": [intake|claim|ops:read|ops:write], "rep"?};'

@@ -16,11 +16,13 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from uuid import uuid4
 
+from opentelemetry.trace import SpanKind
+
 from services.notify import queue
 from services.notify.channels.base import Channel, DeliveryError
 from services.notify.links import ClaimLinks
 from services.notify.pacing import Pacer
-from shared import metrics
+from shared import metrics, tracing
 from shared.db import Database
 
 log = logging.getLogger(__name__)
@@ -183,19 +185,31 @@ class Dispatcher:
         if channel is None:
             return DeliveryError(f"channel {d.channel} is not configured")
         async with self._limit:
-            try:
-                if d.in_doubt_since is not None:
-                    found = await channel.find_sent(d.assignment, d.target, d.in_doubt_since)
-                    if found is not None:
-                        metrics.NOTIFICATIONS.labels(d.channel, "reconciled").inc()
-                        return found
-                link = self._links.url(d.assignment) if self._links is not None else None
-                return await channel.send(d.assignment, d.target, link)
-            except DeliveryError as exc:
-                return exc
-            except Exception as exc:
-                log.exception("%s send for %s raised unexpectedly", d.channel, d.assignment.assignment_id)
-                return exc
+            with tracing.tracer.start_as_current_span(
+                f"notify send {d.channel}",
+                context=tracing.from_traceparent(d.traceparent),
+                kind=SpanKind.CLIENT,
+                attributes={
+                    "leadrelay.assignment_id": str(d.assignment.assignment_id),
+                    "leadrelay.attempt": d.attempts,
+                },
+            ):
+                return await self._call(channel, d)
+
+    async def _call(self, channel: Channel, d: queue.Delivery) -> str | Exception:
+        try:
+            if d.in_doubt_since is not None:
+                found = await channel.find_sent(d.assignment, d.target, d.in_doubt_since)
+                if found is not None:
+                    metrics.NOTIFICATIONS.labels(d.channel, "reconciled").inc()
+                    return found
+            link = self._links.url(d.assignment) if self._links is not None else None
+            return await channel.send(d.assignment, d.target, link)
+        except DeliveryError as exc:
+            return exc
+        except Exception as exc:
+            log.exception("%s send for %s raised unexpectedly", d.channel, d.assignment.assignment_id)
+            return exc
 
     async def _record(self, outcomes: queue.Outcomes) -> None:
         """Store what happened; while PostgreSQL is away, keep trying (the rows stay `sending` by this

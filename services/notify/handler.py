@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 from services.notify import queue, repository
 from services.notify.channels.base import Channel
 from services.notify.dispatcher import Dispatcher
-from shared import metrics
+from shared import metrics, tracing
 from shared.db import Database
 from shared.events import EnvelopeBase, Event, LeadAssignedEvent
 from shared.payloads import Assignment
@@ -50,7 +50,8 @@ def plan(events: Sequence[Event], deps: NotifyDeps, now: float) -> tuple[list[qu
             else:
                 at = deps.dispatcher.slot(name, target, now)
                 send_now = at <= now and deps.dispatcher.alive
-                rows.append(queue.NewDelivery(a, name, target, datetime.fromtimestamp(at, UTC), send_now))
+                when = datetime.fromtimestamp(at, UTC)
+                rows.append(queue.NewDelivery(a, name, target, when, send_now, tracing.traceparent_of(event.event_id)))
     return rows, unsendable
 
 

@@ -21,6 +21,7 @@ class NewDelivery:
     not_before: datetime
     send_now: bool
     """True: inserted as `sending` by this process, which sends it at once; False: queued for its slot."""
+    traceparent: str | None = None
 
 
 @dataclass(frozen=True)
@@ -33,6 +34,7 @@ class Delivery:
     """Attempts made, counting the one about to be made when it is handed to the sender."""
     in_doubt_since: datetime | None = None
     """Set when an earlier sender died mid-send: ask the provider before sending again."""
+    traceparent: str | None = None
 
 
 async def enqueue(session: AsyncSession, rows: list[NewDelivery], sender: UUID) -> list[Delivery]:
@@ -44,12 +46,12 @@ async def enqueue(session: AsyncSession, rows: list[NewDelivery], sender: UUID) 
         text(
             "INSERT INTO notify.deliveries"
             " (assignment_id, channel, target, status, assignment, not_before, slotted, sending_at, sending_by,"
-            " attempts)"
+            " attempts, traceparent)"
             " SELECT u.a, u.c, u.t, CASE WHEN u.now THEN 'sending' ELSE 'queued' END, CAST(u.p AS jsonb), u.nb,"
             " NOT u.now, CASE WHEN u.now THEN now() END, CASE WHEN u.now THEN CAST(:s AS uuid) END,"
-            " CASE WHEN u.now THEN 1 ELSE 0 END"
+            " CASE WHEN u.now THEN 1 ELSE 0 END, u.tp"
             " FROM unnest(CAST(:a AS uuid[]), CAST(:c AS text[]), CAST(:t AS text[]), CAST(:p AS text[]),"
-            " CAST(:nb AS timestamptz[]), CAST(:now AS boolean[])) AS u(a, c, t, p, nb, now)"
+            " CAST(:nb AS timestamptz[]), CAST(:now AS boolean[]), CAST(:tp AS text[])) AS u(a, c, t, p, nb, now, tp)"
             " ON CONFLICT (assignment_id, channel) DO NOTHING RETURNING id, assignment_id, channel, status"
         ),
         {
@@ -59,6 +61,7 @@ async def enqueue(session: AsyncSession, rows: list[NewDelivery], sender: UUID) 
             "p": [r.assignment.model_dump_json() for r in rows],
             "nb": [r.not_before for r in rows],
             "now": [r.send_now for r in rows],
+            "tp": [r.traceparent for r in rows],
             "s": sender,
         },
     )
@@ -70,6 +73,7 @@ async def enqueue(session: AsyncSession, rows: list[NewDelivery], sender: UUID) 
             row.channel,
             by_key[(row.assignment_id, row.channel)].target,
             1,
+            traceparent=by_key[(row.assignment_id, row.channel)].traceparent,
         )
         for row in result
         if row.status == "sending"
@@ -89,7 +93,8 @@ async def lock_due(session: AsyncSession, now: datetime, alive_seconds: float, l
     replicas skip them)."""
     result = await session.execute(
         text(
-            "SELECT d.id, d.assignment, d.channel, d.target, d.status, d.attempts, d.sending_at, d.slotted"
+            "SELECT d.id, d.assignment, d.channel, d.target, d.status, d.attempts, d.sending_at, d.slotted,"
+            " d.traceparent"
             " FROM notify.deliveries d WHERE d.status IN ('queued', 'sending') AND ("
             " (d.status = 'queued' AND d.not_before <= :now) OR (d.status = 'sending' AND NOT EXISTS ("
             " SELECT 1 FROM notify.senders s WHERE s.id = d.sending_by"
@@ -104,7 +109,8 @@ async def lock_due(session: AsyncSession, now: datetime, alive_seconds: float, l
         if assignment is None:
             continue
         doubt = row.sending_at if row.status == "sending" else None
-        due.append(Due(Delivery(row.id, assignment, row.channel, row.target, row.attempts, doubt), row.slotted))
+        delivery = Delivery(row.id, assignment, row.channel, row.target, row.attempts, doubt, row.traceparent)
+        due.append(Due(delivery, row.slotted))
     return due
 
 

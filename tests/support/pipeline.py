@@ -28,7 +28,11 @@ class Pipeline:
 
 @contextmanager
 def run_pipeline(
-    stack: Stack, log_dir: Path, config: Path | None = None, paces: str | None = None
+    stack: Stack,
+    log_dir: Path,
+    config: Path | None = None,
+    paces: str | None = None,
+    extra_env: dict[str, str] | None = None,
 ) -> Iterator[Pipeline]:
     """Start everything, wait until every service is ready, and on exit stop it with SIGTERM,
     failing if a process does not shut down gracefully."""
@@ -55,6 +59,7 @@ def run_pipeline(
         env["LEADRELAY_CONFIG"] = str(config)
     if paces is not None:
         env["LEADRELAY_CHANNEL_PACES"] = paces
+    env.update(extra_env or {})
     interactions = f"http://127.0.0.1:{ports['notify']}/v1/slack/interactions"
     standin = slack_standin(slack_port, env, log_dir, SLACK_SIGNING_SECRET, interactions).start()
     twilio = Proc(
