@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: bench-events profile bench-stages browser install run up down migrate topics demo test lint unit integration e2e reliability bench clean
+.PHONY: asyncapi bench-events profile bench-stages browser install run up down migrate topics demo test lint unit integration e2e reliability bench clean
 
 $(STAMP): requirements.lock pyproject.toml
 	@$(PY) -c 'import sys; assert sys.version_info >= (3, 11), "leadrelay needs Python 3.11+"'
@@ -69,6 +69,9 @@ profile: install
 
 bench-stages: install
 	$(BIN)/python -m bench.pipeline_latency
+
+asyncapi: install
+	$(BIN)/python -m services.ops.asyncapi
 
 clean: down
 	rm -rf .local $(VENV)

@@ -5,18 +5,22 @@ import asyncio
 import sys
 import time
 
-from shared.kafka import broker_reachable, ensure_topics
+from shared.kafka import BrokerProbe, ensure_topics
 from shared.settings import BaseServiceSettings
 
 
 async def main(wait_seconds: float = 90.0) -> int:
     settings = BaseServiceSettings()
     deadline = time.monotonic() + wait_seconds
-    while not await broker_reachable(settings):
-        if time.monotonic() > deadline:
-            print(f"Kafka at {settings.kafka_bootstrap} not ready after {wait_seconds:.0f}s", file=sys.stderr)
-            return 1
-        await asyncio.sleep(0.5)
+    probe = BrokerProbe(settings)
+    try:
+        while not await probe.reachable():
+            if time.monotonic() > deadline:
+                print(f"Kafka at {settings.kafka_bootstrap} not ready after {wait_seconds:.0f}s", file=sys.stderr)
+                return 1
+            await asyncio.sleep(0.5)
+    finally:
+        await probe.close()
     await ensure_topics(settings)
     print(f"kafka: ready at {settings.kafka_bootstrap}, topics present ({settings.topic_partitions} partitions)")
     return 0

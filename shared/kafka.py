@@ -66,18 +66,34 @@ async def ensure_topics(settings: BaseServiceSettings, names: Iterable[str] | No
         await admin.close()
 
 
-async def broker_reachable(settings: BaseServiceSettings) -> bool:
-    """Ready means an admin metadata call succeeds, not merely an open port."""
-    admin = AIOKafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap, request_timeout_ms=3000)
-    try:
-        async with asyncio.timeout(3.0):
-            await admin.start()
-            await admin.describe_cluster()
-        return True
-    except Exception:
-        return False
-    finally:
+class BrokerProbe:
+    """Ready means an admin metadata call succeeds, not merely an open port. One admin client is kept
+    for every probe (a new one per probe costs connections and broker work each few seconds); after a
+    failure it is closed and the next probe starts a fresh one."""
+
+    def __init__(self, settings: BaseServiceSettings) -> None:
+        self._settings = settings
+        self._admin: AIOKafkaAdminClient | None = None
+
+    async def reachable(self) -> bool:
         try:
-            await admin.close()
+            async with asyncio.timeout(3.0):
+                if self._admin is None:
+                    admin = AIOKafkaAdminClient(
+                        bootstrap_servers=self._settings.kafka_bootstrap, request_timeout_ms=3000
+                    )
+                    self._admin = admin
+                    await admin.start()
+                await self._admin.describe_cluster()
+            return True
         except Exception:
-            log.debug("admin close failed", exc_info=True)
+            await self.close()
+            return False
+
+    async def close(self) -> None:
+        admin, self._admin = self._admin, None
+        if admin is not None:
+            try:
+                await admin.close()
+            except Exception:
+                log.debug("admin close failed", exc_info=True)

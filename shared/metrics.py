@@ -40,3 +40,7 @@ HTTP_SECONDS = Histogram(
     ["method", "route"],
     buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5),
 )
+SLA_BREACHES = Counter(
+    "leadrelay_sla_breaches_total", "Assignments whose rep did not claim in time (reassigned or escalated)", ["pool"]
+)
+READY = Gauge("leadrelay_ready", "1 when the service's last readiness check passed, else 0")

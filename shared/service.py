@@ -15,12 +15,12 @@ from fastapi import APIRouter, Depends, FastAPI, Request, Response
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
-from shared import tracing
+from shared import metrics, tracing
 from shared.body_limit import BodyCap, BodyLimit
 from shared.db import Database, make_engine
 from shared.http_errors import install_error_handlers
 from shared.http_metrics import HttpMetrics
-from shared.kafka import broker_reachable, ensure_topics, make_producer, start_with_retry
+from shared.kafka import BrokerProbe, ensure_topics, make_producer, start_with_retry
 from shared.logs import configure_logging
 from shared.settings import BaseServiceSettings
 from shared.zones import Public, operator
@@ -48,6 +48,7 @@ class Runtime:
     stopping: asyncio.Event = field(default_factory=asyncio.Event)
     workers: list[Worker] = field(default_factory=list)
     broker_required_for_ready: bool = True
+    probe: BrokerProbe | None = None
     failed_worker: str | None = None
     """Set when a worker's loop raised: the process is then unhealthy and stops itself."""
 
@@ -114,6 +115,8 @@ def create_app(
                 rt.kafka_up.set()
                 await asyncio.gather(boot, *tasks, return_exceptions=True)
         await rt.producer.stop()
+        if rt.probe is not None:
+            await rt.probe.close()
         await rt.db.dispose()
         tracing.shutdown()
         log.info("%s stopped", name)
@@ -145,16 +148,19 @@ def _ops_router() -> APIRouter:
     @router.get("/readyz", dependencies=[Public])
     async def readyz(request: Request) -> JSONResponse:
         rt: Runtime = request.app.state.runtime
-        db_ok, broker_ok = await asyncio.gather(rt.db.reachable(), broker_reachable(rt.settings))
+        if rt.probe is None:
+            rt.probe = BrokerProbe(rt.settings)
+        db_ok, broker_ok = await asyncio.gather(rt.db.reachable(), rt.probe.reachable())
         checks = {"database": db_ok, "broker": broker_ok and rt.kafka_up.is_set()}
         for worker in rt.workers:
             checks.update(worker.readiness())
         required = {k: v for k, v in checks.items() if k != "broker" or rt.broker_required_for_ready}
         ready = all(required.values())
+        metrics.READY.set(1 if ready else 0)
         return JSONResponse({"ready": ready, "checks": checks}, status_code=200 if ready else 503)
 
     @router.get("/metrics", dependencies=[Depends(operator("ops:read"))])
-    async def metrics() -> Response:
+    async def prometheus_metrics() -> Response:
         return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 
     return router

@@ -15,6 +15,7 @@ from services.route import repository
 from services.route.engine import escalate
 from services.route.repository import AssignmentRow
 from services.route.routing import HELD_RETRY, decide_locked, record
+from shared import metrics
 from shared.business.loader import BusinessConfig
 from shared.db import Database
 from shared.events import LeadAssignedEvent, LeadScoredEvent, kafka_headers, serialize_event
@@ -90,6 +91,7 @@ class SlaClock:
             await repository.set_status(session, row.id, "retried")
         else:
             await repository.set_status(session, row.id, "expired")
+            metrics.SLA_BREACHES.labels(row.pool_id).inc()
             tries = await repository.assigned_attempts(session, row.lead_id)
             missed = f"{row.rep_id} did not claim in time (attempt {row.attempt})"
             if tries >= self._config.routing.sla.max_attempts:

@@ -3,7 +3,7 @@
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from tests.support.inprocess import free_port
@@ -24,6 +24,9 @@ class Pipeline:
     notify: str
     twilio: str
     smtp: str
+    services: dict[str, Proc] = field(default_factory=dict, compare=False)
+    """The five service processes by name, for tests that kill and restart them."""
+    ports: dict[str, int] = field(default_factory=dict, compare=False)
 
 
 @contextmanager
@@ -100,6 +103,8 @@ def run_pipeline(
             f"http://127.0.0.1:{ports['notify']}",
             f"http://127.0.0.1:{twilio_port}",
             f"http://127.0.0.1:{smtp_http_port}",
+            dict(zip(SERVICES, procs[3:], strict=True)),
+            ports,
         )
     finally:
         unclean = [p.name for p in reversed(procs) if not p.stop()]
