@@ -54,7 +54,9 @@ async def ensure_topics(settings: BaseServiceSettings, names: Iterable[str] | No
     await admin.start()
     try:
         existing = set(await admin.list_topics())
-        missing = [NewTopic(n, settings.topic_partitions, 1) for n in wanted if n not in existing]
+        missing = [
+            NewTopic(n, settings.topic_partitions, settings.topic_replication) for n in wanted if n not in existing
+        ]
         if not missing:
             return
         response = await admin.create_topics(missing)

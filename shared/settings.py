@@ -58,6 +58,9 @@ class BaseServiceSettings(BaseSettings):
     database_url: str = "postgresql+asyncpg://postgres@127.0.0.1:55432/leadrelay"
     topic_prefix: str = Field(default="", description="Namespace for topics and consumer groups.")
     topic_partitions: int = Field(default=6, ge=1)
+    topic_replication: int = Field(
+        default=1, ge=1, description="Replicas per topic the services create: 3 on a 3-broker cluster."
+    )
     config: Path = ROOT / "config" / "leadrelay.example.yaml"
     host: str = "127.0.0.1"
     port: int = 8000

@@ -1,14 +1,17 @@
 #!/usr/bin/env bash
-# Local single-node Kafka (KRaft) under .local/kafka: install | start | stop | status.
-# Jars come from Maven Central via pom.xml; state, logs and the pid file stay in the ignored .local/.
+# Local Kafka (KRaft) under .local/kafka: install | start | stop | status, and for fault tests
+# kill-node N | start-node N. One combined broker+controller by default; `--brokers 3` (or
+# LEADRELAY_KAFKA_BROKERS=3) runs a 3-node cluster, node i on port + 10*(i-1), with replication
+# factor 3 and min.insync.replicas=2 as defaults, so one node can die without losing a write.
+# Jars come from Maven Central via pom.xml; state, logs and pid files stay in the ignored .local/.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
+brokers=${LEADRELAY_KAFKA_BROKERS:-1}
+if [ "${1:-}" = "--brokers" ]; then brokers=$2; shift 2; fi
 dir=${LEADRELAY_KAFKA_DIR:-$root/.local/kafka}
 port=${LEADRELAY_KAFKA_PORT:-9192}
-controller_port=$((port + 1))
-libs=$dir/libs
-pidfile=$dir/kafka.pid
+libs=$root/.local/kafka/libs
 
 install() {
   if [ -f "$libs/kafka_2.13-4.3.1.jar" ] && [ -f "$libs/kafka-tools-4.3.1.jar" ]; then return 0; fi
@@ -19,44 +22,94 @@ install() {
     -DincludeScope=runtime -DoutputDirectory="$libs"
 }
 
-running() { [ -f "$pidfile" ] && kill -0 "$(cat "$pidfile")" 2>/dev/null; }
+node_dir() { if [ "$brokers" -eq 1 ]; then echo "$dir"; else echo "$dir/node$1"; fi; }
+node_port() { echo $((port + 10 * ($1 - 1))); }
+pidfile() { echo "$(node_dir "$1")/kafka.pid"; }
+running() { local f; f=$(pidfile "$1"); [ -f "$f" ] && kill -0 "$(cat "$f")" 2>/dev/null; }
 
-start() {
-  install
-  if running; then echo "kafka: already running (pid $(cat "$pidfile"), port $port)"; return 0; fi
-  if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
-    echo "kafka.sh: port $port is taken by a process this checkout did not start; stop it or set LEADRELAY_KAFKA_PORT" >&2
-    exit 1
-  fi
-  mkdir -p "$dir/data" "$dir/logs"
-  sed -e "s|@DIR@|$dir|g" -e "s|@PORT@|$port|g" -e "s|@CONTROLLER_PORT@|$controller_port|g" \
-    "$here/kafka/server.properties.template" > "$dir/server.properties"
-  if [ ! -f "$dir/data/meta.properties" ]; then
-    java -cp "$libs/*" kafka.tools.StorageTool format --standalone \
-      -t "$(java -cp "$libs/*" kafka.tools.StorageTool random-uuid)" \
-      -c "$dir/server.properties" >"$dir/logs/format.log" 2>&1
-  fi
-  nohup java -Xms256m -Xmx512m -XX:+UseG1GC \
-    -Dlog4j2.configurationFile="$here/kafka/log4j2.properties" -Dkafka.logs.dir="$dir/logs" \
-    -cp "$libs/*" kafka.Kafka "$dir/server.properties" >"$dir/logs/stdout.log" 2>&1 &
-  echo $! >"$pidfile"
-  echo "kafka: started (pid $!, 127.0.0.1:$port)"
+voters() {
+  local v="" i
+  for i in $(seq 1 "$brokers"); do v="$v${v:+,}$i@127.0.0.1:$(($(node_port "$i") + 1))"; done
+  echo "$v"
 }
 
-stop() {
-  if ! running; then rm -f "$pidfile"; echo "kafka: not running"; return 0; fi
-  pid=$(cat "$pidfile")
+configure() {
+  local i=$1 d p rf isr
+  d=$(node_dir "$i"); p=$(node_port "$i")
+  rf=$((brokers < 3 ? brokers : 3)); isr=$((rf > 1 ? 2 : 1))
+  mkdir -p "$d/data" "$d/logs"
+  sed -e "s|@DIR@|$d|g" -e "s|@PORT@|$p|g" -e "s|@CONTROLLER_PORT@|$((p + 1))|g" -e "s|@NODE_ID@|$i|g" \
+    -e "s|@REPLICATION@|$rf|g" -e "s|@MIN_ISR@|$isr|g" \
+    "$here/kafka/server.properties.template" > "$d/server.properties"
+  if [ "$brokers" -gt 1 ]; then
+    sed -i -e '/^controller.quorum.bootstrap.servers=/d' "$d/server.properties"
+    echo "controller.quorum.voters=$(voters)" >> "$d/server.properties"
+  fi
+}
+
+format() {
+  local i=$1 d cluster
+  d=$(node_dir "$i")
+  [ -f "$d/data/meta.properties" ] && return 0
+  if [ "$brokers" -eq 1 ]; then
+    java -cp "$libs/*" kafka.tools.StorageTool format --standalone \
+      -t "$(java -cp "$libs/*" kafka.tools.StorageTool random-uuid)" \
+      -c "$d/server.properties" >"$d/logs/format.log" 2>&1
+  else
+    [ -f "$dir/cluster.id" ] || java -cp "$libs/*" kafka.tools.StorageTool random-uuid > "$dir/cluster.id"
+    java -cp "$libs/*" kafka.tools.StorageTool format -t "$(cat "$dir/cluster.id")" \
+      -c "$d/server.properties" >"$d/logs/format.log" 2>&1
+  fi
+}
+
+start_node() {
+  local i=$1 d p
+  d=$(node_dir "$i"); p=$(node_port "$i")
+  if running "$i"; then echo "kafka: node $i already running (pid $(cat "$(pidfile "$i")"), port $p)"; return 0; fi
+  if (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
+    echo "kafka.sh: port $p is taken by a process this checkout did not start; stop it or set LEADRELAY_KAFKA_PORT" >&2
+    exit 1
+  fi
+  configure "$i"
+  format "$i"
+  nohup java -Xms256m -Xmx512m -XX:+UseG1GC \
+    -Dlog4j2.configurationFile="$here/kafka/log4j2.properties" -Dkafka.logs.dir="$d/logs" \
+    -cp "$libs/*" kafka.Kafka "$d/server.properties" >"$d/logs/stdout.log" 2>&1 &
+  echo $! >"$(pidfile "$i")"
+  echo "kafka: node $i started (pid $!, 127.0.0.1:$p)"
+}
+
+stop_node() {
+  local i=$1 pid
+  if ! running "$i"; then rm -f "$(pidfile "$i")"; return 0; fi
+  pid=$(cat "$(pidfile "$i")")
   kill "$pid"
   for _ in $(seq 1 60); do kill -0 "$pid" 2>/dev/null || break; sleep 0.5; done
   kill -9 "$pid" 2>/dev/null || true
-  rm -f "$pidfile"
-  echo "kafka: stopped"
+  rm -f "$(pidfile "$i")"
+}
+
+kill_node() {
+  local i=$1
+  if running "$i"; then kill -9 "$(cat "$(pidfile "$i")")"; fi
+  rm -f "$(pidfile "$i")"
+  echo "kafka: node $i SIGKILLed"
+}
+
+start() { install; for i in $(seq 1 "$brokers"); do start_node "$i"; done; }
+stop() { for i in $(seq "$brokers" -1 1); do stop_node "$i"; done; echo "kafka: stopped"; }
+status() {
+  local up=0 i
+  for i in $(seq 1 "$brokers"); do if running "$i"; then up=$((up + 1)); fi; done
+  if [ "$up" -eq "$brokers" ]; then echo "kafka: running ($up of $brokers nodes)"; else echo "kafka: $up of $brokers nodes running"; exit 1; fi
 }
 
 case "${1:-}" in
   install) install ;;
   start) start ;;
   stop) stop ;;
-  status) if running; then echo "kafka: running (pid $(cat "$pidfile"))"; else echo "kafka: stopped"; exit 1; fi ;;
-  *) echo "usage: $0 install|start|stop|status" >&2; exit 2 ;;
+  status) status ;;
+  kill-node) kill_node "${2:?node number}" ;;
+  start-node) install; start_node "${2:?node number}" ;;
+  *) echo "usage: $0 [--brokers N] install|start|stop|status|kill-node N|start-node N" >&2; exit 2 ;;
 esac

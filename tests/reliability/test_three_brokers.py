@@ -1,0 +1,132 @@
+"""A local 3-broker KRaft cluster (replication factor 3, min.insync.replicas=2, acks=all) with one
+broker SIGKILLed mid-stream and restarted later: every lead a vendor got 202 for is alerted once."""
+
+import asyncio
+import os
+import shutil
+import socket
+import subprocess
+import time
+import uuid
+from pathlib import Path
+
+from aiokafka.admin import AIOKafkaAdminClient
+
+from tests.e2e.test_webhook_to_slack import alerts_for
+from tests.reliability.test_service_kills import send_burst
+from tests.support.pipeline import Pipeline, run_pipeline
+from tests.support.report import report
+from tests.support.stack import ROOT, Stack
+
+LEADS = 400
+
+
+def free_cluster_port() -> int:
+    """A base port whose three nodes' client and controller ports (base + 10 * i, + 1) are all free."""
+    for _ in range(50):
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            base = int(s.getsockname()[1])
+        wanted = [base + 10 * i + d for i in range(3) for d in (0, 1)]
+        if max(wanted) < 65000 and all(_free(p) for p in wanted):
+            return base
+    raise RuntimeError("no free ports for a 3-broker cluster")
+
+
+def _free(port: int) -> bool:
+    with socket.socket() as s:
+        try:
+            s.bind(("127.0.0.1", port))
+            return True
+        except OSError:
+            return False
+
+
+class Cluster:
+    def __init__(self, directory: Path, port: int) -> None:
+        self.directory, self.port = directory, port
+        self.bootstrap = ",".join(f"127.0.0.1:{port + 10 * i}" for i in range(3))
+
+    def run(self, *args: str) -> None:
+        env = {"LEADRELAY_KAFKA_DIR": str(self.directory), "LEADRELAY_KAFKA_PORT": str(self.port), "PATH": _path()}
+        subprocess.run(
+            ["bash", str(ROOT / "deploy/local/kafka.sh"), "--brokers", "3", *args],
+            check=True,
+            env=env,
+            capture_output=True,
+            timeout=120,
+        )
+
+    async def wait_for_brokers(self, count: int, timeout: float = 90) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            admin = AIOKafkaAdminClient(bootstrap_servers=self.bootstrap, request_timeout_ms=3000)
+            try:
+                await admin.start()
+                if len((await admin.describe_cluster())["brokers"]) >= count:
+                    return
+            except Exception:
+                pass
+            finally:
+                await admin.close()
+            await asyncio.sleep(0.5)
+        raise AssertionError(f"the cluster did not reach {count} brokers in {timeout}s")
+
+
+async def replicas_of(cluster: Cluster, topic: str) -> set[int]:
+    admin = AIOKafkaAdminClient(bootstrap_servers=cluster.bootstrap)
+    await admin.start()
+    try:
+        [described] = await admin.describe_topics([topic])
+    finally:
+        await admin.close()
+    return {len(p["replicas"]) for p in described["partitions"]}
+
+
+def _path() -> str:
+    return os.environ.get("PATH", "/usr/bin:/bin")
+
+
+def test_one_of_three_brokers_killed_mid_stream_loses_and_duplicates_nothing(stack: Stack) -> None:
+    cluster = Cluster(ROOT / ".local" / f"kafka3-{uuid.uuid4().hex[:6]}", free_cluster_port())
+    shutil.rmtree(cluster.directory, ignore_errors=True)
+    cluster.run("start")
+    try:
+        asyncio.run(cluster.wait_for_brokers(3))
+        env = {"LEADRELAY_KAFKA_BOOTSTRAP": cluster.bootstrap, "LEADRELAY_TOPIC_REPLICATION": "3"}
+        with run_pipeline(stack, ROOT / ".local" / "test-logs" / "three-brokers", extra_env=env) as pipeline:
+            accepted, alerts, broker_log = asyncio.run(scenario(pipeline, cluster))
+    finally:
+        cluster.run("stop")
+        shutil.rmtree(cluster.directory, ignore_errors=True)
+
+    assert len(accepted) == LEADS
+    lost = [t for t, ms in alerts.items() if not ms]
+    duplicated = [t for t, ms in alerts.items() if len(ms) > 1]
+    report(
+        f"3-broker cluster, {' then '.join(broker_log)} mid-stream: {LEADS} leads,"
+        f" lost={len(lost)} dup={len(duplicated)}"
+    )
+    assert not lost and not duplicated, (lost[:5], duplicated[:5])
+
+
+async def scenario(pipeline: Pipeline, cluster: Cluster) -> tuple[set[str], dict[str, list[object]], list[str]]:
+    assert await replicas_of(cluster, f"{pipeline.topic_prefix}lead.scored") == {3}, (
+        "topics are created with 3 replicas"
+    )
+    tags = [uuid.uuid4().hex[:10] for _ in range(LEADS)]
+    accepted: set[str] = set()
+    log: list[str] = []
+
+    async def fault() -> None:
+        await asyncio.sleep(3)
+        await asyncio.to_thread(cluster.run, "kill-node", "2")
+        log.append("broker 2 SIGKILLed")
+        await asyncio.sleep(6)
+        await asyncio.to_thread(cluster.run, "start-node", "2")
+        await cluster.wait_for_brokers(3)
+        log.append("restarted")
+
+    await asyncio.gather(send_burst(pipeline, tags, accepted), fault())
+    alerts = await alerts_for(pipeline.slack, accepted, settle=3.0, timeout=180)
+    return accepted, alerts, log
