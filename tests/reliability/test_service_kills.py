@@ -17,13 +17,14 @@ LEADS = 500
 RATE = 40.0
 
 
-async def send_burst(pipeline: Pipeline, tags: list[str], accepted: set[str]) -> None:
+async def send_burst(pipeline: Pipeline, tags: list[str], accepted: set[str], rate: float = RATE) -> None:
+    """Open loop at `rate` leads/s; each lead is retried (same Idempotency-Key) until accepted."""
     async with httpx.AsyncClient(timeout=5) as http:
 
         async def deliver(tag: str) -> None:
             body = {"email": f"kill+{tag}@initech.com", "name": f"Kill {tag}", "title": "VP Sales"}
             headers = {**INTAKE, "Idempotency-Key": f"kill-{tag}"}
-            for _ in range(200):
+            for _ in range(1000):
                 try:
                     response = await http.post(f"{pipeline.capture}/v1/webhooks/generic", json=body, headers=headers)
                     if response.status_code == 202:
@@ -36,7 +37,7 @@ async def send_burst(pipeline: Pipeline, tags: list[str], accepted: set[str]) ->
         started = time.monotonic()
         tasks = []
         for i, tag in enumerate(tags):
-            await asyncio.sleep(max(0.0, started + i / RATE - time.monotonic()))
+            await asyncio.sleep(max(0.0, started + i / rate - time.monotonic()))
             tasks.append(asyncio.create_task(deliver(tag)))
         await asyncio.gather(*tasks)
 
