@@ -55,6 +55,51 @@ def test_manifest_names_only_what_exists(path: Path) -> None:
 
 
 def test_dockerfile_copies_what_exists() -> None:
-    for source in re.findall(r"^COPY (.+) \S+$", (DEPLOY / "Dockerfile").read_text(), flags=re.MULTILINE):
+    for source in re.findall(r"^COPY (?!--from)(.+) \S+$", (DEPLOY / "Dockerfile").read_text(), flags=re.MULTILINE):
         for item in source.split():
             assert (ROOT / item).exists(), f"Dockerfile copies missing {item}"
+
+
+def k8s_docs() -> list[dict[str, Any]]:
+    return [d for p in sorted((DEPLOY / "k8s").glob("*.yaml")) for d in documents(p)]
+
+
+def test_every_deployment_runs_hardened_and_has_a_disruption_budget() -> None:
+    docs = k8s_docs()
+    budgets = {d["metadata"]["name"] for d in docs if d["kind"] == "PodDisruptionBudget"}
+    for deployment in (d for d in docs if d["kind"] == "Deployment"):
+        pod = deployment["spec"]["template"]["spec"]
+        assert pod["securityContext"]["runAsNonRoot"] is True, deployment["metadata"]["name"]
+        for container in pod["containers"]:
+            assert container["securityContext"]["readOnlyRootFilesystem"] is True
+            assert container["securityContext"]["allowPrivilegeEscalation"] is False
+        if deployment["metadata"]["name"].startswith("leadrelay-"):
+            assert deployment["metadata"]["name"] in budgets, (
+                f"no PodDisruptionBudget for {deployment['metadata']['name']}"
+            )
+    for node in walk(docs):
+        if isinstance(node, dict) and node.get("type") == "kafka":
+            assert node["metadata"]["offsetResetPolicy"] == "earliest", "a new consumer group must not skip leads"
+
+
+def test_compose_waits_on_health_and_runs_the_exporters() -> None:
+    [compose] = documents(DEPLOY / "docker-compose.yml")
+    services = compose["services"]
+    assert services["migrate"]["depends_on"]["postgres"]["condition"] == "service_healthy"
+    for name in ("kafka", "postgres", "capture", "enrich", "score", "route", "notify", "lag-exporter"):
+        assert "healthcheck" in services[name], f"{name} has no healthcheck"
+    assert services["capture"]["depends_on"]["kafka"]["condition"] == "service_healthy"
+    assert "kafka-exporter" in services and services["lag-exporter"]["command"][:3] == ["leadrelay", "lag", "--serve"]
+
+
+def test_the_image_holds_runtime_dependencies_only_and_checks_its_health() -> None:
+    dockerfile = (DEPLOY / "Dockerfile").read_text()
+    assert dockerfile.count("FROM ") == 2, "a build stage and a slim final stage"
+    assert "HEALTHCHECK" in dockerfile and "/healthz" in dockerfile
+    assert "standins" not in re.findall(r"^COPY (.+)$", dockerfile, flags=re.MULTILINE).__str__()
+    runtime = dict(
+        line.split("==") for line in (ROOT / "requirements-runtime.lock").read_text().splitlines() if "==" in line
+    )
+    full = dict(line.split("==") for line in (ROOT / "requirements.lock").read_text().splitlines() if "==" in line)
+    assert not {"pytest", "mypy", "ruff", "selenium", "schemathesis", "hypothesis"} & set(runtime)
+    assert all(full.get(name) == version for name, version in runtime.items()), "the runtime lock follows the full lock"

@@ -1,0 +1,1 @@
+"""The five leadrelay services, one package each."""

@@ -1,0 +1,1 @@
+"""capture: the front door. Every accepted request is stored, then published through an outbox."""

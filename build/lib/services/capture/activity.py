@@ -1,0 +1,32 @@
+"""`POST /v1/events` body: one behaviour event for a lead identified by lead id or email. Pure."""
+
+from datetime import UTC, datetime
+from typing import Any
+from uuid import UUID
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+
+from services.capture.intake import EMAIL
+from shared.payloads import Activity
+
+
+class ActivityIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    kind: str = Field(pattern=r"^[a-z][a-z_]{1,39}$", description="e.g. page_view, email_opened, demo_requested")
+    lead_id: UUID | None = None
+    email: str | None = Field(default=None, max_length=320, pattern=EMAIL.pattern)
+    occurred_at: AwareDatetime | None = None
+    properties: dict[str, Any] = Field(default_factory=dict)
+    event_id: str | None = Field(default=None, max_length=200, description="The sender's id, for dedupe.")
+
+    def missing_lead(self) -> list[dict[str, str]]:
+        if self.lead_id is not None or self.email is not None:
+            return []
+        message = "lead_id or email is required"
+        return [{"field": "lead_id", "message": message}, {"field": "email", "message": message}]
+
+    def to_activity(self, now: datetime | None = None) -> Activity:
+        return Activity(
+            kind=self.kind, occurred_at=self.occurred_at or now or datetime.now(UTC), properties=self.properties
+        )

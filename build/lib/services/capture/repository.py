@@ -1,0 +1,327 @@
+"""capture's queries (schema `capture` only): receipts for dedupe, leads, and the transactional outbox."""
+
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+from uuid import UUID
+
+import orjson
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+
+@dataclass(frozen=True)
+class OutboxRow:
+    id: int
+    topic: str
+    key: str
+    payload: bytes
+    headers: list[tuple[str, bytes]]
+
+
+async def lock_dedupe_keys(session: AsyncSession, keys: list[str]) -> None:
+    """Serialise concurrent requests that could be duplicates of each other (until commit)."""
+    await session.execute(
+        text("SELECT pg_advisory_xact_lock(hashtextextended(k, 0)) FROM unnest(CAST(:keys AS text[])) AS k ORDER BY k"),
+        {"keys": sorted(keys)},
+    )
+
+
+async def find_receipt(
+    session: AsyncSession, source: str, idempotency_key: str | None, body_hash: str, window: timedelta
+) -> dict[str, Any] | None:
+    if idempotency_key is not None:
+        row = await session.execute(
+            text("SELECT response FROM capture.receipts WHERE source = :s AND idempotency_key = :k"),
+            {"s": source, "k": idempotency_key},
+        )
+    else:
+        row = await session.execute(
+            text(
+                "SELECT response FROM capture.receipts WHERE source = :s AND body_hash = :h"
+                " AND received_at > now() - CAST(:w AS interval) ORDER BY received_at LIMIT 1"
+            ),
+            {"s": source, "h": body_hash, "w": window},
+        )
+    found = row.scalar_one_or_none()
+    return dict(found) if found is not None else None
+
+
+@dataclass(frozen=True)
+class NewLead:
+    id: UUID
+    source: str
+    trust: str
+    email: str | None
+    phone: str | None
+    fields: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Receipt:
+    id: UUID
+    namespace: str
+    idempotency_key: str | None
+    body_hash: str
+    response: dict[str, Any]
+
+
+async def receipt_and_known_lead(
+    session: AsyncSession,
+    namespace: str,
+    idempotency_key: str | None,
+    body_hash: str,
+    window: timedelta,
+    email: str | None,
+) -> tuple[dict[str, Any] | None, "KnownLead | None"]:
+    """In one round trip: the earlier answer to this delivery (by key, else by body within the window)
+    and the lead already known by this email."""
+    row = (
+        await session.execute(
+            text(
+                "SELECT (CASE WHEN CAST(:k AS text) IS NOT NULL THEN"
+                " (SELECT response FROM capture.receipts WHERE source = :s AND idempotency_key = :k)"
+                " ELSE (SELECT response FROM capture.receipts WHERE source = :s AND body_hash = :h"
+                " AND received_at > now() - CAST(:w AS interval) ORDER BY received_at LIMIT 1) END) AS previous,"
+                " (SELECT jsonb_build_object('id', id, 'fields', fields, 'trust', trust) FROM capture.leads"
+                " WHERE CAST(:e AS text) IS NOT NULL AND lower(email) = lower(:e) ORDER BY created_at LIMIT 1) AS known"
+            ),
+            {"s": namespace, "k": idempotency_key, "h": body_hash, "w": window, "e": email},
+        )
+    ).one()
+    previous = dict(row.previous) if row.previous is not None else None
+    known = row.known
+    return previous, (KnownLead(UUID(known["id"]), dict(known["fields"]), known["trust"]) if known else None)
+
+
+async def store_new_lead(
+    session: AsyncSession, lead: NewLead, outbox: OutboxRow, receipt: Receipt | None = None
+) -> None:
+    """The lead, its first touch, its outbox row and (for intake) the receipt, in one statement."""
+    writes = (
+        "WITH lead AS (INSERT INTO capture.leads (id, email, phone, source, fields, trust)"
+        " VALUES (:id, :email, :phone, :source, CAST(:fields AS jsonb), :trust)),"
+        " touch AS (INSERT INTO capture.touches (lead_id, source, trust) VALUES (:id, :source, :trust))"
+    )
+    outbox_insert = (
+        "INSERT INTO capture.outbox (topic, key, payload, headers)"
+        " VALUES (:topic, :key, :payload, CAST(:headers AS jsonb))"
+    )
+    params: dict[str, Any] = {
+        "id": lead.id,
+        "email": lead.email,
+        "phone": lead.phone,
+        "source": lead.source,
+        "fields": orjson.dumps(lead.fields).decode(),
+        "trust": lead.trust,
+        "topic": outbox.topic,
+        "key": outbox.key,
+        "payload": outbox.payload,
+        "headers": orjson.dumps([[k, v.decode()] for k, v in outbox.headers]).decode(),
+    }
+    if receipt is None:
+        await session.execute(text(f"{writes} {outbox_insert}"), params)
+        return
+    params.update(
+        receipt=receipt.id,
+        namespace=receipt.namespace,
+        idempotency_key=receipt.idempotency_key,
+        body_hash=receipt.body_hash,
+        response=orjson.dumps(receipt.response).decode(),
+    )
+    await session.execute(
+        text(
+            f"{writes}, outbox AS ({outbox_insert})"
+            " INSERT INTO capture.receipts (id, source, idempotency_key, body_hash, lead_id, response)"
+            " VALUES (:receipt, :namespace, :idempotency_key, :body_hash, :id, CAST(:response AS jsonb))"
+        ),
+        params,
+    )
+
+
+async def insert_receipt(
+    session: AsyncSession,
+    *,
+    receipt_id: UUID,
+    source: str,
+    idempotency_key: str | None,
+    body_hash: str,
+    lead_id: UUID,
+    response: dict[str, Any],
+) -> None:
+    await session.execute(
+        text(
+            "INSERT INTO capture.receipts (id, source, idempotency_key, body_hash, lead_id, response)"
+            " VALUES (:id, :source, :key, :hash, :lead_id, CAST(:response AS jsonb))"
+        ),
+        {
+            "id": receipt_id,
+            "source": source,
+            "key": idempotency_key,
+            "hash": body_hash,
+            "lead_id": lead_id,
+            "response": orjson.dumps(response).decode(),
+        },
+    )
+
+
+async def add_outbox(
+    session: AsyncSession, topic: str, key: str, payload: bytes, headers: list[tuple[str, bytes]]
+) -> None:
+    await session.execute(
+        text(
+            "INSERT INTO capture.outbox (topic, key, payload, headers)"
+            " VALUES (:topic, :key, :payload, CAST(:headers AS jsonb))"
+        ),
+        {
+            "topic": topic,
+            "key": key,
+            "payload": payload,
+            "headers": orjson.dumps([[k, v.decode()] for k, v in headers]).decode(),
+        },
+    )
+
+
+PUBLISHER_LOCK = 0x6C72_6F75_7462  # one publishing relay at a time, across every capture replica
+
+
+async def lock_unpublished(session: AsyncSession, limit: int) -> list[OutboxRow] | None:
+    """Oldest unpublished rows, or None when another relay is publishing.
+
+    One relay publishes at a time (a transaction-scoped advisory lock; the others stand by). Two
+    relays taking disjoint batches side by side could publish one lead's later row before its
+    earlier one. In one relay, rows go out in id order, and a lead's rows get ids in commit order
+    because capture writes them holding the lead's email lock."""
+    held = await session.execute(text("SELECT pg_try_advisory_xact_lock(:k)"), {"k": PUBLISHER_LOCK})
+    if not held.scalar_one():
+        return None
+    result = await session.execute(
+        text(
+            "SELECT id, topic, key, payload, headers FROM capture.outbox WHERE published_at IS NULL"
+            " AND failed_at IS NULL ORDER BY id LIMIT :limit"
+        ),
+        {"limit": limit},
+    )
+    return [OutboxRow(r.id, r.topic, r.key, bytes(r.payload), [(k, v.encode()) for k, v in r.headers]) for r in result]
+
+
+async def mark_published(session: AsyncSession, ids: list[int]) -> None:
+    await session.execute(text("UPDATE capture.outbox SET published_at = now() WHERE id = ANY(:ids)"), {"ids": ids})
+
+
+async def mark_failed(session: AsyncSession, outbox_id: int, error: str) -> None:
+    """A row the broker will never take: set aside with a dead-letter record, so the rows behind it flow."""
+    await session.execute(text("UPDATE capture.outbox SET failed_at = now() WHERE id = :id"), {"id": outbox_id})
+    await session.execute(
+        text("INSERT INTO capture.outbox_dead_letters (outbox_id, error) VALUES (:id, :e) ON CONFLICT DO NOTHING"),
+        {"id": outbox_id, "e": error[:2000]},
+    )
+
+
+async def count_unpublished(session: AsyncSession) -> int:
+    result = await session.execute(
+        text("SELECT count(*) FROM capture.outbox WHERE published_at IS NULL AND failed_at IS NULL")
+    )
+    return int(result.scalar_one())
+
+
+async def lead_exists(session: AsyncSession, lead_id: UUID) -> bool:
+    result = await session.execute(text("SELECT 1 FROM capture.leads WHERE id = :id"), {"id": lead_id})
+    return result.scalar_one_or_none() is not None
+
+
+async def lead_by_email(session: AsyncSession, email: str) -> UUID | None:
+    """The most recent lead with this email (case-insensitive)."""
+    result = await session.execute(
+        text("SELECT id FROM capture.leads WHERE lower(email) = lower(:e) ORDER BY created_at DESC LIMIT 1"),
+        {"e": email},
+    )
+    found = result.scalar_one_or_none()
+    return UUID(str(found)) if found is not None else None
+
+
+@dataclass(frozen=True)
+class KnownLead:
+    id: UUID
+    fields: dict[str, Any]
+    trust: str
+
+
+async def update_lead_fields(
+    session: AsyncSession, lead_id: UUID, phone: str | None, fields: dict[str, Any], trust: str
+) -> None:
+    await session.execute(
+        text("UPDATE capture.leads SET fields = CAST(:f AS jsonb), phone = :p, trust = :t WHERE id = :id"),
+        {"id": lead_id, "p": phone, "f": orjson.dumps(fields).decode(), "t": trust},
+    )
+
+
+async def add_touch(
+    session: AsyncSession, lead_id: UUID, source: str, trust: str = "trusted", fields: dict[str, Any] | None = None
+) -> None:
+    await session.execute(
+        text("INSERT INTO capture.touches (lead_id, source, trust, fields) VALUES (:l, :s, :t, CAST(:f AS jsonb))"),
+        {"l": lead_id, "s": source, "t": trust, "f": orjson.dumps(fields).decode() if fields is not None else None},
+    )
+
+
+async def receipts_for_keys(session: AsyncSession, namespace: str, keys: list[str]) -> dict[str, dict[str, Any]]:
+    """Earlier answers to any of these idempotency keys in this namespace, by key."""
+    if not keys:
+        return {}
+    rows = await session.execute(
+        text(
+            "SELECT idempotency_key, response FROM capture.receipts"
+            " WHERE source = :s AND idempotency_key = ANY(CAST(:k AS text[]))"
+        ),
+        {"s": namespace, "k": keys},
+    )
+    return {r.idempotency_key: dict(r.response) for r in rows}
+
+
+async def lead_ids_by_emails(session: AsyncSession, emails: list[str]) -> dict[str, UUID]:
+    """The newest lead for each of these emails (lower-cased), as `lead_by_email` picks it."""
+    if not emails:
+        return {}
+    rows = await session.execute(
+        text(
+            "SELECT DISTINCT ON (lower(email)) lower(email) AS e, id FROM capture.leads"
+            " WHERE lower(email) = ANY(CAST(:e AS text[])) ORDER BY lower(email), created_at DESC"
+        ),
+        {"e": [e.lower() for e in emails]},
+    )
+    return {r.e: UUID(str(r.id)) for r in rows}
+
+
+async def existing_lead_ids(session: AsyncSession, ids: list[UUID]) -> set[UUID]:
+    if not ids:
+        return set()
+    rows = await session.execute(text("SELECT id FROM capture.leads WHERE id = ANY(:ids)"), {"ids": ids})
+    return {UUID(str(r.id)) for r in rows}
+
+
+async def add_outbox_and_receipts(session: AsyncSession, rows: list[tuple[OutboxRow, Receipt, UUID]]) -> None:
+    """Many outbox rows and their receipts in one statement (outbox ids keep the list's order)."""
+    await session.execute(
+        text(
+            "WITH outbox AS (INSERT INTO capture.outbox (topic, key, payload, headers)"
+            " SELECT t, k, p, CAST(h AS jsonb) FROM unnest(CAST(:t AS text[]), CAST(:k AS text[]),"
+            " CAST(:p AS bytea[]), CAST(:h AS text[])) WITH ORDINALITY AS u(t, k, p, h, n) ORDER BY n)"
+            " INSERT INTO capture.receipts (id, source, idempotency_key, body_hash, lead_id, response)"
+            " SELECT i, s, ik, bh, l, CAST(r AS jsonb) FROM unnest(CAST(:i AS uuid[]), CAST(:s AS text[]),"
+            " CAST(:ik AS text[]), CAST(:bh AS text[]), CAST(:l AS uuid[]), CAST(:r AS text[]))"
+            " AS v(i, s, ik, bh, l, r)"
+        ),
+        {
+            "t": [o.topic for o, _, _ in rows],
+            "k": [o.key for o, _, _ in rows],
+            "p": [o.payload for o, _, _ in rows],
+            "h": [orjson.dumps([[k, v.decode()] for k, v in o.headers]).decode() for o, _, _ in rows],
+            "i": [r.id for _, r, _ in rows],
+            "s": [r.namespace for _, r, _ in rows],
+            "ik": [r.idempotency_key for _, r, _ in rows],
+            "bh": [r.body_hash for _, r, _ in rows],
+            "l": [lead for _, _, lead in rows],
+            "r": [orjson.dumps(r.response).decode() for _, r, _ in rows],
+        },
+    )

@@ -1,0 +1,219 @@
+"""Accepting a lead: dedupe, store receipt + lead + outbox row in one transaction, answer after commit."""
+
+import logging
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any, Literal
+from uuid import UUID, uuid4
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.capture import repository
+from services.capture.config import CaptureSettings
+from services.capture.message_size import refuse_oversized
+from services.capture.profiling import merge
+from shared.db import Database
+from shared.events import EnvelopeBase, LeadActivityEvent, LeadCapturedEvent, kafka_headers, new_event, serialize_event
+from shared.kafka import topic_name
+from shared.logs import bind_event
+from shared.payloads import Activity, CapturedLead, LeadFields
+from shared.topics import Topic
+
+log = logging.getLogger(__name__)
+Trust = Literal["trusted", "public"]
+
+
+@dataclass(frozen=True)
+class Accepted:
+    response: dict[str, Any]
+    replayed: bool
+
+
+async def accept_lead(
+    db: Database,
+    settings: CaptureSettings,
+    *,
+    source: str,
+    idempotency_key: str | None,
+    body_hash: str,
+    fields: LeadFields,
+    window: timedelta,
+    namespace: str | None = None,
+    trust: Trust = "trusted",
+) -> Accepted:
+    """Store a lead (or a new touch of a known person) and its outbox row. `namespace` scopes dedupe
+    (a vendor source id, `api:<key>`, `form:<id>`): one sender can never replay another's delivery.
+    A public submission's answer never names the lead, and never changes a lead that exists."""
+    namespace = namespace or source
+    locks = [f"{namespace}:body:{body_hash}"] + ([f"{namespace}:key:{idempotency_key}"] if idempotency_key else [])
+    locks += [f"email:{fields.email.lower()}"] if fields.email else []
+    async with db.session_scope() as session:
+        await repository.lock_dedupe_keys(session, locks)
+        previous, known = await repository.receipt_and_known_lead(
+            session, namespace, idempotency_key, body_hash, window, fields.email
+        )
+        if previous is not None:
+            return Accepted(previous, replayed=True)
+        receipt_id = uuid4()
+        event: EnvelopeBase
+        if known is None:
+            lead_id = uuid4()
+            response = _answer(trust, receipt_id, lead_id)
+            receipt = repository.Receipt(receipt_id, namespace, idempotency_key, body_hash, response)
+            event = await create_lead(session, settings, lead_id, receipt_id, source, fields, trust, receipt)
+            with bind_event(event):
+                log.debug("lead accepted from %s", source)
+            return Accepted(response, replayed=False)
+        if trust == "public":
+            lead_id = known.id
+            event = await _public_touch(session, settings, lead_id, source, fields)
+        else:
+            lead_id = known.id
+            event = await _profile_lead(session, settings, lead_id, receipt_id, source, known, fields)
+        response = _answer(trust, receipt_id, lead_id)
+        await repository.insert_receipt(
+            session,
+            receipt_id=receipt_id,
+            source=namespace,
+            idempotency_key=idempotency_key,
+            body_hash=body_hash,
+            lead_id=lead_id,
+            response=response,
+        )
+    with bind_event(event):
+        log.debug("lead accepted from %s", source)
+    return Accepted(response, replayed=False)
+
+
+def _answer(trust: Trust, receipt_id: UUID, lead_id: UUID) -> dict[str, Any]:
+    if trust == "public":
+        return {"status": "received", "receipt_id": str(receipt_id)}
+    return {"lead_id": str(lead_id), "status": "accepted"}
+
+
+async def _publish(session: AsyncSession, settings: CaptureSettings, topic: Topic, event: EnvelopeBase) -> None:
+    payload = serialize_event(event)
+    refuse_oversized(event, payload, settings.max_message_bytes)
+    await repository.add_outbox(
+        session, topic_name(settings, topic.value), str(event.lead_id), payload, kafka_headers(event)
+    )
+
+
+async def create_lead(
+    session: AsyncSession,
+    settings: CaptureSettings,
+    lead_id: UUID,
+    receipt_id: UUID,
+    source: str,
+    fields: LeadFields,
+    trust: Trust = "trusted",
+    receipt: repository.Receipt | None = None,
+) -> LeadCapturedEvent:
+    """A new lead: its row, first touch and lead.captured outbox row (and the intake receipt, when
+    given) written by one statement."""
+    event = new_event(
+        LeadCapturedEvent,
+        lead_id=lead_id,
+        producer=f"capture@{source}",
+        data=CapturedLead(source=source, received_at=datetime.now(UTC), receipt_id=receipt_id, fields=fields),
+    )
+    payload = serialize_event(event)
+    refuse_oversized(event, payload, settings.max_message_bytes)
+    topic = topic_name(settings, Topic.LEAD_CAPTURED.value)
+    await repository.store_new_lead(
+        session,
+        repository.NewLead(lead_id, source, trust, fields.email, fields.phone, fields.model_dump(mode="json")),
+        repository.OutboxRow(0, topic, str(lead_id), payload, kafka_headers(event)),
+        receipt,
+    )
+    return event
+
+
+async def _profile_lead(
+    session: AsyncSession,
+    settings: CaptureSettings,
+    lead_id: UUID,
+    receipt_id: UUID,
+    source: str,
+    known: repository.KnownLead,
+    fields: LeadFields,
+) -> LeadCapturedEvent:
+    """The same person from a trusted source: fill the lead's empty fields (or replace what only a
+    public form had said), record the touch, and publish the lead anew (same lead id) so enrichment
+    and scoring see what was learned."""
+    merged = merge(LeadFields.model_validate(known.fields), fields, new_wins=known.trust == "public")
+    event = new_event(
+        LeadCapturedEvent,
+        lead_id=lead_id,
+        producer=f"capture@{source}",
+        data=CapturedLead(source=source, received_at=datetime.now(UTC), receipt_id=receipt_id, fields=merged),
+    )
+    await _publish(session, settings, Topic.LEAD_CAPTURED, event)
+    await repository.update_lead_fields(session, lead_id, merged.phone, merged.model_dump(mode="json"), "trusted")
+    await repository.add_touch(session, lead_id, source)
+    return event
+
+
+async def _public_touch(
+    session: AsyncSession, settings: CaptureSettings, lead_id: UUID, source: str, fields: LeadFields
+) -> LeadActivityEvent:
+    """A known person submitted a public form again: kept as a touch with what they sent, and
+    published as a `form_submitted` behaviour event; the lead's own fields stay as they were."""
+    event = new_event(
+        LeadActivityEvent,
+        lead_id=lead_id,
+        producer=f"capture@{source}",
+        data=Activity(kind="form_submitted", occurred_at=datetime.now(UTC), properties={"source": source}),
+    )
+    await _publish(session, settings, Topic.LEAD_ACTIVITY, event)
+    await repository.add_touch(session, lead_id, source, "public", fields.model_dump(mode="json"))
+    return event
+
+
+class UnknownLead(Exception):
+    pass
+
+
+async def accept_activity(
+    db: Database,
+    settings: CaptureSettings,
+    *,
+    namespace: str,
+    lead_id: UUID | None,
+    email: str | None,
+    activity: Activity,
+    idempotency_key: str | None,
+    body_hash: str,
+) -> Accepted:
+    """A behaviour event for a known lead (by id, or by email), or for a new lead created from the email.
+    Deduplicated only by the sender's event id / Idempotency-Key: two identical page views are two events."""
+    async with db.session_scope() as session:
+        if idempotency_key is not None:
+            await repository.lock_dedupe_keys(session, [f"{namespace}:key:{idempotency_key}"])
+            previous = await repository.find_receipt(session, namespace, idempotency_key, body_hash, timedelta(0))
+            if previous is not None:
+                return Accepted(previous, replayed=True)
+        created = False
+        if lead_id is not None:
+            if not await repository.lead_exists(session, lead_id):
+                raise UnknownLead(str(lead_id))
+        else:
+            assert email is not None
+            await repository.lock_dedupe_keys(session, [f"email:{email.lower()}"])
+            lead_id = await repository.lead_by_email(session, email)
+            if lead_id is None:
+                lead_id, created = uuid4(), True
+                await create_lead(session, settings, lead_id, uuid4(), "activity", LeadFields(email=email))
+        event = new_event(LeadActivityEvent, lead_id=lead_id, producer="capture@events", data=activity)
+        await _publish(session, settings, Topic.LEAD_ACTIVITY, event)
+        response = {"lead_id": str(lead_id), "event_id": str(event.event_id), "status": "accepted", "new_lead": created}
+        await repository.insert_receipt(
+            session,
+            receipt_id=uuid4(),
+            source=namespace,
+            idempotency_key=idempotency_key,
+            body_hash=body_hash,
+            lead_id=lead_id,
+            response=response,
+        )
+    return Accepted(response, replayed=False)

@@ -1,0 +1,1 @@
+"""enrich: normalisation, free-mail / disposable detection and firmographics by email domain."""

@@ -1,0 +1,60 @@
+"""lead.captured -> lead.enriched."""
+
+from collections.abc import Sequence
+
+from services.enrich.normalize import email_domain, normalize_email, normalize_phone, split_name
+from services.enrich.reference_data import ReferenceData
+from shared.events import EnvelopeBase, Event, LeadCapturedEvent, LeadEnrichedEvent, follow_event
+from shared.payloads import CapturedLead, EnrichedLead
+from shared.runtime import Stage
+from shared.topics import Topic
+
+COUNTRY_CODES = {
+    "united states": "US",
+    "usa": "US",
+    "canada": "CA",
+    "united kingdom": "GB",
+    "uk": "GB",
+    "germany": "DE",
+    "france": "FR",
+    "netherlands": "NL",
+}
+
+
+def phone_region(country: str | None, default: str) -> str:
+    if not country:
+        return default
+    code = COUNTRY_CODES.get(country.strip().lower(), country.strip().upper())
+    return code if len(code) == 2 else default
+
+
+def enrich(captured: CapturedLead, ref: ReferenceData) -> EnrichedLead:
+    f = captured.fields
+    email = normalize_email(f.email)
+    domain = email_domain(email)
+    first, last = split_name(f.name, f.first_name, f.last_name)
+    is_free = domain in ref.free_mail if domain else False
+    company = ref.companies.get(domain) if domain and not is_free else None
+    sources = ["normalize"] + (["companies.csv"] if company else [])
+    return EnrichedLead(
+        source=captured.source,
+        fields=f,
+        email=email,
+        email_domain=domain,
+        phone_e164=normalize_phone(f.phone, phone_region(f.country, ref.default_phone_region)),
+        first_name=first,
+        last_name=last,
+        is_free_mail=is_free,
+        is_disposable=domain in ref.disposable if domain else False,
+        company=company,
+        enrichment_sources=sources,
+    )
+
+
+async def handle(event: Event, ref: ReferenceData) -> Sequence[EnvelopeBase]:
+    assert isinstance(event, LeadCapturedEvent)
+    data = enrich(event.data, ref)
+    return [follow_event(LeadEnrichedEvent, event, producer="enrich", data=data)]
+
+
+STAGE: Stage[ReferenceData] = Stage(name="enrich", inputs=[Topic.LEAD_CAPTURED], handle=handle)

@@ -1,0 +1,84 @@
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from datetime import timedelta
+
+import httpx
+
+from services.notify.channels.base import Channel
+from services.notify.channels.email import SmtpEmail
+from services.notify.channels.slack import SlackChannel
+from services.notify.channels.twilio import TwilioSms
+from services.notify.config import NotifySettings
+from services.notify.dispatcher import Dispatcher, SendPolicy
+from services.notify.handler import STAGE, NotifyDeps
+from services.notify.interactions import router as slack_router
+from services.notify.links import ClaimLinks
+from services.notify.pacing import Pacer
+from services.notify.slack_client import SlackClient
+from services.notify.twilio_status import router as twilio_router
+from shared.business.loader import load_config_or_exit
+from shared.runtime import StageRunner
+from shared.secret_policy import refuse_weak_secrets
+from shared.service import Runtime, Worker, create_app
+
+settings = NotifySettings()
+config = load_config_or_exit(settings.config)
+refuse_weak_secrets(settings, config)
+
+
+def build_channels(http: httpx.AsyncClient, slack: SlackClient) -> dict[str, Channel]:
+    """Slack always; SMS and email when their settings are given."""
+    channels: dict[str, Channel] = {"slack": SlackChannel(slack)}
+    if settings.twilio_account_sid and settings.twilio_auth_token and settings.twilio_from:
+        channels["sms"] = TwilioSms(
+            http,
+            settings.twilio_api_url,
+            settings.twilio_account_sid,
+            settings.twilio_auth_token.get_secret_value(),
+            settings.twilio_from,
+            settings.twilio_status_callback_url,
+        )
+    if settings.smtp_host:
+        password = settings.smtp_password.get_secret_value() if settings.smtp_password else None
+        channels["email"] = SmtpEmail(
+            settings.smtp_host,
+            settings.smtp_port,
+            settings.smtp_from,
+            settings.smtp_username,
+            password,
+            settings.smtp_starttls,
+        )
+    return channels
+
+
+@asynccontextmanager
+async def setup(rt: Runtime) -> AsyncIterator[Sequence[Worker]]:
+    async with httpx.AsyncClient(timeout=httpx.Timeout(10.0, connect=3.0)) as http:
+        slack = SlackClient(
+            http,
+            settings.slack_api_url,
+            settings.slack_bot_token.get_secret_value(),
+            settings.slack_max_attempts,
+            settings.slack_max_retry_after_s,
+        )
+        links = None
+        if settings.claim_link_secret is not None:
+            links = ClaimLinks(
+                settings.claim_link_secret.get_secret_value(),
+                settings.claim_base_url,
+                timedelta(hours=settings.claim_link_ttl_hours),
+            )
+        app.state.http, app.state.slack, app.state.background = http, slack, set()
+        channels = build_channels(http, slack)
+        policy = SendPolicy(
+            concurrency=settings.send_concurrency,
+            max_attempts=settings.delivery_max_attempts,
+            retry_base_seconds=settings.delivery_retry_base_s,
+        )
+        dispatcher = Dispatcher(rt.db, channels, links, Pacer(settings.channel_paces), policy)
+        deps = NotifyDeps(rt.db, channels, dispatcher)
+        yield [dispatcher, StageRunner(STAGE, deps, settings, rt.producer)]
+
+
+app = create_app("notify", settings, setup, [slack_router, twilio_router])
+app.state.config = config

@@ -1,0 +1,1 @@
+"""Alert channels: Slack, SMS (Twilio) and email (SMTP), one small adapter each."""

@@ -1,0 +1,51 @@
+"""Email alerts over SMTP (aiosmtplib): plain text and HTML, with the signed claim link. SMTP cannot
+be asked what was delivered, so after a crash mid-send the alert is sent again with the same
+Message-ID, which mail clients use to show one message."""
+
+from datetime import datetime
+from email.message import EmailMessage
+
+import aiosmtplib
+
+from services.notify.channels.base import DeliveryError
+from services.notify.message import email_html, email_subject, email_text
+from shared.payloads import Assignment
+
+
+class SmtpEmail:
+    name = "email"
+
+    def __init__(
+        self, host: str, port: int, sender: str, username: str | None, password: str | None, starttls: bool
+    ) -> None:
+        self._host, self._port, self._sender = host, port, sender
+        self._username, self._password, self._starttls = username, password, starttls
+
+    def target(self, assignment: Assignment) -> str | None:
+        return assignment.rep.email
+
+    async def send(self, assignment: Assignment, target: str, claim_url: str | None) -> str:
+        message = EmailMessage()
+        message["From"] = self._sender
+        message["To"] = target
+        message["Subject"] = email_subject(assignment)
+        message["Message-ID"] = f"<{assignment.assignment_id}.alert@leadrelay.local>"
+        message["X-Leadrelay-Assignment"] = str(assignment.assignment_id)
+        message.set_content(email_text(assignment, claim_url))
+        message.add_alternative(email_html(assignment, claim_url), subtype="html")
+        try:
+            await aiosmtplib.send(
+                message,
+                hostname=self._host,
+                port=self._port,
+                username=self._username,
+                password=self._password,
+                start_tls=self._starttls,
+                timeout=10,
+            )
+        except (aiosmtplib.SMTPException, OSError) as exc:
+            raise DeliveryError(f"SMTP delivery failed: {exc}") from exc
+        return str(message["Message-ID"])
+
+    async def find_sent(self, assignment: Assignment, target: str, since: datetime) -> str | None:
+        return None

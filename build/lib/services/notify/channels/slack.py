@@ -1,0 +1,41 @@
+"""Slack alerts: chat.postMessage with Block Kit and the Claim button, tagged with message metadata
+naming the assignment, so that after a crash mid-send the conversation history tells whether the
+alert already went out."""
+
+from datetime import datetime
+
+from services.notify.message import alert_blocks, alert_text, mrkdwn
+from services.notify.slack_client import SlackClient
+from shared.payloads import Assignment
+
+EVENT_TYPE = "leadrelay_alert"
+CLOCK_SKEW_SECONDS = 60
+
+
+class SlackChannel:
+    name = "slack"
+
+    def __init__(self, client: SlackClient) -> None:
+        self._client = client
+
+    def target(self, assignment: Assignment) -> str | None:
+        return assignment.rep.slack
+
+    async def send(self, assignment: Assignment, target: str, claim_url: str | None) -> str:
+        metadata = {"event_type": EVENT_TYPE, "event_payload": {"assignment_id": str(assignment.assignment_id)}}
+        posted = await self._client.post_message(
+            target, mrkdwn(alert_text(assignment)), alert_blocks(assignment, claim_url), metadata
+        )
+        return posted.ts
+
+    async def find_sent(self, assignment: Assignment, target: str, since: datetime) -> str | None:
+        channel = target if target[:1] in ("C", "G", "D") else await self._client.open_conversation(target)
+        wanted = str(assignment.assignment_id)
+        for message in await self._client.history(channel, since.timestamp() - CLOCK_SKEW_SECONDS):
+            meta = message.get("metadata") or {}
+            if (
+                meta.get("event_type") == EVENT_TYPE
+                and (meta.get("event_payload") or {}).get("assignment_id") == wanted
+            ):
+                return str(message["ts"])
+        return None

@@ -1,0 +1,46 @@
+from pydantic import Field, SecretStr, field_validator
+
+from services.notify.pacing import Pace
+from shared.settings import BaseServiceSettings
+
+
+class NotifySettings(BaseServiceSettings):
+    port: int = 8005
+    slack_api_url: str = "https://slack.com/api"
+    slack_bot_token: SecretStr = SecretStr("")
+    slack_signing_secret: SecretStr | None = Field(default=None, description="Verifies Claim button clicks.")
+    slack_max_attempts: int = Field(default=5, ge=1)
+    slack_max_retry_after_s: float = 30.0
+    route_url: str = Field(default="http://127.0.0.1:8004", description="Where claims are recorded.")
+    route_api_key: SecretStr | None = Field(default=None, description="notify's key at route, with the claim scope.")
+    claim_link_secret: SecretStr | None = Field(default=None, description="Shared with route; no links if unset.")
+    claim_base_url: str = Field(default="http://127.0.0.1:8004", description="Public base URL of route's links.")
+    claim_link_ttl_hours: float = Field(default=24, gt=0)
+    twilio_api_url: str = "https://api.twilio.com"
+    twilio_account_sid: str | None = None
+    twilio_auth_token: SecretStr | None = None
+    twilio_from: str | None = Field(default=None, description="The sending number, E.164.")
+    twilio_status_callback_url: str | None = Field(
+        default=None, description="Public URL of POST /v1/twilio/status, as Twilio will call it."
+    )
+    smtp_host: str | None = None
+    smtp_port: int = 587
+    smtp_from: str = "leadrelay <alerts@leadrelay.local>"
+    smtp_username: str | None = None
+    smtp_password: SecretStr | None = None
+    smtp_starttls: bool = False
+    channel_paces: dict[str, Pace] = Field(
+        default_factory=lambda: {"slack": Pace(per_second=1.0, burst=3), "sms": Pace(per_second=1.0, burst=3)},
+        description="Per rep and channel: Slack allows about 1 message/s per conversation with short bursts."
+        " A channel not listed, or per_second 0, is unpaced.",
+    )
+    send_concurrency: int = Field(default=32, ge=1, description="Provider calls in flight at once.")
+    delivery_max_attempts: int = Field(default=6, ge=1)
+    delivery_retry_base_s: float = Field(default=2.0, gt=0, description="Backoff doubles from this per attempt.")
+
+    @field_validator("slack_bot_token")
+    @classmethod
+    def _token_given(cls, value: SecretStr) -> SecretStr:
+        if not value.get_secret_value().startswith("xox"):
+            raise ValueError("set LEADRELAY_SLACK_BOT_TOKEN to a Slack bot token (xoxb-...)")
+        return value

@@ -1,0 +1,143 @@
+"""Slack interactivity: the Claim button (the vendor zone). Slack posts `payload=<json>` form-encoded,
+signed with `X-Slack-Signature` (checked with slack_sdk's SignatureVerifier) and must get an answer
+within 3 seconds. Only the assigned rep's Slack user (or the pool's manager) can claim: notify maps
+the clicker to a rep and route decides. Anyone else gets an ephemeral "assigned to ..." reply and
+nothing changes. The message is then updated in the background so the answer to Slack is not delayed."""
+
+import asyncio
+import logging
+import re
+from typing import Any
+from urllib.parse import parse_qs
+from uuid import UUID
+
+import httpx
+import orjson
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
+from slack_sdk.signature import SignatureVerifier
+
+from services.notify.config import NotifySettings
+from services.notify.message import CLAIM_ACTION, claimed_blocks, mrkdwn
+from services.notify.slack_client import SlackClient, SlackError
+from shared.business.loader import BusinessConfig
+from shared.http_errors import ApiError
+from shared.zones import Vendor
+
+log = logging.getLogger(__name__)
+router = APIRouter()
+CLAIM_VALUE = re.compile(r"^(?P<assignment>[0-9a-f-]{36})\|(?P<rep>[A-Za-z0-9_.-]{1,64})$")
+SLACK_ID = re.compile(r"^[A-Z0-9]{2,20}$")
+
+
+def signature_ok(secret: str, timestamp: str | None, signature: str | None, body: bytes) -> bool:
+    """slack_sdk's check, guarded: it calls int() on the timestamp, decodes the body as UTF-8 and
+    compares str digests, each of which raises on hostile input. Slack itself always sends UTF-8."""
+    if not timestamp or not signature or not (timestamp.isascii() and timestamp.isdigit() and len(timestamp) < 16):
+        return False
+    if not signature.isascii():
+        return False
+    try:
+        body.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return SignatureVerifier(secret).is_valid(body, timestamp, signature)
+
+
+def claim_action(body: bytes) -> tuple[dict[str, Any], UUID, str] | None:
+    """The payload, assignment id and assigned rep of a Claim click; None for anything else."""
+    try:
+        payload: dict[str, Any] = orjson.loads(parse_qs(body.decode("utf-8"))["payload"][0])
+        action = next(a for a in payload.get("actions", []) if a.get("action_id") == CLAIM_ACTION)
+    except (KeyError, IndexError, ValueError, StopIteration, TypeError, AttributeError, orjson.JSONDecodeError):
+        return None
+    match = CLAIM_VALUE.match(str(action.get("value", "")))
+    if match is None:
+        raise ApiError.field(422, "invalid_request", "actions.value", "not a claim button of ours")
+    try:
+        return payload, UUID(match["assignment"]), match["rep"]
+    except ValueError as exc:
+        raise ApiError.field(422, "invalid_request", "actions.value", "not a claim button of ours") from exc
+
+
+@router.post("/v1/slack/interactions", dependencies=[Vendor])
+async def slack_interactions(request: Request) -> JSONResponse:
+    settings: NotifySettings = request.app.state.settings
+    body = await request.body()
+    if settings.slack_signing_secret is None:
+        raise ApiError.field(503, "unavailable", "X-Slack-Signature", "Slack signing secret not configured")
+    ok = signature_ok(
+        settings.slack_signing_secret.get_secret_value(),
+        request.headers.get("x-slack-request-timestamp"),
+        request.headers.get("x-slack-signature"),
+        body,
+    )
+    if not ok:
+        raise ApiError.field(401, "invalid_signature", "X-Slack-Signature", "bad or stale signature")
+    click = claim_action(body)
+    if click is None:
+        return JSONResponse({"ok": True, "ignored": "not a claim action"})
+    payload, assignment_id, assigned_rep = click
+    config: BusinessConfig = request.app.state.config
+    clicker = str((payload.get("user") or {}).get("id", ""))
+    channel = (payload.get("channel") or {}).get("id") or (payload.get("container") or {}).get("channel_id")
+    channel = channel if isinstance(channel, str) and SLACK_ID.match(channel) else None
+    slack: SlackClient = request.app.state.slack
+    rep = next((r for r in config.reps if r.slack and r.slack == clicker), None)
+    if rep is None:
+        _reply_privately(request, slack, channel, clicker, _assigned_to(config, assigned_rep))
+        return JSONResponse({"ok": False, "error": "not_a_rep"})
+    http: httpx.AsyncClient = request.app.state.http
+    key = settings.route_api_key.get_secret_value() if settings.route_api_key else ""
+    response = await http.post(
+        f"{settings.route_url.rstrip('/')}/v1/assignments/{assignment_id}/claim",
+        json={"rep_id": rep.id, "via": "slack"},
+        headers={"X-API-Key": key},
+    )
+    result = response.json()
+    if response.status_code == 200:
+        note = f":white_check_mark: Claimed by <@{clicker}> at {str(result.get('claimed_at', ''))[11:16]} UTC"
+        message = payload.get("message") or {}
+        if channel and isinstance(message.get("ts"), str):
+            _background(request, _update(slack, channel, message, note))
+        return JSONResponse({"ok": True, "claim": result})
+    error = str(result.get("error", response.status_code))
+    if error == "not_assigned_to_rep":
+        text = _assigned_to(config, assigned_rep)
+    elif error == "already_claimed":
+        text = f"Already claimed by {mrkdwn(str(result.get('claimed_by')))}."
+    else:
+        text = f"Not claimed: {error.replace('_', ' ')}."
+    _reply_privately(request, slack, channel, clicker, text)
+    return JSONResponse({"ok": False, "claim": result})
+
+
+def _assigned_to(config: BusinessConfig, rep_id: str) -> str:
+    rep = next((r for r in config.reps if r.id == rep_id), None)
+    return f"This lead is assigned to {mrkdwn(rep.name if rep else rep_id)}; only they or their manager can claim it."
+
+
+def _background(request: Request, work: Any) -> None:
+    task = asyncio.create_task(work)
+    request.app.state.background.add(task)
+    task.add_done_callback(request.app.state.background.discard)
+
+
+def _reply_privately(request: Request, slack: SlackClient, channel: str | None, user: str, text: str) -> None:
+    if channel and SLACK_ID.match(user):
+        _background(request, _ephemeral(slack, channel, user, text))
+
+
+async def _ephemeral(slack: SlackClient, channel: str, user: str, text: str) -> None:
+    try:
+        await slack.post_ephemeral(channel, user, text)
+    except SlackError:
+        log.exception("could not send the ephemeral Slack reply")
+
+
+async def _update(slack: SlackClient, channel: str, message: dict[str, Any], note: str) -> None:
+    try:
+        blocks = claimed_blocks(message.get("blocks") or [], note)
+        await slack.update_message(channel, str(message["ts"]), str(message.get("text", "")), blocks)
+    except SlackError:
+        log.exception("could not update the claimed Slack message")

@@ -1,0 +1,100 @@
+"""Slack Web API client for chat.postMessage, with Slack's retry rules: 429 honours Retry-After,
+5xx and connection errors back off exponentially, `ok: false` errors are final."""
+
+import asyncio
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+
+from services.notify.channels.base import DeliveryError
+
+log = logging.getLogger(__name__)
+
+
+class SlackError(DeliveryError):
+    """Slack refused the message (`ok: false`) or every attempt failed."""
+
+
+@dataclass(frozen=True)
+class Posted:
+    channel: str
+    ts: str
+
+
+def posted(body: dict[str, Any]) -> Posted:
+    return Posted(channel=str(body["channel"]), ts=str(body["ts"]))
+
+
+class SlackClient:
+    def __init__(
+        self, http: httpx.AsyncClient, base_url: str, token: str, max_attempts: int, max_retry_after: float
+    ) -> None:
+        self._http = http
+        self._base = base_url.rstrip("/")
+        self._token = token
+        self._max_attempts = max_attempts
+        self._max_retry_after = max_retry_after
+
+    async def post_message(
+        self, channel: str, text: str, blocks: list[dict[str, Any]], metadata: dict[str, Any] | None = None
+    ) -> Posted:
+        payload: dict[str, Any] = {"channel": channel, "text": text, "blocks": blocks, "unfurl_links": False}
+        if metadata is not None:
+            payload["metadata"] = metadata
+        return posted(await self._call("chat.postMessage", payload))
+
+    async def open_conversation(self, user: str) -> str:
+        """The direct-message channel id for a user id (history needs the channel, not the user)."""
+        body = await self._call("conversations.open", {"users": user}, form=True)
+        return str(body["channel"]["id"])
+
+    async def history(self, channel: str, oldest: float) -> list[dict[str, Any]]:
+        body = await self._call(
+            "conversations.history",
+            {"channel": channel, "oldest": f"{oldest:.6f}", "include_all_metadata": "true", "limit": "200"},
+            form=True,
+        )
+        return list(body.get("messages", []))
+
+    async def post_ephemeral(self, channel: str, user: str, text: str) -> None:
+        """A reply only `user` sees, in `channel` (chat.postEphemeral)."""
+        await self._call("chat.postEphemeral", {"channel": channel, "user": user, "text": text})
+
+    async def update_message(self, channel: str, ts: str, text: str, blocks: list[dict[str, Any]]) -> Posted:
+        return posted(await self._call("chat.update", {"channel": channel, "ts": ts, "text": text, "blocks": blocks}))
+
+    async def _call(self, method: str, payload: dict[str, Any], form: bool = False) -> dict[str, Any]:
+        url = f"{self._base}/{method}"
+        headers = {"Authorization": f"Bearer {self._token}"}
+        last_error = "no attempt made"
+        for attempt in range(1, self._max_attempts + 1):
+            try:
+                if form:
+                    response = await self._http.post(url, data=payload, headers=headers)
+                else:
+                    response = await self._http.post(url, json=payload, headers=headers)
+            except httpx.TransportError as exc:
+                last_error = f"connection error: {exc!r}"
+                await asyncio.sleep(self._backoff(attempt))
+                continue
+            if response.status_code == 429:
+                wait = min(float(response.headers.get("Retry-After", "1")), self._max_retry_after)
+                last_error = f"rate limited (Retry-After {wait}s)"
+                log.warning("slack rate limited; waiting %.1fs", wait)
+                await asyncio.sleep(wait)
+                continue
+            if response.status_code >= 500:
+                last_error = f"HTTP {response.status_code}"
+                await asyncio.sleep(self._backoff(attempt))
+                continue
+            body = response.json()
+            if not body.get("ok"):
+                raise SlackError(f"slack refused {method}: {body.get('error', response.status_code)}")
+            return dict(body)
+        raise SlackError(f"{method} failed after {self._max_attempts} attempts: {last_error}")
+
+    @staticmethod
+    def _backoff(attempt: int) -> float:
+        return float(min(0.2 * 2 ** (attempt - 1), 5.0))

@@ -1,0 +1,34 @@
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime
+
+from services.route import repository
+from services.route.api import router
+from services.route.claim_pages import router as claim_pages
+from services.route.config import RouteSettings
+from services.route.handler import STAGE, RouteDeps
+from services.route.sla import SlaClock
+from shared.business.loader import load_config_or_exit
+from shared.runtime import StageRunner
+from shared.secret_policy import refuse_weak_secrets
+from shared.service import Runtime, Worker, create_app
+
+settings = RouteSettings()
+config = load_config_or_exit(settings.config)
+refuse_weak_secrets(settings, config)
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+@asynccontextmanager
+async def setup(rt: Runtime) -> AsyncIterator[Sequence[Worker]]:
+    async with rt.db.session_scope() as session:
+        await repository.sync_config(session, config)
+    deps = RouteDeps(rt.db, config, utc_now)
+    app.state.route_deps = deps
+    yield [StageRunner(STAGE, deps, settings, rt.producer), SlaClock(rt.db, config, rt.producer, settings, utc_now)]
+
+
+app = create_app("route", settings, setup, [router, claim_pages])

@@ -1,0 +1,87 @@
+"""Claim links opened from an SMS or an email (the public zone). A GET only shows a confirm page and
+changes nothing, because mail scanners and chat previews open every link before the person does.
+The page's button POSTs the claim. A link works once; an expired link gets a 410 page."""
+
+import hashlib
+import html
+
+from fastapi import APIRouter, Path, Request
+from fastapi.responses import HTMLResponse
+
+from services.route import repository
+from services.route.claims import claim_in
+from services.route.config import RouteSettings
+from services.route.handler import RouteDeps
+from shared.claim_links import ClaimGrant, ExpiredLink, InvalidLink, read_token
+from shared.service import Runtime
+from shared.zones import Public
+
+router = APIRouter()
+Token = Path(max_length=600, pattern=r"^[A-Za-z0-9_.-]+$")
+PAGE_HEADERS = {
+    "Cache-Control": "no-store",
+    "Referrer-Policy": "no-referrer",
+    "X-Frame-Options": "DENY",
+    "Content-Security-Policy": (
+        "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'"
+    ),
+    "X-Robots-Tag": "noindex",
+}
+STYLE = (
+    "body{font-family:system-ui,sans-serif;max-width:32rem;margin:3rem auto;padding:0 1rem}"
+    "button{font-size:1.2rem;padding:.6rem 1.4rem}"
+)
+
+
+def page(status: int, title: str, message: str, form: str = "") -> HTMLResponse:
+    body = (
+        f"<!doctype html><meta charset=utf-8><meta name=viewport content='width=device-width'>"
+        f"<title>{html.escape(title)}</title><style>{STYLE}</style>"
+        f"<h1>{html.escape(title)}</h1><p>{html.escape(message)}</p>{form}"
+    )
+    return HTMLResponse(body, status_code=status, headers=PAGE_HEADERS)
+
+
+def grant_of(request: Request, token: str) -> ClaimGrant | HTMLResponse:
+    settings: RouteSettings = request.app.state.settings
+    deps: RouteDeps = request.app.state.route_deps
+    if settings.claim_link_secret is None:
+        return page(503, "Claim links are off", "Claim links are not configured on this server.")
+    try:
+        return read_token(settings.claim_link_secret.get_secret_value(), token, deps.clock())
+    except ExpiredLink:
+        return page(410, "Link expired", "This claim link has expired. Ask your manager to reassign the lead.")
+    except InvalidLink:
+        return page(400, "Invalid link", "This claim link is not valid.")
+
+
+@router.get("/v1/claims/{token}", dependencies=[Public], response_class=HTMLResponse)
+async def confirm_page(request: Request, token: str = Token) -> HTMLResponse:
+    """Shows what the link would claim and a button; claims nothing."""
+    grant = grant_of(request, token)
+    if isinstance(grant, HTMLResponse):
+        return grant
+    form = (
+        f"<form method=post action='/v1/claims/{html.escape(token)}'>"
+        "<button type=submit id=claim>Claim this lead</button></form>"
+    )
+    return page(200, "Claim this lead?", f"Assignment {grant.assignment_id} for {grant.rep_id}.", form)
+
+
+@router.post("/v1/claims/{token}", dependencies=[Public], response_class=HTMLResponse)
+async def claim_by_link(request: Request, token: str = Token) -> HTMLResponse:
+    """The confirm page's button: claims for the rep the link was sent to, once."""
+    grant = grant_of(request, token)
+    if isinstance(grant, HTMLResponse):
+        return grant
+    rt: Runtime = request.app.state.runtime
+    deps: RouteDeps = request.app.state.route_deps
+    digest = hashlib.sha256(token.encode()).hexdigest()
+    async with deps.db.session_scope() as session:
+        if not await repository.use_claim_link(session, digest, grant.assignment_id):
+            return page(410, "Link already used", "This claim link has been used already.")
+        answer = await claim_in(session, rt, deps, grant.assignment_id, grant.rep_id, "link")
+    if answer.status == 200:
+        return page(200, "Claimed", "The lead is yours. The SLA clock has stopped.")
+    error = str(answer.body.get("error", "conflict")).replace("_", " ")
+    return page(answer.status, "Not claimed", f"This lead cannot be claimed: {error}.")

@@ -1,0 +1,257 @@
+"""The routing decision. Pure: given the lead, the config, a snapshot of the reps' state and the
+clock, say who gets the lead and why, and how the state changes. The repository locks and loads the
+snapshot and applies the changes in the same transaction; simulate and replay apply them in memory."""
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
+from typing import Any, Literal
+
+from services.route.availability import RepLoad, skip_reason
+from shared.business.loader import BusinessConfig
+from shared.business.routing import Pool, RoutingRule
+from shared.conditions import all_match
+from shared.payloads import ScoredLead
+
+Outcome = Literal["assigned", "escalated", "held", "nurture"]
+
+
+@dataclass(frozen=True)
+class PoolState:
+    """Each member's credit for smooth weighted round robin (0 for a member never seen)."""
+
+    credits: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    loads: dict[str, RepLoad]
+    pools: dict[str, PoolState]
+    account_owners: dict[str, str]
+
+    def load(self, rep_id: str) -> RepLoad:
+        return self.loads.get(rep_id, RepLoad())
+
+    def pool(self, pool_id: str) -> PoolState:
+        return self.pools.get(pool_id, PoolState())
+
+
+@dataclass(frozen=True)
+class StateChange:
+    """Fairness bookkeeping after a pick: credit added to each eligible member, credit taken from the
+    winner, and an account that now belongs to the winner (first lead from a new domain in an
+    account_owner pool). An account-owner pick changes no credits."""
+
+    pool_id: str | None = None
+    rep_id: str | None = None
+    credited: tuple[tuple[str, int], ...] = ()
+    debit: int = 0
+    claim_account: str | None = None
+
+
+@dataclass(frozen=True)
+class Decision:
+    outcome: Outcome
+    reason: str
+    trace: list[str]
+    rule_id: str | None = None
+    pool_id: str | None = None
+    rep_id: str | None = None
+    sla_minutes: float | None = None
+    change: StateChange = StateChange()
+
+
+def routing_doc(scored: ScoredLead) -> dict[str, Any]:
+    """The fields a routing rule can test."""
+    return {
+        "score": scored.total,
+        "fit": scored.fit,
+        "intent": scored.intent,
+        "grade": scored.grade,
+        "stage": scored.stage,
+        "lead": scored.lead.model_dump(mode="json"),
+    }
+
+
+def match_rule(config: BusinessConfig, doc: dict[str, Any], trace: list[str]) -> tuple[RoutingRule | None, str]:
+    for rule in config.routing.rules:
+        if all_match(rule.when, doc):
+            trace.append(f"rule {rule.id}: matched -> pool {rule.pool}")
+            return rule, rule.pool
+        trace.append(f"rule {rule.id}: no match")
+    trace.append(f"default rule -> pool {config.routing.default_pool}")
+    return None, config.routing.default_pool
+
+
+def sla_minutes(config: BusinessConfig, rule: RoutingRule | None, grade: str | None) -> float:
+    if rule is not None and rule.sla_minutes is not None:
+        return rule.sla_minutes
+    letter = (grade or "")[:1]
+    return config.routing.sla.by_grade.get(letter, config.routing.sla.default_minutes)
+
+
+def _eligible(
+    config: BusinessConfig, rep_ids: Iterable[str], snap: Snapshot, now: datetime, had: set[str], trace: list[str]
+) -> list[str]:
+    ok = []
+    for rep_id in rep_ids:
+        why = skip_reason(config.rep(rep_id), snap.load(rep_id), now, rep_id in had)
+        if why is None:
+            ok.append(rep_id)
+        else:
+            trace.append(f"  {rep_id}: skipped, {why}")
+    return ok
+
+
+def _fair_pick(pool: Pool, state: PoolState, eligible: list[str], snap: Snapshot, trace: list[str]) -> StateChange:
+    """Smooth weighted round robin: every eligible rep earns its weight in credit, the rep with the most
+    credit wins and pays back the total weight of the eligible reps. Each rep stays within one lead of
+    its weighted share at every point. Credit is only earned while eligible, so a rep who joins,
+    returns from time off or is unpaused starts even with the others (their credit never exceeds one
+    round) instead of catching up on the leads they missed."""
+    weights = {m.rep: (m.weight if pool.strategy != "round_robin" else 1) for m in pool.members}
+    position = {rep_id: i for i, rep_id in enumerate(pool.rep_ids)}
+    credit = {r: state.credits.get(r, 0) + weights[r] for r in eligible}
+    if pool.strategy == "least_loaded":
+        chosen = min(eligible, key=lambda r: (snap.load(r).open_leads, -credit[r], position[r]))
+        trace.append(f"  least loaded: {chosen} ({snap.load(chosen).open_leads} open)")
+    else:
+        chosen = min(eligible, key=lambda r: (-credit[r], position[r]))
+        trace.append(f"  {pool.strategy}: {chosen} is next (credit {credit[chosen]}, weight {weights[chosen]})")
+    return StateChange(
+        pool_id=pool.id,
+        rep_id=chosen,
+        credited=tuple((r, weights[r]) for r in eligible),
+        debit=sum(weights[r] for r in eligible),
+    )
+
+
+def _pick_in_pool(
+    config: BusinessConfig,
+    pool: Pool,
+    snap: Snapshot,
+    now: datetime,
+    had: set[str],
+    domain: str | None,
+    trace: list[str],
+) -> StateChange | None:
+    trace.append(f"pool {pool.id} ({pool.strategy}): candidates {', '.join(pool.rep_ids)}")
+    if pool.strategy == "account_owner" and domain is not None:
+        owner = snap.account_owners.get(domain)
+        if owner is not None:
+            why = skip_reason(config.rep(owner), snap.load(owner), now, owner in had)
+            if why is None:
+                trace.append(f"  account {domain} is owned by {owner}: assigned to the owner")
+                return StateChange(pool_id=pool.id, rep_id=owner)
+            trace.append(f"  account {domain} is owned by {owner}, who is unavailable ({why}); using the pool")
+    eligible = _eligible(config, pool.rep_ids, snap, now, had, trace)
+    if not eligible:
+        trace.append(f"  nobody in pool {pool.id} can take the lead")
+        return None
+    change = _fair_pick(pool, snap.pool(pool.id), eligible, snap, trace)
+    if pool.strategy == "account_owner" and domain is not None and domain not in snap.account_owners:
+        change = replace(change, claim_account=domain)
+    return change
+
+
+def nurture_reason(config: BusinessConfig, scored: ScoredLead) -> str | None:
+    """Why a lead is not sales-ready yet, or None when it should be routed now. A score without a
+    stage (from an older producer) gets its stage from the score thresholds."""
+    thresholds = config.scoring.thresholds
+    stage = scored.stage or (
+        "sql" if scored.total >= thresholds.sql else "mql" if scored.total >= thresholds.mql else "lead"
+    )
+    if stage in config.routing.route_stages:
+        return None
+    return (
+        f"Nurture: stage {stage} (score {scored.total}, grade {scored.grade}) is below sales-ready "
+        f"({', '.join(config.routing.route_stages)})"
+    )
+
+
+def decide(
+    config: BusinessConfig,
+    scored: ScoredLead,
+    snap: Snapshot,
+    now: datetime,
+    *,
+    already_had: frozenset[str] = frozenset(),
+    check_stage: bool = True,
+) -> Decision:
+    trace: list[str] = []
+    if check_stage and (reason := nurture_reason(config, scored)) is not None:
+        return Decision(outcome="nurture", reason=reason, trace=[reason])
+    rule, pool_id = match_rule(config, routing_doc(scored), trace)
+    rule_id = rule.id if rule is not None else "default"
+    sla = sla_minutes(config, rule, scored.grade)
+    domain = None if scored.lead.is_free_mail else scored.lead.email_domain
+    had = set(already_had)
+    visited: list[str] = []
+    while pool_id not in visited:
+        visited.append(pool_id)
+        pool = config.pool(pool_id)
+        change = _pick_in_pool(config, pool, snap, now, had, domain, trace)
+        if change is not None and change.rep_id is not None:
+            rep = config.rep(change.rep_id)
+            how = "account owner" if not change.credited else pool.strategy.replace("_", " ")
+            via = f" (overflow from {visited[0]})" if len(visited) > 1 else ""
+            reason = f"{rep.name} via {how} in pool {pool.id}{via}, rule {rule_id}"
+            trace.append(f"winner: {rep.id}; claim within {sla:g} min")
+            return Decision("assigned", reason, trace, rule_id, pool.id, rep.id, sla, change)
+        policy = pool.when_no_one_available
+        if policy.overflow is not None and policy.overflow not in visited:
+            trace.append(f"  overflow: pool {pool.id} -> pool {policy.overflow}")
+            pool_id = policy.overflow
+            continue
+        break
+    for pool_id in visited:
+        pool = config.pool(pool_id)
+        if pool.manager is not None and pool.when_no_one_available.escalate:
+            manager = config.rep(pool.manager)
+            reason = f"Escalated to {manager.name}, manager of pool {pool.id}: no eligible rep (rule {rule_id})"
+            trace.append(f"escalated to manager {manager.id}")
+            return Decision("escalated", reason, trace, rule_id, pool.id, manager.id, None)
+    reason = f"Held in pool {visited[0]}: no eligible rep and no manager to escalate to (rule {rule_id})"
+    trace.append("held; routing is retried later")
+    return Decision("held", reason, trace, rule_id, visited[0], None, None)
+
+
+def escalate(config: BusinessConfig, pool_id: str, reason: str, trace: list[str]) -> Decision:
+    """SLA attempts exhausted: the pool's manager gets the lead (held if there is none)."""
+    pool = config.pool(pool_id)
+    if pool.manager is None:
+        return Decision("held", f"{reason}; pool {pool_id} has no manager", [*trace, "held"], None, pool_id)
+    manager = config.rep(pool.manager)
+    return Decision(
+        "escalated",
+        f"{reason}; escalated to {manager.name}",
+        [*trace, f"escalated to {manager.id}"],
+        None,
+        pool_id,
+        manager.id,
+    )
+
+
+def apply(snap: Snapshot, decision: Decision, now: datetime) -> Snapshot:
+    """The snapshot after a decision (for simulate and replay, which never write)."""
+    change = decision.change
+    loads = dict(snap.loads)
+    if decision.rep_id is not None and decision.outcome in ("assigned", "escalated"):
+        load = snap.load(decision.rep_id)
+        counts = {p: load.count(p) + 1 for p in ("day", "week", "month")}
+        loads[decision.rep_id] = RepLoad(load.paused, load.open_leads + 1, tuple(counts.items()))
+    pools = dict(snap.pools)
+    if change.pool_id is not None and change.rep_id is not None and change.credited:
+        credits = dict(snap.pool(change.pool_id).credits)
+        for rep_id, weight in change.credited:
+            credits[rep_id] = credits.get(rep_id, 0) + weight
+        credits[change.rep_id] -= change.debit
+        pools[change.pool_id] = PoolState(credits)
+    owners = dict(snap.account_owners)
+    if change.claim_account is not None and change.rep_id is not None:
+        owners[change.claim_account] = change.rep_id
+    return Snapshot(loads, pools, owners)
+
+
+def due_at(now: datetime, minutes: float | None) -> datetime | None:
+    return now + timedelta(minutes=minutes) if minutes is not None else None

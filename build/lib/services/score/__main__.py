@@ -1,0 +1,4 @@
+from services.score.config import ScoreSettings
+from shared.serve import serve
+
+serve("services.score.app:app", ScoreSettings())

@@ -1,0 +1,1 @@
+"""leadrelay's common library: events, settings, the stage runtime, database and HTTP plumbing."""

@@ -1,0 +1,72 @@
+"""Reps: where to alert them, when they work, and how many leads they may take."""
+
+from datetime import date, time
+from typing import Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import Field, field_validator, model_validator
+
+from shared.business.base import Strict
+
+Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+WEEKDAYS: tuple[Weekday, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+class WorkingHours(Strict):
+    days: list[Weekday] = Field(default_factory=lambda: list(WEEKDAYS[:5]))
+    start: time = time(9, 0)
+    end: time = time(17, 0)
+
+
+class DateRange(Strict):
+    from_: date = Field(alias="from")
+    to: date
+
+
+class Caps(Strict):
+    day: int | None = Field(default=None, ge=0)
+    week: int | None = Field(default=None, ge=0)
+    month: int | None = Field(default=None, ge=0)
+
+
+Channel = Literal["slack", "sms", "email"]
+
+
+class Rep(Strict):
+    id: str
+    name: str
+    slack: str | None = None
+    email: str | None = None
+    phone: str | None = None
+    channels: list[Channel] | None = Field(default=None, description="Where alerts go (default: Slack if set).")
+    timezone: str = "UTC"
+    active: bool = True
+    working_hours: WorkingHours | None = None
+    out_of_office: list[DateRange] = Field(default_factory=list)
+    caps: Caps = Caps()
+
+    @property
+    def targets(self) -> dict[str, str | None]:
+        return {"slack": self.slack, "sms": self.phone, "email": self.email}
+
+    @property
+    def alert_channels(self) -> list[str]:
+        if self.channels is not None:
+            return list(self.channels)
+        return next(([c] for c in ("slack", "email", "sms") if self.targets[c]), [])
+
+    @model_validator(mode="after")
+    def _reachable(self) -> "Rep":
+        missing = [c for c in self.channels or [] if not self.targets[c]]
+        if missing:
+            raise ValueError(f"rep {self.id!r} wants {missing} but has no {', '.join(missing)} address")
+        return self
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown time zone {value!r}") from exc
+        return value

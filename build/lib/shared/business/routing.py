@@ -1,0 +1,92 @@
+"""Routing: pools and their strategies, ordered rules, accounts and SLA policy."""
+
+from typing import Any, Literal
+
+from pydantic import Field, field_validator
+
+from shared.business.base import Condition, Strict
+from shared.business.reps import Channel
+
+
+class Member(Strict):
+    rep: str
+    weight: int = Field(default=1, ge=1, le=12)
+
+
+class NoOneAvailable(Strict):
+    """What happens when nobody in the pool can take the lead: try another pool, or escalate to the
+    pool's manager (held with the reason if the pool has no manager)."""
+
+    overflow: str | None = None
+    escalate: bool = True
+
+
+Strategy = Literal["round_robin", "weighted_round_robin", "least_loaded", "account_owner"]
+
+
+class Pool(Strict):
+    id: str
+    strategy: Strategy = "round_robin"
+    members: list[Member] = Field(min_length=1)
+    manager: str | None = None
+    when_no_one_available: NoOneAvailable = NoOneAvailable()
+    escalation_channels: list[Channel] | None = Field(
+        default=None, description="How the manager hears of an escalation (default: the manager's own channels)."
+    )
+
+    @field_validator("members", mode="before")
+    @classmethod
+    def _bare_ids(cls, value: Any) -> Any:
+        if isinstance(value, list):
+            return [{"rep": v} if isinstance(v, str) else v for v in value]
+        return value
+
+    @property
+    def rep_ids(self) -> list[str]:
+        return [m.rep for m in self.members]
+
+
+class RoutingRule(Strict):
+    """First match wins. `when` conditions all hold; fields are dotted paths into
+    {score, fit, intent, grade, stage, lead: <enriched lead>}."""
+
+    id: str
+    when: list[Condition] = Field(default_factory=list)
+    pool: str
+    sla_minutes: float | None = Field(default=None, gt=0)
+
+
+class Sla(Strict):
+    """Minutes to claim, by the lead's fit letter; a routing rule's sla_minutes takes precedence."""
+
+    by_grade: dict[str, float] = Field(default_factory=lambda: {"A": 5.0, "B": 15.0, "C": 60.0, "D": 240.0})
+    default_minutes: float = Field(default=60, gt=0)
+    max_attempts: int = Field(default=3, ge=1)
+
+    @field_validator("by_grade")
+    @classmethod
+    def _letters(cls, value: dict[str, float]) -> dict[str, float]:
+        unknown = set(value) - {"A", "B", "C", "D"}
+        if unknown:
+            raise ValueError(f"grades are A, B, C, D; not {sorted(unknown)}")
+        return value
+
+
+class Account(Strict):
+    domain: str
+    owner: str
+
+
+class Routing(Strict):
+    default_pool: str
+    rules: list[RoutingRule] = Field(default_factory=list)
+    route_stages: list[str] = Field(default_factory=lambda: ["sql"])
+    sla: Sla = Sla()
+
+    @field_validator("route_stages")
+    @classmethod
+    def _stages(cls, value: list[str]) -> list[str]:
+        unknown = set(value) - {"lead", "mql", "sql"}
+        if unknown:
+            raise ValueError(f"stages are lead, mql, sql; not {sorted(unknown)}")
+        return value

@@ -1,0 +1,85 @@
+"""Scoring rules: fit rules on the enriched lead, intent rules on behaviour events, decay, grades."""
+
+from typing import Any, Literal
+
+from pydantic import Field, field_validator, model_validator
+
+from shared.business.base import Condition, Strict
+
+
+class FitRule(Condition):
+    """Points when a lead field matches. `field` is a dotted path into the enriched lead,
+    e.g. `company.industry`, `email_domain`, `fields.title`, `is_free_mail`."""
+
+    id: str
+    points: int
+    why: str | None = None
+
+
+class IntentRule(Strict):
+    """Points per behaviour event of a kind, optionally only when its properties match."""
+
+    id: str
+    event: str
+    points: int
+    why: str | None = None
+    where: list[Condition] = Field(default_factory=list)
+    repeat: Literal["once", "repeatable"] = "repeatable"
+    cap: int | None = Field(default=None, description="Most points (absolute) this rule can give in total.")
+    group: str = "engagement"
+
+
+class DecayGroup(Strict):
+    half_life_days: float | None = Field(default=30, gt=0, description="None: these points never decay.")
+
+
+class Inactivity(Strict):
+    days: int = Field(default=30, ge=1)
+    points: int = -10
+
+
+class Thresholds(Strict):
+    mql: int = 40
+    sql: int = 70
+
+
+def _keys_exactly(value: dict[str, Any], keys: tuple[str, ...]) -> dict[str, Any]:
+    if set(value) != set(keys):
+        raise ValueError(f"give thresholds for exactly {', '.join(keys)}")
+    return value
+
+
+class Grades(Strict):
+    """Minimum points per grade: fit letters A-C (else D), intent digits 1-3 (else 4)."""
+
+    fit: dict[str, int] = Field(default_factory=lambda: {"A": 60, "B": 40, "C": 20})
+    intent: dict[str, int] = Field(default_factory=lambda: {"1": 50, "2": 25, "3": 10})
+
+    @field_validator("fit")
+    @classmethod
+    def _fit_letters(cls, value: dict[str, int]) -> dict[str, int]:
+        return _keys_exactly(value, ("A", "B", "C"))
+
+    @field_validator("intent", mode="before")
+    @classmethod
+    def _intent_digits(cls, value: Any) -> Any:
+        if isinstance(value, dict):
+            return _keys_exactly({str(k): v for k, v in value.items()}, ("1", "2", "3"))
+        return value
+
+
+class Scoring(Strict):
+    rules: list[FitRule] = Field(default_factory=list)
+    intent_rules: list[IntentRule] = Field(default_factory=list)
+    decay_groups: dict[str, DecayGroup] = Field(default_factory=lambda: {"engagement": DecayGroup()})
+    inactivity: Inactivity | None = None
+    thresholds: Thresholds = Thresholds()
+    grades: Grades = Grades()
+    rescore_interval_seconds: int = Field(default=3600, ge=1)
+
+    @model_validator(mode="after")
+    def _groups_exist(self) -> "Scoring":
+        for rule in self.intent_rules:
+            if rule.group not in self.decay_groups:
+                raise ValueError(f"intent rule {rule.id!r} names unknown decay group {rule.group!r}")
+        return self

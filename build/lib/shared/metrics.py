@@ -1,0 +1,46 @@
+"""Prometheus metrics shared by every stage; each process exposes them at GET /metrics. Consumer lag is
+not here: one exporter reads it from the broker (`leadrelay lag --serve`), so it never goes stale."""
+
+from prometheus_client import Counter, Gauge, Histogram
+
+MESSAGES = Counter(
+    "leadrelay_messages_total", "Input messages by stage, topic and outcome", ["stage", "topic", "outcome"]
+)
+HANDLE_SECONDS = Histogram(
+    "leadrelay_handle_seconds",
+    "Time to handle one message, retries included",
+    ["stage"],
+    buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5),
+)
+RETRIES = Counter("leadrelay_handler_retries_total", "Handler retries by kind", ["stage", "kind"])
+DEAD_LETTERS = Counter("leadrelay_dead_letters_total", "Messages sent to a .dlq topic", ["stage", "topic"])
+OUTBOX_PENDING = Gauge(
+    "leadrelay_outbox_pending", "capture outbox rows not yet published (counted every few seconds, all replicas)"
+)
+OUTBOX_PUBLISHED = Counter("leadrelay_outbox_published_total", "capture outbox rows published to Kafka")
+OUTBOX_FAILED = Counter(
+    "leadrelay_outbox_failed_total", "capture outbox rows set aside: the broker can never take them"
+)
+INTAKE = Counter("leadrelay_intake_total", "Intake requests by source and result", ["source", "result"])
+NOTIFICATIONS = Counter(
+    "leadrelay_notifications_total", "Notification attempts by channel and result", ["channel", "result"]
+)
+SPEED_TO_LEAD = Histogram(
+    "leadrelay_speed_to_lead_seconds",
+    "From the input that made a lead sales-ready (webhook, behaviour event) to its first alert, by source and channel",
+    ["source", "channel"],
+    buckets=(0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900, 3600),
+)
+HTTP_REQUESTS = Counter(
+    "leadrelay_http_requests_total", "HTTP requests by method, route template and status", ["method", "route", "status"]
+)
+HTTP_SECONDS = Histogram(
+    "leadrelay_http_request_seconds",
+    "HTTP request duration by method and route template",
+    ["method", "route"],
+    buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5),
+)
+SLA_BREACHES = Counter(
+    "leadrelay_sla_breaches_total", "Assignments whose rep did not claim in time (reassigned or escalated)", ["pool"]
+)
+READY = Gauge("leadrelay_ready", "1 when the service's last readiness check passed, else 0")

@@ -1,0 +1,239 @@
+"""A Slack Web API stand-in: accepts chat.postMessage exactly as Slack does (bearer token, JSON or
+form body, `{"ok": ..., "channel": ..., "ts": ...}` answers) and records every message it accepted.
+
+    python -m standins.slack --port 8099 --record .local/run/slack-messages.jsonl
+
+GET /_standin/messages lists what it received (with any chat.update applied); POST /_standin/faults
+queues 429s or 5xxs so tests can exercise the client's retry rules against real HTTP; POST
+/_standin/click presses a button in a message the way a user would: Slack's block_actions payload,
+signed with the signing secret, posted to the app's interactivity URL."""
+
+import argparse
+import asyncio
+import hashlib
+import hmac
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qsl, urlencode
+
+import httpx
+import orjson
+import uvicorn
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel
+
+
+class Click(BaseModel):
+    ts: str
+    user_id: str
+    action_id: str = "claim"
+
+
+class Faults(BaseModel):
+    rate_limited: int = 0
+    retry_after: int = 1
+    server_errors: int = 0
+
+
+def create_app(
+    record: Path | None = None,
+    signing_secret: str | None = None,
+    interactions_url: str | None = None,
+    reply_delay: float = 0.0,
+) -> FastAPI:
+    """`reply_delay` holds each chat.postMessage answer after the message is recorded, the way a slow
+    Slack does: a client that dies in that gap has sent a message it never heard about."""
+    app = FastAPI(title="Slack stand-in")
+    messages: list[dict[str, Any]] = []
+    updates: list[dict[str, Any]] = []
+    ephemerals: list[dict[str, Any]] = []
+    faults = Faults()
+
+    async def read_body(request: Request) -> dict[str, Any]:
+        raw = await request.body()
+        if request.headers.get("content-type", "").startswith("application/json"):
+            data = orjson.loads(raw or b"{}")
+            return data if isinstance(data, dict) else {}
+        form = dict(parse_qsl(raw.decode()))
+        if "blocks" in form:
+            form["blocks"] = orjson.loads(form["blocks"])
+        return form
+
+    def authorised(request: Request, body: dict[str, Any]) -> str | None:
+        """Slack's auth errors: None when the token is acceptable, else the error code."""
+        token = request.headers.get("authorization", "").removeprefix("Bearer ").strip() or str(body.get("token", ""))
+        if not token:
+            return "not_authed"
+        return None if token.startswith("xox") else "invalid_auth"
+
+    @app.post("/api/chat.update")
+    async def update(request: Request) -> JSONResponse:
+        body = await read_body(request)
+        if (error := authorised(request, body)) is not None:
+            return JSONResponse({"ok": False, "error": error})
+        target = next((m for m in messages if m["ts"] == body.get("ts") and m["channel"] == body.get("channel")), None)
+        if target is None:
+            return JSONResponse({"ok": False, "error": "message_not_found"})
+        target["body"] = {**target["body"], "text": body.get("text", ""), "blocks": body.get("blocks", [])}
+        updates.append({"received_at": time.time(), "channel": target["channel"], "ts": target["ts"], "body": body})
+        return JSONResponse({"ok": True, "channel": target["channel"], "ts": target["ts"], "text": body.get("text")})
+
+    @app.post("/api/chat.postEphemeral")
+    async def post_ephemeral(request: Request) -> JSONResponse:
+        body = await read_body(request)
+        if (error := authorised(request, body)) is not None:
+            return JSONResponse({"ok": False, "error": error})
+        if not body.get("channel") or not body.get("user"):
+            return JSONResponse({"ok": False, "error": "invalid_arguments"})
+        ephemerals.append({"received_at": time.time(), "channel": body["channel"], "user": body["user"], "body": body})
+        return JSONResponse({"ok": True, "message_ts": f"{time.time():.6f}"})
+
+    @app.get("/_standin/ephemerals")
+    async def list_ephemerals() -> list[dict[str, Any]]:
+        return ephemerals
+
+    @app.post("/api/conversations.open")
+    async def conversations_open(request: Request) -> JSONResponse:
+        body = await read_body(request)
+        if (error := authorised(request, body)) is not None:
+            return JSONResponse({"ok": False, "error": error})
+        users = str(body.get("users", ""))
+        if not users:
+            return JSONResponse({"ok": False, "error": "users_list_not_supplied"})
+        return JSONResponse({"ok": True, "channel": {"id": users}})
+
+    @app.post("/api/conversations.history")
+    async def conversations_history(request: Request) -> JSONResponse:
+        """Newest first, as Slack returns them; metadata only with include_all_metadata."""
+        body = await read_body(request)
+        if (error := authorised(request, body)) is not None:
+            return JSONResponse({"ok": False, "error": error})
+        channel, oldest = str(body.get("channel", "")), float(body.get("oldest", 0) or 0)
+        with_meta = str(body.get("include_all_metadata", "")).lower() == "true"
+        found = []
+        for m in reversed(messages):
+            if m["channel"] == channel and float(m["ts"]) >= oldest:
+                entry = {"type": "message", "ts": m["ts"], "text": m["body"].get("text", "")}
+                if with_meta and m["body"].get("metadata"):
+                    entry["metadata"] = m["body"]["metadata"]
+                found.append(entry)
+        return JSONResponse({"ok": True, "messages": found[: int(body.get("limit", 100))], "has_more": False})
+
+    @app.get("/_standin/updates")
+    async def list_updates() -> list[dict[str, Any]]:
+        return updates
+
+    @app.post("/_standin/click")
+    async def click(request: Click) -> JSONResponse:
+        if signing_secret is None or interactions_url is None:
+            return JSONResponse({"error": "start the stand-in with --signing-secret and --interactions-url"}, 400)
+        message = next((m for m in messages if m["ts"] == request.ts), None)
+        if message is None:
+            return JSONResponse({"error": "no message with that ts"}, 404)
+        buttons = [
+            e for b in message["body"].get("blocks", []) if b.get("type") == "actions" for e in b.get("elements", [])
+        ]
+        button = next((e for e in buttons if e.get("action_id") == request.action_id), None)
+        if button is None:
+            return JSONResponse({"error": "no such button in the message (already claimed?)"}, 409)
+        payload = {
+            "type": "block_actions",
+            "user": {"id": request.user_id, "username": request.user_id.lower(), "team_id": "T0STANDIN"},
+            "api_app_id": "A0STANDIN",
+            "token": "standin-verification-token",
+            "trigger_id": f"{int(time.time())}.{uuid.uuid4().hex[:10]}",
+            "team": {"id": "T0STANDIN", "domain": "standin"},
+            "container": {"type": "message", "message_ts": message["ts"], "channel_id": message["channel"]},
+            "channel": {"id": message["channel"], "name": "directmessage"},
+            "message": {
+                "type": "message",
+                "ts": message["ts"],
+                "text": message["body"].get("text", ""),
+                "blocks": message["body"].get("blocks", []),
+            },
+            "response_url": f"https://hooks.slack.invalid/actions/{uuid.uuid4().hex}",
+            "actions": [{**button, "block_id": "claim", "action_ts": f"{time.time():.6f}"}],
+        }
+        form = urlencode({"payload": orjson.dumps(payload).decode()}).encode()
+        stamp = str(int(time.time()))
+        signature = (
+            "v0=" + hmac.new(signing_secret.encode(), b"v0:" + stamp.encode() + b":" + form, hashlib.sha256).hexdigest()
+        )
+        started = time.perf_counter()
+        async with httpx.AsyncClient(timeout=10) as http:
+            answer = await http.post(
+                interactions_url,
+                content=form,
+                headers={
+                    "Content-Type": "application/x-www-form-urlencoded",
+                    "X-Slack-Request-Timestamp": stamp,
+                    "X-Slack-Signature": signature,
+                },
+            )
+        elapsed_ms = (time.perf_counter() - started) * 1000
+        return JSONResponse({"status": answer.status_code, "body": answer.json(), "elapsed_ms": elapsed_ms})
+
+    @app.post("/api/chat.postMessage")
+    async def post_message(request: Request) -> JSONResponse:
+        nonlocal faults
+        if faults.rate_limited > 0:
+            faults = faults.model_copy(update={"rate_limited": faults.rate_limited - 1})
+            return JSONResponse(
+                {"ok": False, "error": "ratelimited"},
+                status_code=429,
+                headers={"Retry-After": str(faults.retry_after)},
+            )
+        if faults.server_errors > 0:
+            faults = faults.model_copy(update={"server_errors": faults.server_errors - 1})
+            return JSONResponse({"ok": False, "error": "internal_error"}, status_code=500)
+        body = await read_body(request)
+        if (error := authorised(request, body)) is not None:
+            return JSONResponse({"ok": False, "error": error})
+        channel = str(body.get("channel", ""))
+        if not channel:
+            return JSONResponse({"ok": False, "error": "channel_not_found"})
+        if not body.get("text") and not body.get("blocks"):
+            return JSONResponse({"ok": False, "error": "no_text"})
+        ts = f"{time.time():.6f}"
+        entry = {"received_at": time.time(), "channel": channel, "ts": ts, "body": body}
+        messages.append(entry)
+        if record is not None:
+            with record.open("ab") as f:
+                f.write(orjson.dumps(entry) + b"\n")
+        message = {"type": "message", "text": body.get("text", ""), "ts": ts, "bot_id": "B0STANDIN"}
+        if reply_delay:
+            await asyncio.sleep(reply_delay)
+        return JSONResponse({"ok": True, "channel": channel, "ts": ts, "message": message})
+
+    @app.get("/_standin/messages")
+    async def list_messages(offset: int = 0) -> list[dict[str, Any]]:
+        """Every message received, oldest first; `offset` skips the first N (benchmarks read in pages)."""
+        return messages[max(offset, 0) :]
+
+    @app.post("/_standin/faults")
+    async def set_faults(new: Faults) -> Faults:
+        nonlocal faults
+        faults = new
+        return faults
+
+    return app
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=8099)
+    parser.add_argument("--record", type=Path, default=None)
+    parser.add_argument("--signing-secret", default=None, help="signs button clicks like Slack does")
+    parser.add_argument("--interactions-url", default=None, help="the app's interactivity request URL")
+    parser.add_argument("--reply-delay-ms", type=float, default=0.0, help="answer postMessage this much later")
+    args = parser.parse_args()
+    app = create_app(args.record, args.signing_secret, args.interactions_url, args.reply_delay_ms / 1000)
+    uvicorn.run(app, host=args.host, port=args.port, log_level="warning")
+
+
+if __name__ == "__main__":
+    main()
