@@ -15,6 +15,17 @@ as_pg() {
   if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
 }
 
+# Run as root, the server runs as 'postgres', which must be able to enter the data directory. A
+# checkout in a directory postgres cannot enter (root's home, mode 0700) keeps its cluster under
+# /var/lib/leadrelay instead, in a directory named after the checkout, so each checkout has its own.
+relocate_if_unreachable() {
+  [ "$(id -u)" = 0 ] && [ -z "${LEADRELAY_PG_DIR:-}" ] && id postgres >/dev/null 2>&1 || return 0
+  mkdir -p "$dir" && chown postgres: "$dir"
+  if runuser -u postgres -- test -w "$dir" 2>/dev/null; then return 0; fi
+  dir=/var/lib/leadrelay/pg-$(printf %s "$root" | sha1sum | cut -c1-12)
+  mkdir -p "$dir" && chmod 755 /var/lib/leadrelay && chown postgres: "$dir"
+}
+
 install() {
   if [ -n "$(bindir)" ] && [ -x "$(bindir)/initdb" ]; then return 0; fi
   echo "postgres: installing Debian's postgresql package"
@@ -31,6 +42,7 @@ running() { [ -f "$dir/data/postmaster.pid" ] && as_pg "$(bindir)/pg_ctl" -D "$d
 
 start() {
   install
+  relocate_if_unreachable
   local bin; bin=$(bindir)
   mkdir -p "$dir"
   if [ "$(id -u)" = 0 ]; then chown postgres: "$dir"; fi
@@ -52,6 +64,7 @@ start() {
 }
 
 stop() {
+  relocate_if_unreachable
   if running; then as_pg "$(bindir)/pg_ctl" -D "$dir/data" -m fast -w stop >/dev/null; echo "postgres: stopped"
   else echo "postgres: not running"; fi
 }
@@ -60,6 +73,6 @@ case "${1:-}" in
   install) install ;;
   start) start ;;
   stop) stop ;;
-  status) if running; then echo "postgres: running"; else echo "postgres: stopped"; exit 1; fi ;;
+  status) relocate_if_unreachable; if running; then echo "postgres: running"; else echo "postgres: stopped"; exit 1; fi ;;
   *) echo "usage: $0 install|start|stop|status" >&2; exit 2 ;;
 esac
