@@ -1,1 +1,0 @@
-"""The five leadrelay services, one package each."""

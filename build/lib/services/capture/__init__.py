@@ -1,1 +1,0 @@
-"""capture: the front door. Every accepted request is stored, then published through an outbox."""

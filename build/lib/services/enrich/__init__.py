@@ -1,1 +1,0 @@
-"""enrich: normalisation, free-mail / disposable detection and firmographics by email domain."""

@@ -1,1 +1,0 @@
-"""Alert channels: Slack, SMS (Twilio) and email (SMTP), one small adapter each."""

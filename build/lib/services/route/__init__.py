@@ -1,1 +1,0 @@
-"""route: picks the rep for each scored lead, atomically in PostgreSQL, with the reason."""

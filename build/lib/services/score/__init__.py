@@ -1,1 +1,0 @@
-"""score: fit points from the rules in the business config, with one explanation per point."""

@@ -1,4 +1,0 @@
-from services.score.config import ScoreSettings
-from shared.serve import serve
-
-serve("services.score.app:app", ScoreSettings())

@@ -1,1 +1,0 @@
-"""leadrelay's common library: events, settings, the stage runtime, database and HTTP plumbing."""
