@@ -8,7 +8,7 @@ from uuid import UUID, uuid4, uuid5
 import orjson
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, TypeAdapter
 
-from shared import tracing
+from shared import correlation, tracing
 from shared.payloads import (
     Acknowledgement,
     Activity,
@@ -140,14 +140,15 @@ def kafka_headers(event: EnvelopeBase) -> list[tuple[str, bytes]]:
 
 
 def new_event(cls: type[E], *, lead_id: UUID, producer: str, data: BaseModel) -> E:
-    """The first event of an intake: it starts a new correlation."""
+    """The first event of an intake: it carries the request's correlation id (see shared.correlation),
+    or starts a new correlation outside a request."""
     event_id = uuid4()
     return cls.model_validate(
         {
             "event_id": event_id,
             "occurred_at": datetime.now(UTC),
             "lead_id": lead_id,
-            "correlation_id": event_id,
+            "correlation_id": correlation.current_uuid() or event_id,
             "producer": producer,
             "data": data,
         }

@@ -7,6 +7,7 @@ from collections.abc import Iterable
 from aiokafka import AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
+from shared.backoff import Backoff
 from shared.settings import BaseServiceSettings
 from shared.topics import all_topic_names
 
@@ -32,18 +33,14 @@ def make_producer(settings: BaseServiceSettings, client_id: str) -> AIOKafkaProd
 
 async def start_with_retry(client: AIOKafkaProducer, what: str, stopping: asyncio.Event) -> bool:
     """Start a Kafka client, retrying while the broker is unreachable. False if asked to stop first."""
-    delay = 0.2
+    backoff = Backoff("kafka_start")
     while not stopping.is_set():
         try:
             await client.start()
             return True
         except Exception as exc:  # aiokafka raises several types for an unreachable broker
-            log.warning("%s cannot reach Kafka yet (%s); retrying in %.1fs", what, exc, delay)
-            try:
-                await asyncio.wait_for(stopping.wait(), delay)
-            except TimeoutError:
-                pass
-            delay = min(delay * 2, 5.0)
+            log.warning("%s cannot reach Kafka yet (%s); retrying", what, exc)
+            await backoff.wait(stopping)
     return False
 
 

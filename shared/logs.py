@@ -9,9 +9,9 @@ from datetime import UTC, datetime
 
 import orjson
 
+from shared.correlation import current as _correlation_id
 from shared.events import EnvelopeBase
 
-_correlation_id: ContextVar[str | None] = ContextVar("correlation_id", default=None)
 _lead_id: ContextVar[str | None] = ContextVar("lead_id", default=None)
 
 

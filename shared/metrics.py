@@ -40,6 +40,9 @@ HTTP_SECONDS = Histogram(
     ["method", "route"],
     buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5),
 )
+BACKOFF_RETRIES = Counter(
+    "leadrelay_retries_total", "Retries of a wait on something outside (broker, database, vendor API)", ["what"]
+)
 SLA_BREACHES = Counter(
     "leadrelay_sla_breaches_total", "Assignments whose rep did not claim in time (reassigned or escalated)", ["pool"]
 )

@@ -20,6 +20,7 @@ from opentelemetry import trace
 from pydantic import ValidationError
 
 from shared import metrics, tracing
+from shared.backoff import Backoff
 from shared.errors import is_transient
 from shared.events import EnvelopeBase, Event, kafka_headers, parse_event, serialize_event
 from shared.kafka import topic_name
@@ -129,15 +130,14 @@ class StageRunner(Generic[D]):
             log.info("%s consumer stopped", self.stage.name)
 
     async def _start(self, consumer: AIOKafkaConsumer) -> bool:
-        delay = 0.2
+        backoff = Backoff("kafka_start")
         while not self._stopping.is_set():
             try:
                 await consumer.start()
                 return True
             except Exception as exc:
                 log.warning("%s consumer cannot start yet (%s)", self.stage.name, exc)
-                await self._sleep(delay)
-                delay = min(delay * 2, 5.0)
+                await backoff.wait(self._stopping)
         return False
 
     async def _process_and_commit(
@@ -252,6 +252,7 @@ class StageRunner(Generic[D]):
     async def _handle_with_retries(self, event: Event) -> tuple[Sequence[EnvelopeBase], Exception | None, int]:
         """Bounded retries for the message's own failures; open-ended waits for infrastructure outages."""
         attempts = 0
+        backoff = Backoff(f"{self.stage.name}_handler", initial=self._settings.retry_backoff_ms / 1000, cap=10.0)
         while True:
             attempts += 1
             try:
@@ -260,17 +261,15 @@ class StageRunner(Generic[D]):
                 transient = is_transient(exc)
                 if not transient and attempts >= self._settings.handler_max_attempts:
                     return [], exc, attempts
-                delay = min(self._settings.retry_backoff_ms / 1000 * 2 ** min(attempts - 1, 6), 10.0)
                 log.warning(
-                    "%s handler failed (attempt %d, transient=%s): %r; retrying in %.2fs",
+                    "%s handler failed (attempt %d, transient=%s): %r; retrying",
                     self.stage.name,
                     attempts,
                     transient,
                     exc,
-                    delay,
                 )
                 metrics.RETRIES.labels(self.stage.name, "transient" if transient else "error").inc()
-                await self._sleep(delay)
+                await backoff.wait(self._stopping)
                 if self._stopping.is_set():
                     raise Stopping from exc
 
@@ -299,9 +298,3 @@ class StageRunner(Generic[D]):
             topic_name(self._settings, dlq(source.value)), record.value, key=record.key, headers=headers
         )
         return fut
-
-    async def _sleep(self, seconds: float) -> None:
-        try:
-            await asyncio.wait_for(self._stopping.wait(), seconds)
-        except TimeoutError:
-            pass

@@ -16,7 +16,9 @@ from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from shared import metrics, tracing
+from shared.backoff import Backoff
 from shared.body_limit import BodyCap, BodyLimit
+from shared.correlation import RequestCorrelation
 from shared.db import Database, make_engine
 from shared.http_errors import install_error_handlers
 from shared.http_metrics import HttpMetrics
@@ -59,15 +61,14 @@ Setup = Callable[[Runtime], AbstractAsyncContextManager[Sequence[Worker]]]
 async def _boot_kafka(rt: Runtime) -> None:
     if not await start_with_retry(rt.producer, f"{rt.name} producer", rt.stopping):
         return
-    delay = 0.5
+    backoff = Backoff("ensure_topics", initial=0.5)
     while not rt.stopping.is_set():
         try:
             await ensure_topics(rt.settings)
             break
         except Exception as exc:
             log.warning("cannot create topics yet (%s)", exc)
-            await asyncio.sleep(delay)
-            delay = min(delay * 2, 5.0)
+            await backoff.wait(rt.stopping)
     rt.kafka_up.set()
 
 
@@ -132,6 +133,7 @@ def create_app(
         tracing.instrument_app(app)
     app.add_middleware(BodyLimit, caps=body_caps, default_bytes=settings.max_body_bytes)
     app.add_middleware(HttpMetrics)
+    app.add_middleware(RequestCorrelation)
     return app
 
 

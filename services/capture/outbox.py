@@ -19,6 +19,7 @@ from aiokafka.errors import (
 
 from services.capture import repository
 from shared import metrics
+from shared.backoff import Backoff
 from shared.db import Database
 
 log = logging.getLogger(__name__)
@@ -44,7 +45,7 @@ class OutboxRelay:
         return {}
 
     async def run(self) -> None:
-        delay = 0.1
+        backoff = Backoff("outbox_publish", initial=0.1)
         counted_at = 0.0
         while not self._stopping.is_set():
             if time.monotonic() - counted_at >= BACKLOG_COUNT_SECONDS:
@@ -52,11 +53,10 @@ class OutboxRelay:
                 await self._count_backlog()
             try:
                 published = await self.publish_batch()
-                delay = 0.1
+                backoff.reset()
             except Exception as exc:
-                log.warning("outbox relay cannot publish yet (%r); retrying in %.1fs", exc, delay)
-                await self._wait(delay)
-                delay = min(delay * 2, 5.0)
+                log.warning("outbox relay cannot publish yet (%r); retrying", exc)
+                await self._wait(backoff.delay())
                 continue
             if published is None or published < self._batch:
                 await self._wait(IDLE_POLL_SECONDS)

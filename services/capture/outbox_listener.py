@@ -8,6 +8,8 @@ import logging
 import asyncpg
 from sqlalchemy.engine import make_url
 
+from shared.backoff import Backoff
+
 CHANNEL = "capture_outbox"
 log = logging.getLogger(__name__)
 
@@ -34,16 +36,15 @@ class OutboxListener:
         self._wake.set()
 
     async def run(self) -> None:
-        delay = 0.5
+        backoff = Backoff("outbox_listen", initial=0.5, cap=10.0)
         while not self._stopping.is_set():
             try:
                 conn = await asyncpg.connect(self._dsn, timeout=5)
             except (OSError, asyncpg.PostgresError, TimeoutError) as exc:
                 log.warning("outbox listener cannot connect (%r); relay polls meanwhile", exc)
-                await self._sleep(delay)
-                delay = min(delay * 2, 10.0)
+                await backoff.wait(self._stopping)
                 continue
-            delay = 0.5
+            backoff.reset()
             try:
                 await self._listen(conn)
             finally:

@@ -23,6 +23,7 @@ from services.notify.channels.base import Channel, DeliveryError
 from services.notify.links import ClaimLinks
 from services.notify.pacing import Pacer
 from shared import metrics, tracing
+from shared.backoff import Backoff
 from shared.db import Database
 
 log = logging.getLogger(__name__)
@@ -214,16 +215,17 @@ class Dispatcher:
     async def _record(self, outcomes: queue.Outcomes) -> None:
         """Store what happened; while PostgreSQL is away, keep trying (the rows stay `sending` by this
         live sender meanwhile, so no one else sends them)."""
-        delay = 0.2
+        backoff = Backoff("delivery_record", cap=10.0)
+        tries = 0
         while True:
             try:
                 async with self._db.session_scope() as session:
                     await queue.record(session, outcomes)
                 return
             except Exception as exc:
-                if self._stopping.is_set() and delay > 5:
+                tries += 1
+                if self._stopping.is_set() and tries > 5:
                     log.error("giving up recording %d outcomes (%r); they will be reconciled", len(outcomes.sent), exc)
                     return
-                log.warning("cannot record delivery outcomes yet (%r); retrying in %.1fs", exc, delay)
-                await asyncio.sleep(delay)
-                delay = min(delay * 2, 10.0)
+                log.warning("cannot record delivery outcomes yet (%r); retrying", exc)
+                await backoff.wait()

@@ -1,7 +1,6 @@
 """Slack Web API client for chat.postMessage, with Slack's retry rules: 429 honours Retry-After,
 5xx and connection errors back off exponentially, `ok: false` errors are final."""
 
-import asyncio
 import logging
 from dataclasses import dataclass
 from typing import Any
@@ -9,6 +8,7 @@ from typing import Any
 import httpx
 
 from services.notify.channels.base import DeliveryError
+from shared.backoff import Backoff, retry_after_seconds
 
 log = logging.getLogger(__name__)
 
@@ -69,7 +69,8 @@ class SlackClient:
         url = f"{self._base}/{method}"
         headers = {"Authorization": f"Bearer {self._token}"}
         last_error = "no attempt made"
-        for attempt in range(1, self._max_attempts + 1):
+        backoff = Backoff("slack_api")
+        for _ in range(self._max_attempts):
             try:
                 if form:
                     response = await self._http.post(url, data=payload, headers=headers)
@@ -77,24 +78,20 @@ class SlackClient:
                     response = await self._http.post(url, json=payload, headers=headers)
             except httpx.TransportError as exc:
                 last_error = f"connection error: {exc!r}"
-                await asyncio.sleep(self._backoff(attempt))
+                await backoff.wait()
                 continue
             if response.status_code == 429:
-                wait = min(float(response.headers.get("Retry-After", "1")), self._max_retry_after)
+                wait = min(retry_after_seconds(response.headers.get("Retry-After")), self._max_retry_after)
                 last_error = f"rate limited (Retry-After {wait}s)"
                 log.warning("slack rate limited; waiting %.1fs", wait)
-                await asyncio.sleep(wait)
+                await backoff.wait(retry_after=wait)
                 continue
             if response.status_code >= 500:
                 last_error = f"HTTP {response.status_code}"
-                await asyncio.sleep(self._backoff(attempt))
+                await backoff.wait()
                 continue
             body = response.json()
             if not body.get("ok"):
                 raise SlackError(f"slack refused {method}: {body.get('error', response.status_code)}")
             return dict(body)
         raise SlackError(f"{method} failed after {self._max_attempts} attempts: {last_error}")
-
-    @staticmethod
-    def _backoff(attempt: int) -> float:
-        return float(min(0.2 * 2 ** (attempt - 1), 5.0))

@@ -9,7 +9,9 @@ from typing import Any
 
 import asyncpg
 import httpx
+import orjson
 
+from tests.support.kafka_io import read_topic
 from tests.support.pipeline import Pipeline
 from tests.support.report import report
 from tests.support.stack import INTAKE, OPS, Stack
@@ -131,3 +133,22 @@ async def test_speed_to_lead_and_http_requests_are_measured(pipeline: Pipeline) 
     requests = "leadrelay_http_requests_total"
     webhook = {"method": "POST", "route": "/v1/webhooks/generic", "status": "202"}
     assert metric(after_capture, requests, **webhook) == metric(before_capture, requests, **webhook) + 1
+
+
+async def test_the_request_id_is_the_leads_correlation_id_all_the_way_to_its_assignment(pipeline: Pipeline) -> None:
+    request_id = str(uuid.uuid4())
+    tag = uuid.uuid4().hex[:10]
+    lead = {"email": f"corr+{tag}@hooli.com", "name": "Corr Lead", "title": "VP Sales"}
+    async with httpx.AsyncClient() as http:
+        response = await http.post(
+            f"{pipeline.capture}/v1/webhooks/generic", json=lead, headers={**INTAKE, "X-Request-ID": request_id}
+        )
+        plain = await http.post(f"{pipeline.capture}/v1/webhooks/generic", json={"email": "x"}, headers=INTAKE)
+    assert response.status_code == 202 and response.headers["x-request-id"] == request_id
+    assert uuid.UUID(plain.headers["x-request-id"]), "a request without an id gets one"
+    lead_id = response.json()["lead_id"].encode()
+    assigned = await read_topic(
+        f"{pipeline.topic_prefix}lead.assigned", until=lambda rs: any(r.key == lead_id for r in rs), timeout=30
+    )
+    [event] = [orjson.loads(r.value) for r in assigned if r.key == lead_id]
+    assert event["correlation_id"] == request_id

@@ -2,7 +2,6 @@
 auth. 429 honours Retry-After, 5xx and connection errors back off, 4xx errors are final. Status
 callbacks are verified with X-Twilio-Signature (base64 HMAC-SHA1 of the URL and the sorted params)."""
 
-import asyncio
 import base64
 import hashlib
 import hmac
@@ -13,6 +12,7 @@ import httpx
 
 from services.notify.channels.base import DeliveryError
 from services.notify.message import sms_reference, sms_text
+from shared.backoff import Backoff, retry_after_seconds
 from shared.payloads import Assignment
 
 
@@ -62,20 +62,21 @@ class TwilioSms:
         if self._callback:
             form["StatusCallback"] = self._callback
         last = "no attempt made"
-        for attempt in range(1, self._max_attempts + 1):
+        backoff = Backoff("twilio_api")
+        for _ in range(self._max_attempts):
             try:
                 response = await self._http.post(self._url, data=form, auth=self._auth)
             except httpx.TransportError as exc:
                 last = f"connection error: {exc!r}"
-                await asyncio.sleep(min(0.2 * 2 ** (attempt - 1), 5.0))
+                await backoff.wait()
                 continue
             if response.status_code == 429:
                 last = "rate limited"
-                await asyncio.sleep(min(float(response.headers.get("Retry-After", "1")), 30.0))
+                await backoff.wait(retry_after=min(retry_after_seconds(response.headers.get("Retry-After")), 30.0))
                 continue
             if response.status_code >= 500:
                 last = f"HTTP {response.status_code}"
-                await asyncio.sleep(min(0.2 * 2 ** (attempt - 1), 5.0))
+                await backoff.wait()
                 continue
             body = response.json()
             if response.status_code >= 400:
