@@ -17,12 +17,12 @@ as_pg() {
 
 # Run as root, the server runs as 'postgres', which must be able to enter the data directory. A
 # checkout in a directory postgres cannot enter (root's home, mode 0700) keeps its cluster under
-# /var/lib/leadrelay instead, in a directory named after the checkout, so each checkout has its own.
+# /var/lib/leadrelay instead, in a directory named after its own path, so each checkout has its own.
 relocate_if_unreachable() {
-  [ "$(id -u)" = 0 ] && [ -z "${LEADRELAY_PG_DIR:-}" ] && id postgres >/dev/null 2>&1 || return 0
+  [ "$(id -u)" = 0 ] && id postgres >/dev/null 2>&1 || return 0
   mkdir -p "$dir" && chown postgres: "$dir"
   if runuser -u postgres -- test -w "$dir" 2>/dev/null; then return 0; fi
-  dir=/var/lib/leadrelay/pg-$(printf %s "$root" | sha1sum | cut -c1-12)
+  dir=/var/lib/leadrelay/pg-$(printf %s "$dir" | sha1sum | cut -c1-12)
   mkdir -p "$dir" && chmod 755 /var/lib/leadrelay && chown postgres: "$dir"
 }
 

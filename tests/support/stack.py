@@ -1,7 +1,8 @@
 """The real local stack for integration, e2e and reliability tests.
 
 It starts Kafka and PostgreSQL with the same scripts as `make run` (reusing them if they already
-run); a failure to start fails the test session, it never skips. Each session gets its own database
+run; on free ports of its own when another checkout holds the defaults, see tests.support.ports); a
+failure to start fails the test session, it never skips. Each session gets its own database
 and its own topic prefix, so tests never see the data of `make run` or of an earlier session."""
 
 import asyncio
@@ -16,10 +17,12 @@ from aiokafka.admin import AIOKafkaAdminClient
 
 from shared.kafka import ensure_topics
 from shared.settings import BaseServiceSettings
+from tests.support.ports import session_ports
 
 ROOT = Path(__file__).resolve().parents[2]
-PG_PORT = 55432
-KAFKA = "127.0.0.1:9192"
+PORTS = session_ports()
+PG_PORT = PORTS.postgres
+KAFKA = f"127.0.0.1:{PORTS.kafka}"
 INTAKE_KEY, OPS_KEY, NOTIFY_KEY = "test-intake-key-0123456789", "test-ops-key-0123456789", "test-notify-key-0123456"
 API_KEYS = (
     f'[{{"name": "website", "key": "{INTAKE_KEY}", "scopes": ["intake"]}},'
@@ -72,13 +75,16 @@ TEST_PACES = '{"slack": {"per_second": 50, "burst": 20}, "sms": {"per_second": 5
 
 
 def run_script(*args: str) -> None:
-    result = subprocess.run(args, cwd=ROOT, capture_output=True, text=True, timeout=300)
+    """Run kafka.sh or postgres.sh for this session's broker and database (see tests.support.ports)."""
+    env = {**os.environ, **PORTS.script_env()}
+    result = subprocess.run(args, cwd=ROOT, capture_output=True, text=True, timeout=300, env=env)
     if result.returncode != 0:
         raise RuntimeError(f"{' '.join(args)} failed ({result.returncode}):\n{result.stdout}\n{result.stderr}")
 
 
 def is_running(script: str) -> bool:
-    return subprocess.run([script, "status"], cwd=ROOT, capture_output=True).returncode == 0
+    env = {**os.environ, **PORTS.script_env()}
+    return subprocess.run([script, "status"], cwd=ROOT, capture_output=True, env=env).returncode == 0
 
 
 INFRA = ("deploy/local/postgres.sh", "deploy/local/kafka.sh")

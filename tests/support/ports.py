@@ -1,0 +1,65 @@
+"""Which ports the test session's Kafka and PostgreSQL use. This checkout's own running stack (from
+`make run` or an earlier session) is reused on the default ports; when a default port is held by a
+process this checkout did not start (a second checkout's `make run`), the session picks free ports
+and keeps its own broker and database under .local/test-kafka and .local/test-postgres."""
+
+import socket
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+DEFAULT_KAFKA_PORT, DEFAULT_PG_PORT = 9192, 55432
+
+
+def port_free(port: int) -> bool:
+    with socket.socket() as s:
+        try:
+            s.bind(("127.0.0.1", port))
+            return True
+        except OSError:
+            return False
+
+
+def free_port_block(size: int) -> int:
+    """A port p with p .. p + size - 1 all free."""
+    for _ in range(100):
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            base = int(s.getsockname()[1])
+        if base + size < 65000 and all(port_free(base + i) for i in range(size)):
+            return base
+    raise RuntimeError("no free ports")
+
+
+def ours_running(script: str) -> bool:
+    path = ROOT / script
+    return path.exists() and subprocess.run([str(path), "status"], cwd=ROOT, capture_output=True).returncode == 0
+
+
+def choose(default: int, block: int, script: str) -> int:
+    """The default port when this checkout runs the service there or the port is free; else free ones."""
+    if ours_running(script) or all(port_free(default + i) for i in range(block)):
+        return default
+    return free_port_block(block)
+
+
+@dataclass(frozen=True)
+class InfraPorts:
+    kafka: int
+    postgres: int
+
+    def script_env(self) -> dict[str, str]:
+        """What kafka.sh and postgres.sh need to run this session's broker and database."""
+        env: dict[str, str] = {}
+        if self.kafka != DEFAULT_KAFKA_PORT:
+            env |= {"LEADRELAY_KAFKA_PORT": str(self.kafka), "LEADRELAY_KAFKA_DIR": str(ROOT / ".local/test-kafka")}
+        if self.postgres != DEFAULT_PG_PORT:
+            env |= {"LEADRELAY_PG_PORT": str(self.postgres), "LEADRELAY_PG_DIR": str(ROOT / ".local/test-postgres")}
+        return env
+
+
+def session_ports() -> InfraPorts:
+    return InfraPorts(
+        choose(DEFAULT_KAFKA_PORT, 2, "deploy/local/kafka.sh"), choose(DEFAULT_PG_PORT, 1, "deploy/local/postgres.sh")
+    )
