@@ -16,7 +16,6 @@ from typing import Any, Generic, TypeVar
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
 from aiokafka.abc import ConsumerRebalanceListener
 from aiokafka.errors import CommitFailedError, IllegalStateError
-from opentelemetry import trace
 from pydantic import ValidationError
 
 from shared import metrics, tracing
@@ -213,7 +212,7 @@ class StageRunner(Generic[D]):
             return None
         acks: list[asyncio.Future[Any]] = []
         for (source, produced), span in zip(handled, spans, strict=True):
-            with trace.use_span(span, end_on_exit=True):
+            with span.activate():
                 acks.extend([await self._send(out) for out in produced])
             metrics.MESSAGES.labels(self.stage.name, source.value, "ok").inc()
         per_message = (time.perf_counter() - started) / len(records)
@@ -232,7 +231,7 @@ class StageRunner(Generic[D]):
             metrics.MESSAGES.labels(self.stage.name, source.value, "invalid").inc()
             return [await self._dead_letter(record, source, exc, attempts=0)]
         span = tracing.consumer_span(self.stage.name, record.topic, record.headers)
-        with bind_event(event), trace.use_span(span, end_on_exit=True), tracing.event_spans({event.event_id: span}):
+        with bind_event(event), span.activate(), tracing.event_spans({event.event_id: span}):
             outputs, failure, attempts = await self._handle_with_retries(event)
             if failure is not None:
                 log.error(

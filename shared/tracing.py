@@ -9,9 +9,10 @@ added to one service later sees whole traces."""
 
 import logging
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from contextvars import ContextVar
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, Protocol
 from uuid import UUID
 
 from opentelemetry import trace
@@ -23,12 +24,15 @@ log = logging.getLogger(__name__)
 PROPAGATOR = TraceContextTextMapPropagator()
 tracer = trace.get_tracer("leadrelay")
 
-_event_spans: ContextVar[dict[UUID, Span] | None] = ContextVar("event_spans", default=None)
+_event_spans: ContextVar[dict[UUID, "MessageSpan"] | None] = ContextVar("event_spans", default=None)
+_forward: ContextVar[str | None] = ContextVar("forward_traceparent", default=None)
+_enabled = False
 
 
 def setup(service: str, otlp_endpoint: str | None) -> bool:
     """Install the SDK with an OTLP/HTTP exporter and the maintained instrumentations (FastAPI is
     instrumented per app, see `instrument_app`) when an endpoint is configured; True if so."""
+    global _enabled
     if not otlp_endpoint:
         return False
     from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
@@ -43,6 +47,7 @@ def setup(service: str, otlp_endpoint: str | None) -> bool:
     trace.set_tracer_provider(provider)
     HTTPXClientInstrumentor().instrument()
     AsyncPGInstrumentor().instrument()  # type: ignore[no-untyped-call]
+    _enabled = True
     log.info("tracing to %s", otlp_endpoint)
     return True
 
@@ -70,35 +75,89 @@ def from_traceparent(value: str | None) -> Context:
 
 
 def current_traceparent() -> str | None:
-    """The current span's `traceparent`, or None when there is no valid span."""
+    """The `traceparent` to send on: the current span's; with tracing off, the one of the message in
+    hand, forwarded unchanged (no parsing, no spans: next to free)."""
+    if not _enabled:
+        return _forward.get()
     carrier: dict[str, str] = {}
     PROPAGATOR.inject(carrier)
     return carrier.get("traceparent")
 
 
-def consumer_span(stage: str, topic: str, headers: Sequence[tuple[str, bytes]] | None) -> Span:
+class MessageSpan(Protocol):
+    """The trace handle of one input message."""
+
+    @property
+    def traceparent(self) -> str | None: ...
+
+    def activate(self) -> AbstractContextManager[object]:
+        """Current while the message's outputs are sent (they carry its trace context); ends it."""
+        ...
+
+    def end(self) -> None: ...
+
+
+@dataclass(frozen=True)
+class _Forwarded:
+    traceparent: str | None
+
+    @contextmanager
+    def activate(self) -> Iterator[None]:
+        token = _forward.set(self.traceparent)
+        try:
+            yield
+        finally:
+            _forward.reset(token)
+
+    def end(self) -> None:
+        pass
+
+
+@dataclass(frozen=True)
+class _Recorded:
+    span: Span
+
+    @property
+    def traceparent(self) -> str | None:
+        carrier: dict[str, str] = {}
+        PROPAGATOR.inject(carrier, context=trace.set_span_in_context(self.span))
+        return carrier.get("traceparent")
+
+    def activate(self) -> AbstractContextManager[object]:
+        return trace.use_span(self.span, end_on_exit=True)
+
+    def end(self) -> None:
+        self.span.end()
+
+
+def consumer_span(stage: str, topic: str, headers: Sequence[tuple[str, bytes]] | None) -> MessageSpan:
     """A span for one input message, child of the span that produced it (started, not current)."""
-    return tracer.start_span(
-        f"{stage} process",
-        context=extract(headers),
-        kind=SpanKind.CONSUMER,
-        attributes={"messaging.system": "kafka", "messaging.destination.name": topic},
+    if not _enabled:
+        raw = next((v for k, v in headers or () if k == "traceparent"), None)
+        return _Forwarded(raw.decode("latin-1") if raw is not None else None)
+    return _Recorded(
+        tracer.start_span(
+            f"{stage} process",
+            context=extract(headers),
+            kind=SpanKind.CONSUMER,
+            attributes={"messaging.system": "kafka", "messaging.destination.name": topic},
+        )
     )
 
 
-@contextmanager
-def batch_span(stage: str, spans: Sequence[Span]) -> Iterator[Span]:
+def batch_span(stage: str, spans: Sequence[MessageSpan]) -> AbstractContextManager[object]:
     """The span a batch's shared work (one transaction for all of it) runs in, linked to each
-    message's span; `spans_by_event` lets a handler find one message's span meanwhile."""
-    links = [Link(s.get_span_context()) for s in spans if s.get_span_context().is_valid]
-    with tracer.start_as_current_span(
-        f"{stage} batch", links=links, attributes={"messaging.batch.message_count": len(spans)}
-    ) as span:
-        yield span
+    message's span."""
+    if not _enabled:
+        return nullcontext()
+    links = [Link(s.span.get_span_context()) for s in spans if isinstance(s, _Recorded)]
+    attributes = {"messaging.batch.message_count": len(spans)}
+    return tracer.start_as_current_span(f"{stage} batch", links=links, attributes=attributes)
 
 
 @contextmanager
-def event_spans(spans: dict[UUID, Span]) -> Iterator[None]:
+def event_spans(spans: dict[UUID, MessageSpan]) -> Iterator[None]:
+    """Lets a handler find the span of one input event (`traceparent_of`) while a batch is handled."""
     token = _event_spans.set(spans)
     try:
         yield
@@ -109,8 +168,13 @@ def event_spans(spans: dict[UUID, Span]) -> Iterator[None]:
 def traceparent_of(event_id: UUID) -> str | None:
     """The `traceparent` of the span handling this input event (for work it hands to later)."""
     span = (_event_spans.get() or {}).get(event_id)
-    if span is None:
-        return current_traceparent()
-    carrier: dict[str, str] = {}
-    PROPAGATOR.inject(carrier, context=trace.set_span_in_context(span))
-    return carrier.get("traceparent")
+    return span.traceparent if span is not None else current_traceparent()
+
+
+def client_span(name: str, traceparent: str | None, attributes: dict[str, Any]) -> AbstractContextManager[object]:
+    """A current span for a call out (a Slack post, an SMS) in the trace of `traceparent`."""
+    if not _enabled:
+        return nullcontext()
+    return tracer.start_as_current_span(
+        name, context=from_traceparent(traceparent), kind=SpanKind.CLIENT, attributes=attributes
+    )

@@ -16,8 +16,6 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from uuid import uuid4
 
-from opentelemetry.trace import SpanKind
-
 from services.notify import queue
 from services.notify.channels.base import Channel, DeliveryError
 from services.notify.links import ClaimLinks
@@ -186,15 +184,8 @@ class Dispatcher:
         if channel is None:
             return DeliveryError(f"channel {d.channel} is not configured")
         async with self._limit:
-            with tracing.tracer.start_as_current_span(
-                f"notify send {d.channel}",
-                context=tracing.from_traceparent(d.traceparent),
-                kind=SpanKind.CLIENT,
-                attributes={
-                    "leadrelay.assignment_id": str(d.assignment.assignment_id),
-                    "leadrelay.attempt": d.attempts,
-                },
-            ):
+            attributes = {"leadrelay.assignment_id": str(d.assignment.assignment_id), "leadrelay.attempt": d.attempts}
+            with tracing.client_span(f"notify send {d.channel}", d.traceparent, attributes):
                 return await self._call(channel, d)
 
     async def _call(self, channel: Channel, d: queue.Delivery) -> str | Exception:

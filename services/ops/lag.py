@@ -89,8 +89,11 @@ async def _oldest_timestamps(
 async def consumer_lag(
     bootstrap: str, groups: Iterable[str] | None = None, prefix: str = "", timeout_s: float = 5.0
 ) -> list[PartitionLag]:
-    """Every partition each group has committed on or is assigned; groups: the given ones, else every
-    consumer group whose name starts with `prefix`."""
+    """Every partition of every topic each group reads (has committed on or is assigned); groups: the
+    given ones, else every consumer group whose name starts with `prefix`. A partition the group has
+    not committed on yet counts from its first offset (the stages start from the earliest), which
+    `kafka-consumer-groups.sh` leaves out for a group with no members: a stopped stage's lag then
+    still counts every message waiting for it."""
     admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=int(timeout_s * 1000))
     await admin.start()
     try:
@@ -107,20 +110,24 @@ async def consumer_lag(
             owners[group] = {}
             for description in await admin.describe_consumer_groups([group]):
                 owners[group].update(_members(description))
+        topics = sorted({tp.topic for g in wanted for tp in (*committed[g], *owners[g])})
+        described = await admin.describe_topics(topics) if topics else []
     finally:
         await admin.close()
-    partitions = sorted({tp for g in wanted for tp in (*committed[g], *owners[g])})
-    ends = await _end_offsets(bootstrap, partitions)
+    partitions = [TopicPartition(t["topic"], p["partition"]) for t in described for p in t["partitions"]]
+    starts, ends = await _offsets(bootstrap, sorted(partitions))
     rows = []
     for group in wanted:
-        mine = sorted({*committed[group], *owners[group]})
-        behind = {tp: committed[group].get(tp, 0) for tp in mine if committed[group].get(tp, 0) < ends.get(tp, 0)}
+        read = {tp.topic for tp in (*committed[group], *owners[group])}
+        mine = sorted(tp for tp in ends if tp.topic in read)
+        position = {tp: committed[group].get(tp, starts.get(tp, 0)) for tp in mine}
+        behind = {tp: position[tp] for tp in mine if position[tp] < ends[tp]}
         stamps = await _oldest_timestamps(bootstrap, behind, timeout_s)
         for tp in mine:
             done = committed[group].get(tp)
-            end = ends.get(tp, 0)
+            end = ends[tp]
             member = owners[group].get(tp)
-            lag = end - (done or 0)
+            lag = end - position[tp]
             rows.append(
                 PartitionLag(
                     group=group,
@@ -138,13 +145,16 @@ async def consumer_lag(
     return rows
 
 
-async def _end_offsets(bootstrap: str, partitions: list[TopicPartition]) -> dict[TopicPartition, int]:
+async def _offsets(
+    bootstrap: str, partitions: list[TopicPartition]
+) -> tuple[dict[TopicPartition, int], dict[TopicPartition, int]]:
+    """First and end offsets of the partitions."""
     if not partitions:
-        return {}
+        return {}, {}
     consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
     await consumer.start()
     try:
-        return dict(await consumer.end_offsets(partitions))
+        return dict(await consumer.beginning_offsets(partitions)), dict(await consumer.end_offsets(partitions))
     finally:
         await consumer.stop()
 

@@ -22,16 +22,26 @@ async def route_lag(pipeline: Pipeline) -> int:
 
 async def wait_for_lag(pipeline: Pipeline, done: Callable[[int], bool], timeout: float = 60) -> list[int]:
     seen: list[int] = []
-    async with asyncio.timeout(timeout):
-        while True:
-            seen.append(await route_lag(pipeline))
-            if done(seen[-1]):
-                return seen
-            await asyncio.sleep(0.3)
+    try:
+        async with asyncio.timeout(timeout):
+            while True:
+                seen.append(await route_lag(pipeline))
+                if done(seen[-1]):
+                    return seen
+                await asyncio.sleep(0.3)
+    except TimeoutError:
+        raise AssertionError(f"route's lag never got there: {seen[-20:]}") from None
 
 
 async def test_route_lag_rises_while_it_is_stopped_and_drains_after(pipeline: Pipeline) -> None:
     route = pipeline.services["route"]
+    first = uuid.uuid4().hex[:10]
+    async with httpx.AsyncClient() as http:
+        body = {"email": f"lag+{first}@initech.com", "name": "Lag first", "title": "VP Sales"}
+        assert (
+            await http.post(f"{pipeline.capture}/v1/webhooks/generic", json=body, headers=INTAKE)
+        ).status_code == 202
+    await alerts_for(pipeline.slack, {first}, settle=0.5)
     await wait_for_lag(pipeline, lambda lag: lag == 0)
     assert await asyncio.to_thread(route.stop), route.tail()
     tags = [uuid.uuid4().hex[:10] for _ in range(LEADS)]

@@ -80,10 +80,12 @@ async def test_lag_matches_kafka_consumer_groups_describe_and_dates_the_oldest_u
 ) -> None:
     topic, group, produced_at = await lagging_group(stack)
     rows = await consumer_lag(KAFKA, [group])
-    ours = {(r.topic, r.partition): (str(r.committed), str(r.end), str(r.lag)) for r in rows}
+    ours = {(r.topic, r.partition): (str(r.committed), str(r.end), str(r.lag)) for r in rows if r.committed is not None}
     theirs = await asyncio.to_thread(kafka_describe, group)
     assert ours == theirs
     assert ours == {(topic, 0): ("3", "10", "7"), (topic, 2): ("7", "10", "3")}
+    [never] = [r for r in rows if r.committed is None]
+    assert (never.partition, never.lag) == (1, 10), "a partition the group never committed on lags from its start"
     for row in rows:
         assert row.oldest_unconsumed_ms is not None and abs(row.oldest_unconsumed_ms - produced_at) < 10_000
 
@@ -98,7 +100,7 @@ async def test_lag_matches_kafka_consumer_groups_describe_and_dates_the_oldest_u
         check=True,
     )
     printed = json.loads(cli.stdout)
-    assert {(r["topic"], r["partition"], r["lag"]) for r in printed} == {(topic, 0, 7), (topic, 2, 3)}
+    assert {(r["topic"], r["partition"], r["lag"]) for r in printed} == {(topic, 0, 7), (topic, 1, 10), (topic, 2, 3)}
     assert all(r["lag_seconds"] is not None and r["lag_seconds"] >= 0 for r in printed)
 
 
@@ -118,4 +120,4 @@ async def test_one_exporter_serves_every_groups_lag_to_an_operator_only(stack: S
                 await asyncio.sleep(0.2)
     assert f'leadrelay_consumer_lag_messages{{group="{group}",partition="0",topic="{topic}"}} 7.0' in body
     assert f'leadrelay_consumer_lag_messages{{group="{group}",partition="2",topic="{topic}"}} 3.0' in body
-    assert f'leadrelay_topic_end_offset{{partition="1",topic="{topic}"}}' not in body, "no group reads partition 1"
+    assert f'leadrelay_consumer_lag_messages{{group="{group}",partition="1",topic="{topic}"}} 10.0' in body

@@ -7,12 +7,12 @@ import subprocess
 import tempfile
 from pathlib import Path
 
-import pytest
-
 from tests.support.inprocess import free_port
 from tests.support.stack import ROOT
 
-pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="only root runs the server as another user")
+AS_ROOT = os.geteuid() == 0
+"""Only root hands the server to the postgres user; anyone else runs it as themselves, and then the
+checkout's own directory always works."""
 
 
 def test_a_checkout_postgres_cannot_enter_still_gets_its_cluster() -> None:
@@ -27,28 +27,13 @@ def test_a_checkout_postgres_cannot_enter_still_gets_its_cluster() -> None:
     try:
         started = subprocess.run(["bash", str(script), "start"], env=env, capture_output=True, text=True, timeout=180)
         assert started.returncode == 0, started.stderr
+        psql = ["psql", "-h", "127.0.0.1", "-p", port, "-U", "postgres", "-tAc", "select 1"]
         answer = subprocess.run(
-            [
-                "runuser",
-                "-u",
-                "postgres",
-                "--",
-                "psql",
-                "-h",
-                "127.0.0.1",
-                "-p",
-                port,
-                "-U",
-                "postgres",
-                "-tAc",
-                "select 1",
-            ],
-            capture_output=True,
-            text=True,
-            timeout=30,
+            ["runuser", "-u", "postgres", "--", *psql] if AS_ROOT else psql, capture_output=True, text=True, timeout=30
         )
         assert answer.stdout.strip() == "1", answer.stderr
-        assert not (home / "checkout" / ".local" / "postgres" / "data").exists(), "the cluster is not in the checkout"
+        in_checkout = (home / "checkout" / ".local" / "postgres" / "data").exists()
+        assert in_checkout != AS_ROOT, "as root, the cluster lives where the postgres user can enter"
     finally:
         subprocess.run(["bash", str(script), "stop"], env=env, capture_output=True, timeout=120)
         for located in Path("/var/lib/leadrelay").glob("pg-*"):

@@ -4,7 +4,6 @@ broker SIGKILLed mid-stream and restarted later: every lead a vendor got 202 for
 import asyncio
 import os
 import shutil
-import socket
 import subprocess
 import time
 import uuid
@@ -15,6 +14,7 @@ from aiokafka.admin import AIOKafkaAdminClient
 from tests.e2e.test_webhook_to_slack import alerts_for
 from tests.reliability.test_service_kills import send_burst
 from tests.support.pipeline import Pipeline, run_pipeline
+from tests.support.ports import free_port_block
 from tests.support.report import report
 from tests.support.stack import ROOT, Stack
 
@@ -23,23 +23,7 @@ LEADS = 400
 
 def free_cluster_port() -> int:
     """A base port whose three nodes' client and controller ports (base + 10 * i, + 1) are all free."""
-    for _ in range(50):
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            base = int(s.getsockname()[1])
-        wanted = [base + 10 * i + d for i in range(3) for d in (0, 1)]
-        if max(wanted) < 65000 and all(_free(p) for p in wanted):
-            return base
-    raise RuntimeError("no free ports for a 3-broker cluster")
-
-
-def _free(port: int) -> bool:
-    with socket.socket() as s:
-        try:
-            s.bind(("127.0.0.1", port))
-            return True
-        except OSError:
-            return False
+    return free_port_block(22)
 
 
 class Cluster:
