@@ -3,6 +3,7 @@
 process this checkout did not start (a second checkout's `make run`), the session picks free ports
 and keeps its own broker and database under .local/test-kafka and .local/test-postgres."""
 
+import random
 import socket
 import subprocess
 from dataclasses import dataclass
@@ -22,12 +23,10 @@ def port_free(port: int) -> bool:
 
 
 def free_port_block(size: int) -> int:
-    """A port p with p .. p + size - 1 all free."""
-    for _ in range(100):
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            base = int(s.getsockname()[1])
-        if base + size < 65000 and all(port_free(base + i) for i in range(size)):
+    """A port p with p .. p + size - 1 all free, below the ephemeral range (see inprocess.free_port)."""
+    for _ in range(200):
+        base = random.randrange(20000, 32000 - size)
+        if all(port_free(base + i) for i in range(size)):
             return base
     raise RuntimeError("no free ports")
 
