@@ -4,8 +4,10 @@ the Prometheus exporter."""
 
 import asyncio
 import json
+import sys
 
 import uvicorn
+from aiokafka.errors import KafkaError
 from rich.console import Console
 from rich.live import Live
 from rich.table import Table
@@ -70,14 +72,18 @@ def lag_command(groups: list[str] | None, as_json: bool, watch: float | None, se
     if serve is not None:
         uvicorn.run(create_exporter(settings, watch or 5.0), host="0.0.0.0", port=serve, log_level="warning")
         return 0
-    console = Console()
+    console = Console() if sys.stdout.isatty() else Console(width=220)  # piped: whole names, never "lead.…"
     if watch is not None:
         try:
             asyncio.run(_watch(settings, groups, watch, console))
         except KeyboardInterrupt:
             pass
         return 0
-    rows = asyncio.run(consumer_lag(settings.kafka_bootstrap, groups, settings.topic_prefix))
+    try:
+        rows = asyncio.run(consumer_lag(settings.kafka_bootstrap, groups, settings.topic_prefix))
+    except KafkaError as exc:
+        print(f"leadrelay lag: cannot read the lag from Kafka at {settings.kafka_bootstrap}: {exc}", file=sys.stderr)
+        return 1
     if as_json:
         now = now_ms()
         print(json.dumps([r.as_dict(now) for r in rows], indent=2))

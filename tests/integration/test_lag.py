@@ -16,6 +16,7 @@ from aiokafka.structs import OffsetAndMetadata
 from services.ops.lag import consumer_lag
 from services.ops.lag_exporter import create_exporter
 from shared.settings import ApiKey
+from tests.support.inprocess import free_port
 from tests.support.kafka_io import produce_all
 from tests.support.stack import KAFKA, OPS, OPS_KEY, ROOT, Stack
 
@@ -121,3 +122,13 @@ async def test_one_exporter_serves_every_groups_lag_to_an_operator_only(stack: S
     assert f'leadrelay_consumer_lag_messages{{group="{group}",partition="0",topic="{topic}"}} 7.0' in body
     assert f'leadrelay_consumer_lag_messages{{group="{group}",partition="2",topic="{topic}"}} 3.0' in body
     assert f'leadrelay_consumer_lag_messages{{group="{group}",partition="1",topic="{topic}"}} 10.0' in body
+
+
+def test_lag_says_plainly_when_kafka_cannot_be_reached() -> None:
+    closed = str(free_port())
+    env = {**os.environ, "LEADRELAY_KAFKA_BOOTSTRAP": f"127.0.0.1:{closed}"}
+    cli = subprocess.run(
+        [str(ROOT / ".venv/bin/leadrelay"), "lag"], capture_output=True, text=True, timeout=60, env=env
+    )
+    assert cli.returncode == 1
+    assert f"cannot read the lag from Kafka at 127.0.0.1:{closed}" in cli.stderr and "Traceback" not in cli.stderr
