@@ -15,6 +15,7 @@ from shared.payloads import (
     Assignment,
     CapturedLead,
     EnrichedLead,
+    Notified,
     Nurture,
     ScoredLead,
 )
@@ -75,6 +76,11 @@ class LeadAcknowledgedEvent(EnvelopeBase):
     data: Acknowledgement
 
 
+class LeadNotifiedEvent(EnvelopeBase):
+    type: Literal["lead.notified"] = "lead.notified"
+    data: Notified
+
+
 Event = Annotated[
     LeadCapturedEvent
     | LeadActivityEvent
@@ -82,7 +88,8 @@ Event = Annotated[
     | LeadScoredEvent
     | LeadAssignedEvent
     | LeadNurtureEvent
-    | LeadAcknowledgedEvent,
+    | LeadAcknowledgedEvent
+    | LeadNotifiedEvent,
     Field(discriminator="type"),
 ]
 EVENT_ADAPTER: TypeAdapter[Event] = TypeAdapter(Event)

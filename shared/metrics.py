@@ -47,3 +47,12 @@ SLA_BREACHES = Counter(
     "leadrelay_sla_breaches_total", "Assignments whose rep did not claim in time (reassigned or escalated)", ["pool"]
 )
 READY = Gauge("leadrelay_ready", "1 when the service's last readiness check passed, else 0")
+SLA_COMPLIANCE = Gauge(
+    "leadrelay_sla_compliance_ratio",
+    "insights: of the last day's assignments with a known outcome, the share claimed within their SLA, by pool",
+    ["pool"],
+)
+CLAIMED_WITHIN_5_MINUTES = Gauge(
+    "leadrelay_claimed_within_5_minutes_ratio",
+    "insights: of the leads routed in the last day, the share claimed within 5 minutes of arriving",
+)

@@ -130,3 +130,19 @@ class Acknowledgement(Frozen):
     rep_id: str
     claimed_at: datetime
     via: str
+
+
+class Notified(Frozen):
+    """An alert's outcome on one channel: sent (with the provider's id and, once reported, its
+    delivery status) or failed for good."""
+
+    assignment_id: UUID
+    attempt: int
+    rep_id: str
+    channel: str
+    status: str = Field(description="sent or failed")
+    at: datetime
+    tries: int
+    external_id: str | None = None
+    provider_status: str | None = Field(default=None, description="The provider's latest status, e.g. delivered.")
+    error: str | None = None

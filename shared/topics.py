@@ -11,6 +11,7 @@ class Topic(StrEnum):
     LEAD_ASSIGNED = "lead.assigned"
     LEAD_NURTURE = "lead.nurture"
     LEAD_ACKNOWLEDGED = "lead.acknowledged"
+    LEAD_NOTIFIED = "lead.notified"
 
 
 def dlq(topic: str) -> str:

@@ -1,13 +1,13 @@
 #!/usr/bin/env bash
-# Start/stop the five services and the Slack stand-in as separate processes: start | stop | status.
+# Start/stop the six services (five stages and insights) and the Slack stand-in as separate processes: start | stop | status.
 # Pids and logs live in .local/run; `stop` only kills the pids this script recorded.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
 run=${LEADRELAY_RUN_DIR:-$root/.local/run}
 py=$root/.venv/bin/python
-services=(capture enrich score route notify)
-declare -A ports=([capture]=8001 [enrich]=8002 [score]=8003 [route]=8004 [notify]=8005 [slack-standin]=8099
+services=(capture enrich score route notify insights)
+declare -A ports=([capture]=8001 [enrich]=8002 [score]=8003 [route]=8004 [notify]=8005 [insights]=8006 [slack-standin]=8099
   [twilio-standin]=8098 [smtp-standin]=8097 [meta-graph-standin]=8096)
 standins=(slack-standin twilio-standin smtp-standin meta-graph-standin)
 smtp_port=8025
@@ -18,7 +18,9 @@ export LEADRELAY_SLACK_BOT_TOKEN=${LEADRELAY_SLACK_BOT_TOKEN:-xoxb-local-standin
 export LEADRELAY_ENV=${LEADRELAY_ENV:-development}
 export LEADRELAY_API_KEYS=${LEADRELAY_API_KEYS:-'[{"name": "website", "key": "local-dev-key", "scopes": ["intake"]},
   {"name": "ops", "key": "local-ops-key", "scopes": ["ops:read", "ops:write"]},
-  {"name": "notify", "key": "local-notify-key", "scopes": ["claim"]}]'}
+  {"name": "notify", "key": "local-notify-key", "scopes": ["claim"]},
+  {"name": "console", "key": "local-console-key", "scopes": ["ops:read", "ops:write", "claim"]},
+  {"name": "alice", "key": "local-alice-key", "scopes": ["claim"], "rep": "alice"}]'}
 export LEADRELAY_ROUTE_API_KEY=${LEADRELAY_ROUTE_API_KEY:-local-notify-key}
 export LEADRELAY_SLACK_SIGNING_SECRET=${LEADRELAY_SLACK_SIGNING_SECRET:-local-slack-signing-secret}
 export LEADRELAY_CLAIM_LINK_SECRET=${LEADRELAY_CLAIM_LINK_SECRET:-local-claim-link-secret}
@@ -66,7 +68,13 @@ start() {
   launch meta-graph-standin "$py" -m standins.meta_graph --port "${ports[meta-graph-standin]}" \
     --access-token local-meta-page-token
   for s in "${services[@]}"; do
-    LEADRELAY_PORT=${ports[$s]} launch "$s" "$py" -m "services.$s"
+    if [ "$s" = insights ]; then
+      # insights' console acts on route with its own key (ops:read, ops:write, claim).
+      LEADRELAY_PORT=${ports[$s]} LEADRELAY_ROUTE_API_KEY=${CONSOLE_ROUTE_KEY:-local-console-key} \
+        launch "$s" "$py" -m "services.$s"
+    else
+      LEADRELAY_PORT=${ports[$s]} launch "$s" "$py" -m "services.$s"
+    fi
   done
   for s in "${standins[@]}"; do
     case $s in
@@ -75,7 +83,7 @@ start() {
     esac
   done
   for s in "${services[@]}"; do wait_ready "$s" "http://127.0.0.1:${ports[$s]}/readyz"; done
-  echo "services: all ready"
+  echo "services: all ready; the console is at http://127.0.0.1:${ports[insights]}/console (key local-ops-key)"
 }
 
 stop() {

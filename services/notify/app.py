@@ -13,6 +13,7 @@ from services.notify.dispatcher import Dispatcher, SendPolicy
 from services.notify.handler import STAGE, NotifyDeps
 from services.notify.interactions import router as slack_router
 from services.notify.links import ClaimLinks
+from services.notify.outcomes import OutcomePublisher
 from services.notify.pacing import Pacer
 from services.notify.slack_client import SlackClient
 from services.notify.twilio_status import router as twilio_router
@@ -76,8 +77,10 @@ async def setup(rt: Runtime) -> AsyncIterator[Sequence[Worker]]:
             retry_base_seconds=settings.delivery_retry_base_s,
         )
         dispatcher = Dispatcher(rt.db, channels, links, Pacer(settings.channel_paces), policy)
+        outcomes = OutcomePublisher(rt.db, rt.producer, settings)
+        dispatcher.after_record = outcomes.wake.set
         deps = NotifyDeps(rt.db, channels, dispatcher)
-        yield [dispatcher, StageRunner(STAGE, deps, settings, rt.producer)]
+        yield [dispatcher, outcomes, StageRunner(STAGE, deps, settings, rt.producer)]
 
 
 app = create_app("notify", settings, setup, [slack_router, twilio_router])

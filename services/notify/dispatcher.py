@@ -11,7 +11,7 @@ alert went out (Slack message metadata, Twilio's message list) before it is sent
 import asyncio
 import logging
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from uuid import uuid4
@@ -72,6 +72,8 @@ class Dispatcher:
         self._tasks: set[asyncio.Task[None]] = set()
         self._next_at = float("inf")
         self._beat_at = 0.0
+        self.after_record: Callable[[], None] = lambda: None
+        """Called once outcomes are stored (notify's outcome publisher wakes up)."""
 
     def readiness(self) -> dict[str, bool]:
         return {"sender": self.alive}
@@ -212,6 +214,7 @@ class Dispatcher:
             try:
                 async with self._db.session_scope() as session:
                     await queue.record(session, outcomes)
+                self.after_record()
                 return
             except Exception as exc:
                 tries += 1

@@ -15,7 +15,6 @@ from services.notify.dispatcher import Dispatcher
 from shared import metrics, tracing
 from shared.db import Database
 from shared.events import EnvelopeBase, Event, LeadAssignedEvent
-from shared.payloads import Assignment
 from shared.runtime import Stage
 from shared.topics import Topic
 
@@ -29,7 +28,7 @@ class NotifyDeps:
 
 @dataclass(frozen=True)
 class Unsendable:
-    assignment: Assignment
+    event: LeadAssignedEvent
     channel: str
     reason: str
 
@@ -44,14 +43,17 @@ def plan(events: Sequence[Event], deps: NotifyDeps, now: float) -> tuple[list[qu
             channel = deps.channels.get(name)
             target = channel.target(a) if channel is not None else None
             if channel is None:
-                unsendable.append(Unsendable(a, name, f"channel {name} is not configured"))
+                unsendable.append(Unsendable(event, name, f"channel {name} is not configured"))
             elif not target:
-                unsendable.append(Unsendable(a, name, f"rep has no {name} address"))
+                unsendable.append(Unsendable(event, name, f"rep has no {name} address"))
             else:
                 at = deps.dispatcher.slot(name, target, now)
                 send_now = at <= now and deps.dispatcher.alive
                 when = datetime.fromtimestamp(at, UTC)
-                rows.append(queue.NewDelivery(a, name, target, when, send_now, tracing.traceparent_of(event.event_id)))
+                trace = tracing.traceparent_of(event.event_id)
+                rows.append(
+                    queue.NewDelivery(a, name, target, when, send_now, trace, event.lead_id, event.correlation_id)
+                )
     return rows, unsendable
 
 
@@ -61,9 +63,11 @@ async def handle_batch(events: Sequence[Event], deps: NotifyDeps) -> list[Sequen
     async with deps.db.session_scope() as session:
         sending = await queue.enqueue(session, rows, deps.dispatcher.sender)
         for u in unsendable:
-            await repository.mark_failed(session, u.assignment.assignment_id, u.channel, "", u.reason)
+            await repository.mark_failed(session, u.event, u.channel, u.reason)
     for u in unsendable:
         metrics.NOTIFICATIONS.labels(u.channel, "unsendable").inc()
+    if unsendable:
+        deps.dispatcher.after_record()
     deps.dispatcher.submit(sending)
     for row in rows:
         if not row.send_now:

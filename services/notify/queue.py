@@ -22,6 +22,8 @@ class NewDelivery:
     send_now: bool
     """True: inserted as `sending` by this process, which sends it at once; False: queued for its slot."""
     traceparent: str | None = None
+    lead_id: UUID | None = None
+    correlation_id: UUID | None = None
 
 
 @dataclass(frozen=True)
@@ -46,12 +48,13 @@ async def enqueue(session: AsyncSession, rows: list[NewDelivery], sender: UUID) 
         text(
             "INSERT INTO notify.deliveries"
             " (assignment_id, channel, target, status, assignment, not_before, slotted, sending_at, sending_by,"
-            " attempts, traceparent)"
+            " attempts, traceparent, lead_id, correlation_id)"
             " SELECT u.a, u.c, u.t, CASE WHEN u.now THEN 'sending' ELSE 'queued' END, CAST(u.p AS jsonb), u.nb,"
             " NOT u.now, CASE WHEN u.now THEN now() END, CASE WHEN u.now THEN CAST(:s AS uuid) END,"
-            " CASE WHEN u.now THEN 1 ELSE 0 END, u.tp"
+            " CASE WHEN u.now THEN 1 ELSE 0 END, u.tp, u.l, u.k"
             " FROM unnest(CAST(:a AS uuid[]), CAST(:c AS text[]), CAST(:t AS text[]), CAST(:p AS text[]),"
-            " CAST(:nb AS timestamptz[]), CAST(:now AS boolean[]), CAST(:tp AS text[])) AS u(a, c, t, p, nb, now, tp)"
+            " CAST(:nb AS timestamptz[]), CAST(:now AS boolean[]), CAST(:tp AS text[]), CAST(:l AS uuid[]),"
+            " CAST(:k AS uuid[])) AS u(a, c, t, p, nb, now, tp, l, k)"
             " ON CONFLICT (assignment_id, channel) DO NOTHING RETURNING id, assignment_id, channel, status"
         ),
         {
@@ -62,6 +65,8 @@ async def enqueue(session: AsyncSession, rows: list[NewDelivery], sender: UUID) 
             "nb": [r.not_before for r in rows],
             "now": [r.send_now for r in rows],
             "tp": [r.traceparent for r in rows],
+            "l": [r.lead_id for r in rows],
+            "k": [r.correlation_id for r in rows],
             "s": sender,
         },
     )
@@ -153,7 +158,8 @@ async def record(session: AsyncSession, outcomes: Outcomes) -> None:
     if outcomes.sent:
         await session.execute(
             text(
-                "UPDATE notify.deliveries d SET status = 'sent', sent_at = now(), external_id = u.x, last_error = NULL,"
+                "UPDATE notify.deliveries d SET status = 'sent', sent_at = now(), outcome_at = now(),"
+                " external_id = u.x, last_error = NULL,"
                 " provider_status = (SELECT status FROM notify.provider_statuses p WHERE p.channel = d.channel"
                 " AND p.external_id = u.x ORDER BY rank DESC, received_at DESC LIMIT 1)"
                 " FROM unnest(CAST(:ids AS bigint[]), CAST(:x AS text[])) AS u(id, x) WHERE d.id = u.id"
@@ -176,7 +182,7 @@ async def record(session: AsyncSession, outcomes: Outcomes) -> None:
     if outcomes.failed:
         await session.execute(
             text(
-                "UPDATE notify.deliveries d SET status = 'failed', last_error = u.e"
+                "UPDATE notify.deliveries d SET status = 'failed', outcome_at = now(), last_error = u.e"
                 " FROM unnest(CAST(:ids AS bigint[]), CAST(:e AS text[])) AS u(id, e) WHERE d.id = u.id"
             ),
             {"ids": [i for i, _ in outcomes.failed], "e": [e[:2000] for _, e in outcomes.failed]},

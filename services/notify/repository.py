@@ -1,9 +1,9 @@
 """notify's queries (schema `notify` only): one delivery row per (assignment, channel)."""
 
-from uuid import UUID
-
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
+
+from shared.events import LeadAssignedEvent
 
 STATUS_RANK = {
     "accepted": 0,
@@ -21,15 +21,23 @@ BEST_STATUS = (
 )
 
 
-async def mark_failed(session: AsyncSession, assignment_id: UUID, channel: str, target: str, error: str) -> None:
+async def mark_failed(session: AsyncSession, event: LeadAssignedEvent, channel: str, error: str) -> None:
+    """An alert that cannot be sent at all (channel not configured, rep without an address)."""
     await session.execute(
         text(
-            "INSERT INTO notify.deliveries (assignment_id, channel, target, status, attempts, last_error)"
-            " VALUES (:a, :c, :t, 'failed', 1, :e) ON CONFLICT (assignment_id, channel) DO UPDATE"
-            " SET status = 'failed', last_error = :e"
-            " WHERE notify.deliveries.status <> 'sent'"
+            "INSERT INTO notify.deliveries (assignment_id, channel, target, status, attempts, last_error, assignment,"
+            " lead_id, correlation_id, outcome_at)"
+            " VALUES (:a, :c, '', 'failed', 1, :e, CAST(:p AS jsonb), :l, :k, now())"
+            " ON CONFLICT (assignment_id, channel) DO NOTHING"
         ),
-        {"a": assignment_id, "c": channel, "t": target, "e": error[:2000]},
+        {
+            "a": event.data.assignment_id,
+            "c": channel,
+            "e": error[:2000],
+            "p": event.data.model_dump_json(),
+            "l": event.lead_id,
+            "k": event.correlation_id,
+        },
     )
 
 
@@ -45,7 +53,8 @@ async def record_provider_status(session: AsyncSession, channel: str, external_i
     )
     result = await session.execute(
         text(
-            f"UPDATE notify.deliveries SET provider_status = {BEST_STATUS}, provider_updated_at = now()"
+            f"UPDATE notify.deliveries SET provider_status = {BEST_STATUS}, provider_updated_at = now(),"
+            " outcome_at = now(), outcome_published_at = NULL"
             " WHERE channel = :c AND external_id = :x RETURNING id"
         ),
         {"c": channel, "x": external_id},

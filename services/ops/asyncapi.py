@@ -20,15 +20,17 @@ PRODUCERS = {
     Topic.LEAD_ASSIGNED: "route",
     Topic.LEAD_NURTURE: "route",
     Topic.LEAD_ACKNOWLEDGED: "route",
+    Topic.LEAD_NOTIFIED: "notify",
 }
 CONSUMERS = {
-    Topic.LEAD_CAPTURED: ["enrich"],
+    Topic.LEAD_CAPTURED: ["enrich", "insights"],
     Topic.LEAD_ACTIVITY: ["score"],
-    Topic.LEAD_ENRICHED: ["score"],
-    Topic.LEAD_SCORED: ["route"],
-    Topic.LEAD_ASSIGNED: ["notify"],
-    Topic.LEAD_NURTURE: [],
-    Topic.LEAD_ACKNOWLEDGED: [],
+    Topic.LEAD_ENRICHED: ["score", "insights"],
+    Topic.LEAD_SCORED: ["route", "insights"],
+    Topic.LEAD_ASSIGNED: ["notify", "insights"],
+    Topic.LEAD_NURTURE: ["insights"],
+    Topic.LEAD_ACKNOWLEDGED: ["insights"],
+    Topic.LEAD_NOTIFIED: ["insights"],
 }
 HEADERS = {
     "type": "object",

@@ -1,5 +1,6 @@
 """route's operator API (API keys with scopes): claim an assignment (`claim`), see a lead's routing
-trace and simulate a decision (`ops:read`), pause and resume a rep (`ops:write`)."""
+trace, the reps' availability and simulate a decision (`ops:read`), pause and resume a rep
+(`ops:write`)."""
 
 from datetime import UTC, datetime
 from typing import Annotated, Any
@@ -10,6 +11,7 @@ from fastapi.responses import JSONResponse
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from services.route import repository
+from services.route.availability import PERIODS, skip_reason
 from services.route.claims import claim_assignment
 from services.route.engine import decide
 from services.route.handler import RouteDeps
@@ -168,3 +170,36 @@ async def pause(request: Request, rep_id: str = RepId) -> JSONResponse:
 @router.post("/v1/reps/{rep_id}/resume", dependencies=[Operator("ops:write")], responses=ERRORS)
 async def resume(request: Request, rep_id: str = RepId) -> JSONResponse:
     return await _set_paused(request, rep_id, False)
+
+
+@router.get("/v1/reps", dependencies=[Operator("ops:read")], responses=ERRORS)
+async def reps(request: Request) -> JSONResponse:
+    """Every rep now: available or why not (paused, out of office, off hours, a cap), caps used per
+    period in the rep's time zone, and how many leads are held for want of anyone."""
+    _, deps = _deps(request)
+    now = datetime.now(UTC)
+    config = deps.config
+    async with deps.db.session_scope() as session:
+        snap = await repository.load_snapshot(session, config, [p.id for p in config.pools], now, [], lock=False)
+        held = await repository.held_count(session)
+        used = await repository.period_counts(session, config, [r.id for r in config.reps], now, only_capped=False)
+    listed = []
+    for rep in config.reps:
+        load = snap.load(rep.id)
+        counts = dict(used.get(rep.id, ()))
+        why = skip_reason(rep, load, now, already_had=False) if rep.active else "inactive"
+        listed.append(
+            {
+                "id": rep.id,
+                "name": rep.name,
+                "timezone": rep.timezone,
+                "paused": load.paused,
+                "available": why is None,
+                "why_not": why,
+                "out_of_office": [{"from": o.from_.isoformat(), "to": o.to.isoformat()} for o in rep.out_of_office],
+                "working_hours": rep.working_hours.model_dump(mode="json") if rep.working_hours else None,
+                "caps": {p: {"used": counts.get(p, 0), "cap": getattr(rep.caps, p)} for p in PERIODS},
+                "pools": [p.id for p in config.pools if rep.id in p.rep_ids],
+            }
+        )
+    return JSONResponse({"at": now.isoformat(), "held_leads": held, "reps": listed})

@@ -118,7 +118,7 @@ async def load_snapshot(
                 {"r": rep_ids},
             )
         }
-    counts = await _period_counts(session, config, rep_ids, now)
+    counts = await period_counts(session, config, rep_ids, now)
     loads = {
         r: RepLoad(paused=r in paused, open_leads=open_leads.get(r, 0), assigned=counts.get(r, ())) for r in rep_ids
     }
@@ -140,11 +140,12 @@ async def _credits(session: AsyncSession, pool_ids: list[str], *, lock: bool) ->
     return credits
 
 
-async def _period_counts(
-    session: AsyncSession, config: BusinessConfig, rep_ids: list[str], now: datetime
+async def period_counts(
+    session: AsyncSession, config: BusinessConfig, rep_ids: list[str], now: datetime, *, only_capped: bool = True
 ) -> dict[str, tuple[tuple[str, int], ...]]:
-    """Assignments per rep since the start of their own day, week and month (each in their time zone)."""
-    capped = [r for r in rep_ids if any(getattr(config.rep(r).caps, p) is not None for p in PERIODS)]
+    """Assignments per rep since the start of their own day, week and month (each in their time zone);
+    by default only for reps with a cap, the only ones a decision needs."""
+    capped = [r for r in rep_ids if not only_capped or any(getattr(config.rep(r).caps, p) is not None for p in PERIODS)]
     if not capped:
         return {}
     starts = {r: period_starts(now, config.rep(r).timezone) for r in capped}
@@ -504,3 +505,10 @@ async def use_claim_link(session: AsyncSession, token_sha256: str, assignment_id
         {"t": token_sha256, "a": assignment_id},
     )
     return result.scalar_one_or_none() is not None
+
+
+async def held_count(session: AsyncSession) -> int:
+    """Leads held because nobody could take them; routing retries them."""
+    return int(
+        (await session.execute(text("SELECT count(*) FROM route.assignments WHERE status = 'held'"))).scalar_one()
+    )

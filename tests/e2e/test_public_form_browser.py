@@ -4,7 +4,6 @@ rep's Slack. A page from an origin the form does not allow is refused, by a plai
 Screenshots go to .local/test-logs/browser/."""
 
 import asyncio
-import shutil
 import threading
 import uuid
 from collections.abc import Iterator
@@ -16,11 +15,11 @@ import httpx
 import pytest
 import yaml
 from selenium import webdriver
-from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
 
 from tests.e2e.test_webhook_to_slack import alerts_for
+from tests.support.browser import chromium
 from tests.support.inprocess import free_port
 from tests.support.pipeline import Pipeline, run_pipeline
 from tests.support.stack import ROOT, Stack
@@ -85,28 +84,8 @@ def form_pipeline(
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[webdriver.Chrome]:
-    chromium, driver = shutil.which("chromium"), shutil.which("chromedriver")
-    assert chromium and driver, "make install puts Debian's chromium and chromium-driver here"
-    options = webdriver.ChromeOptions()
-    options.binary_location = chromium
-    for flag in (
-        "--headless=new",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-quic",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--disable-dev-shm-usage",
-        "--window-size=1000,800",
-    ):
-        options.add_argument(flag)
-    chrome = webdriver.Chrome(service=Service(driver), options=options)
-    chrome.set_page_load_timeout(30)
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    yield chrome
-    chrome.quit()
+    with chromium(SHOTS) as chrome:
+        yield chrome
 
 
 async def test_form_post_from_the_allowed_site_is_routed_and_other_origins_are_refused(

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from tests.support.inprocess import free_port
 from tests.support.processes import PYTHON, Proc, service, slack_standin
-from tests.support.stack import Stack
+from tests.support.stack import CONSOLE_KEY, Stack
 
 SERVICES = ("capture", "enrich", "score", "route", "notify")
 SLACK_SIGNING_SECRET = "test-slack-signing-secret"
@@ -27,6 +27,8 @@ class Pipeline:
     services: dict[str, Proc] = field(default_factory=dict, compare=False)
     """The five service processes by name, for tests that kill and restart them."""
     ports: dict[str, int] = field(default_factory=dict, compare=False)
+    insights: str = ""
+    """insights' base URL when the pipeline runs it."""
 
 
 @contextmanager
@@ -36,12 +38,13 @@ def run_pipeline(
     config: Path | None = None,
     paces: str | None = None,
     extra_env: dict[str, str] | None = None,
+    insights: bool = False,
 ) -> Iterator[Pipeline]:
     """Start everything, wait until every service is ready, and on exit stop it with SIGTERM,
     failing if a process does not shut down gracefully."""
     slack_port, twilio_port, smtp_port, smtp_http_port = free_port(), free_port(), free_port(), free_port()
     prefix = f"{stack.topic_prefix}p{uuid.uuid4().hex[:4]}."
-    ports = {name: free_port() for name in SERVICES}
+    ports = {name: free_port() for name in (*SERVICES, "insights")}
     env = stack.env(
         LEADRELAY_TOPIC_PREFIX=prefix,
         LEADRELAY_SLACK_API_URL=f"http://127.0.0.1:{slack_port}/api",
@@ -95,6 +98,12 @@ def run_pipeline(
         procs += [service(name, ports[name], env, log_dir).start() for name in SERVICES]
         for proc, name in zip(procs[3:], SERVICES, strict=True):
             proc.wait_ready(f"http://127.0.0.1:{ports[name]}/readyz")
+        running = dict(zip(SERVICES, procs[3:], strict=True))
+        if insights:
+            console_env = {**env, "LEADRELAY_ROUTE_API_KEY": CONSOLE_KEY}
+            running["insights"] = service("insights", ports["insights"], console_env, log_dir).start()
+            procs.append(running["insights"])
+            running["insights"].wait_ready(f"http://127.0.0.1:{ports['insights']}/readyz")
         yield Pipeline(
             f"http://127.0.0.1:{ports['capture']}",
             f"http://127.0.0.1:{slack_port}",
@@ -103,8 +112,9 @@ def run_pipeline(
             f"http://127.0.0.1:{ports['notify']}",
             f"http://127.0.0.1:{twilio_port}",
             f"http://127.0.0.1:{smtp_http_port}",
-            dict(zip(SERVICES, procs[3:], strict=True)),
+            running,
             ports,
+            f"http://127.0.0.1:{ports['insights']}" if insights else "",
         )
     finally:
         unclean = [p.name for p in reversed(procs) if not p.stop()]

@@ -24,10 +24,13 @@ PORTS = session_ports()
 PG_PORT = PORTS.postgres
 KAFKA = f"127.0.0.1:{PORTS.kafka}"
 INTAKE_KEY, OPS_KEY, NOTIFY_KEY = "test-intake-key-0123456789", "test-ops-key-0123456789", "test-notify-key-0123456"
+CONSOLE_KEY, ALICE_KEY = "test-console-key-0123456", "test-alice-key-0123456789"
 API_KEYS = (
     f'[{{"name": "website", "key": "{INTAKE_KEY}", "scopes": ["intake"]}},'
     f' {{"name": "ops", "key": "{OPS_KEY}", "scopes": ["ops:read", "ops:write"]}},'
-    f' {{"name": "notify", "key": "{NOTIFY_KEY}", "scopes": ["claim"]}}]'
+    f' {{"name": "notify", "key": "{NOTIFY_KEY}", "scopes": ["claim"]}},'
+    f' {{"name": "console", "key": "{CONSOLE_KEY}", "scopes": ["ops:read", "ops:write", "claim"]}},'
+    f' {{"name": "alice", "key": "{ALICE_KEY}", "scopes": ["claim"], "rep": "alice"}}]'
 )
 INTAKE = {"X-API-Key": INTAKE_KEY}
 OPS = {"X-API-Key": OPS_KEY}
@@ -56,6 +59,7 @@ class Stack:
             LEADRELAY_ENV="development",
             LEADRELAY_API_KEYS=API_KEYS,
             LEADRELAY_ROUTE_API_KEY=NOTIFY_KEY,
+            LEADRELAY_SESSION_SECRET="test-console-session-secret",
             LEADRELAY_CHANNEL_PACES=TEST_PACES,
         )
         env.update(extra)

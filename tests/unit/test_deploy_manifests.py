@@ -11,6 +11,7 @@ import yaml
 
 from services.capture.config import CaptureSettings
 from services.enrich.config import EnrichSettings
+from services.insights.config import InsightsSettings
 from services.notify.config import NotifySettings
 from services.route.config import RouteSettings
 from services.score.config import ScoreSettings
@@ -19,7 +20,7 @@ from shared.topics import Topic
 
 DEPLOY = ROOT / "deploy"
 FILES = [DEPLOY / "docker-compose.yml", *sorted((DEPLOY / "k8s").glob("*.yaml"))]
-SETTINGS = (CaptureSettings, EnrichSettings, ScoreSettings, RouteSettings, NotifySettings)
+SETTINGS = (CaptureSettings, EnrichSettings, ScoreSettings, RouteSettings, NotifySettings, InsightsSettings)
 KNOWN_VARS = {f"LEADRELAY_{name.upper()}" for cls in SETTINGS for name in cls.model_fields}
 
 

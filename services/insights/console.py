@@ -1,0 +1,270 @@
+"""The sales-ops console: server-rendered pages (Jinja2, autoescaped), SVG charts from the server and
+a few lines of plain JavaScript for the live feed. Zones: /console/login is public (rate-limited);
+every other page needs a console session (see sessions); forms carry the session's CSRF token."""
+
+import time
+from pathlib import Path
+from typing import Annotated, Any
+from uuid import UUID
+
+from fastapi import APIRouter, Form, HTTPException, Query, Request
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from pydantic import ValidationError
+
+from services.insights import charts, queries, report_service, report_tables, sessions
+from services.insights.api import csv_response
+from services.insights.queries import ReportFilters
+from services.insights.route_client import RouteClient, RouteUnavailable
+from shared.business.loader import BusinessConfig
+from shared.rate_limit import RateLimiter
+from shared.zones import Public, find_key
+
+HERE = Path(__file__).resolve().parent
+templates = Environment(loader=FileSystemLoader(HERE / "templates"), autoescape=select_autoescape(["html"]))
+router = APIRouter(prefix="/console", include_in_schema=False)
+
+
+def _ts(value: Any) -> str:
+    return value.strftime("%Y-%m-%d %H:%M:%S") if hasattr(value, "strftime") else "-"
+
+
+def _tms(value: Any) -> str:
+    return value.strftime("%H:%M:%S.%f")[:-3] if hasattr(value, "strftime") else "-"
+
+
+def _secs(value: float | None) -> str:
+    if value is None:
+        return "-"
+    return f"{value:.1f} s" if value < 120 else f"{value / 60:.1f} min"
+
+
+def _pct(value: float | None) -> str:
+    return "-" if value is None else f"{value * 100:.0f}%"
+
+
+templates.filters.update(ts=_ts, tms=_tms, secs=_secs, pct=_pct)
+login_limiter = RateLimiter(per_minute=10)
+FormField = Annotated[str, Form(max_length=200)]
+LeadId = UUID
+
+
+def page(request: Request, name: str, status: int = 200, **context: Any) -> HTMLResponse:
+    html = templates.get_template(name).render(request=request, **context)
+    return HTMLResponse(html, status_code=status)
+
+
+def route_client(request: Request) -> RouteClient:
+    client: RouteClient = request.app.state.route
+    return client
+
+
+@router.get("/static/{name}", dependencies=[Public])
+async def static(name: str) -> Response:
+    files = {"console.css": "text/css", "live.js": "text/javascript"}
+    if name not in files:
+        raise HTTPException(404, "no such file")
+    return Response((HERE / "static" / name).read_bytes(), media_type=files[name])
+
+
+@router.get("/login", dependencies=[Public], response_class=HTMLResponse)
+async def login_page(request: Request) -> HTMLResponse:
+    return page(request, "login.html")
+
+
+@router.post("/login", dependencies=[Public], response_class=HTMLResponse)
+async def login(request: Request, key: FormField) -> Response:
+    ip = request.client.host if request.client else "-"
+    wait = login_limiter.hit(ip, time.monotonic())
+    if wait is not None:
+        return page(request, "login.html", 429, error="Too many attempts; wait a minute.")
+    found = find_key(request.app.state.settings, key)
+    role = sessions.role_of(found) if found is not None else None
+    if found is None or role is None:
+        return page(request, "login.html", 401, error="Unknown key, or a key that may not use the console.")
+    cookie, _ = sessions.issue(request.app.state.session_secret, found.name, request.app.state.settings.session_hours)
+    response = RedirectResponse("/console", status_code=303)
+    response.set_cookie(
+        sessions.COOKIE,
+        cookie,
+        max_age=int(request.app.state.settings.session_hours * 3600),
+        httponly=True,
+        samesite="strict",
+        secure=not request.app.state.settings.development,
+        path="/console",
+    )
+    return response
+
+
+@router.post("/logout", response_class=HTMLResponse)
+async def logout(user: sessions.User, csrf: FormField) -> Response:
+    sessions.check_csrf(user, csrf)
+    response = RedirectResponse(sessions.LOGIN_PATH, status_code=303)
+    response.delete_cookie(sessions.COOKIE, path="/console")
+    return response
+
+
+@router.get("", response_class=HTMLResponse)
+async def live_page(request: Request, user: sessions.User) -> HTMLResponse:
+    async with request.app.state.runtime.db.session_scope() as session:
+        rows = await queries.live(session, user.rep)
+    return page(request, "live.html", user=user, rows=rows)
+
+
+@router.get("/live.json")
+async def live_rows(request: Request, user: sessions.User) -> JSONResponse:
+    """The live feed's rows, polled by live.js."""
+    async with request.app.state.runtime.db.session_scope() as session:
+        rows = await queries.live(session, user.rep)
+    return JSONResponse(
+        [
+            {k: (v.isoformat() if hasattr(v, "isoformat") else str(v) if v is not None else None) for k, v in r.items()}
+            for r in rows
+        ]
+    )
+
+
+@router.get("/leads/{lead_id}", response_class=HTMLResponse)
+async def lead_detail(request: Request, lead_id: LeadId, user: sessions.User) -> HTMLResponse:
+    async with request.app.state.runtime.db.session_scope() as session:
+        allowed = user.is_ops or await queries.owns(session, lead_id, user.rep or "")
+        found = await queries.lead_page(session, lead_id) if allowed else None
+        claimable = await queries.open_assignment_of(session, lead_id, user.rep) if user.rep and allowed else None
+    if found is None:
+        return page(request, "message.html", 404, user=user, title="Not found", message="No such lead for you.")
+    return page(request, "lead.html", user=user, claimable=claimable, **found)
+
+
+@router.post("/leads/{lead_id}/claim", response_class=HTMLResponse)
+async def claim(request: Request, lead_id: LeadId, user: sessions.User, csrf: FormField) -> Response:
+    sessions.check_csrf(user, csrf)
+    if user.rep is None:
+        raise HTTPException(403, "only a rep claims leads")
+    async with request.app.state.runtime.db.session_scope() as session:
+        assignment = await queries.open_assignment_of(session, lead_id, user.rep)
+    if assignment is None:
+        return page(request, "message.html", 409, user=user, title="Nothing to claim", message="No open assignment.")
+    try:
+        status, body = await route_client(request).claim(assignment, user.rep)
+    except RouteUnavailable as exc:
+        return page(request, "message.html", 503, user=user, title="Try again", message=str(exc))
+    if status != 200:
+        reason = body.get("error", "refused") if isinstance(body, dict) else "refused"
+        return page(request, "message.html", 409, user=user, title="Not claimed", message=reason.replace("_", " "))
+    return RedirectResponse(f"/console/leads/{lead_id}?claimed=1", status_code=303)
+
+
+@router.get("/reps", response_class=HTMLResponse)
+async def reps_page(request: Request, user: sessions.OpsUser) -> HTMLResponse:
+    try:
+        live = await route_client(request).reps()
+        error = None
+    except RouteUnavailable as exc:
+        live, error = {"reps": [], "held_leads": None}, str(exc)
+    return page(request, "reps.html", user=user, live=live, error=error)
+
+
+@router.post("/reps/{rep_id}/{action}", response_class=HTMLResponse)
+async def pause_or_resume(
+    request: Request, rep_id: str, action: str, user: sessions.OpsWriter, csrf: FormField
+) -> Response:
+    sessions.check_csrf(user, csrf)
+    if action not in ("pause", "resume"):
+        raise HTTPException(404, "pause or resume")
+    try:
+        status, _ = await route_client(request).set_paused(rep_id, action == "pause")
+    except RouteUnavailable as exc:
+        return page(request, "message.html", 503, user=user, title="Try again", message=str(exc))
+    if status != 200:
+        return page(request, "message.html", status, user=user, title="Not changed", message=f"no rep {rep_id}")
+    return RedirectResponse("/console/reps", status_code=303)
+
+
+def rule_rows(config: BusinessConfig) -> list[dict[str, Any]]:
+    """The routing rules as the rules page lists them: each condition as `field test value`."""
+    rows = []
+    for rule in config.routing.rules:
+        when = []
+        for c in rule.when:
+            tests = c.model_dump(exclude_none=True, exclude={"field"}, by_alias=True)
+            when.append(" ".join(f"{c.field} {k} {v}" for k, v in tests.items()))
+        rows.append({"id": rule.id, "when": when, "pool": rule.pool, "sla": rule.sla_minutes or "by grade"})
+    return rows
+
+
+@router.get("/rules", response_class=HTMLResponse)
+async def rules_page(request: Request, user: sessions.OpsUser) -> HTMLResponse:
+    config = request.app.state.config
+    return page(request, "rules.html", user=user, config=config, rules=rule_rows(config), form={}, result=None)
+
+
+@router.post("/rules", response_class=HTMLResponse)
+async def simulate(
+    request: Request,
+    user: sessions.OpsUser,
+    csrf: FormField,
+    email: FormField = "",
+    title: FormField = "",
+    country: FormField = "",
+    source: FormField = "simulate",
+    fit: Annotated[int, Form(ge=-1000, le=1000)] = 0,
+    intent: Annotated[int, Form(ge=-1000, le=1000)] = 0,
+    grade: FormField = "",
+    stage: FormField = "",
+) -> HTMLResponse:
+    sessions.check_csrf(user, csrf)
+    form = {"email": email, "title": title, "country": country, "source": source or "simulate"}
+    lead: dict[str, Any] = {k: v for k, v in form.items() if v}
+    lead.update({"fit": fit, "intent": intent})
+    if grade:
+        lead["grade"] = grade
+    if stage:
+        lead["stage"] = stage
+    try:
+        status, result = await route_client(request).simulate(lead)
+    except RouteUnavailable as exc:
+        status, result = 503, {"error": str(exc)}
+    config = request.app.state.config
+    form_back = {**form, "fit": fit, "intent": intent}
+    context = {"config": config, "rules": rule_rows(config), "form": form_back, "result": result}
+    return page(request, "rules.html", 200 if status == 200 else 422, user=user, route_status=status, **context)
+
+
+@router.get("/reports", response_class=HTMLResponse)
+async def reports_page(request: Request, user: sessions.OpsUser) -> HTMLResponse:
+    try:
+        f = ReportFilters.model_validate({k: v for k, v in request.query_params.items() if v})
+    except ValidationError as exc:
+        errors = [f"{'.'.join(str(p) for p in e['loc']) or 'filters'}: {e['msg']}" for e in exc.errors()]
+        return page(request, "message.html", 422, user=user, title="Invalid filter", message="; ".join(errors))
+    db, config = request.app.state.runtime.db, request.app.state.config
+    speed = await report_service.build(db, config, "speed-to-lead", f)
+    funnel = await report_service.build(db, config, "funnel", f)
+    fairness = await report_service.build(db, config, "fairness", f)
+    by_rep = [(g["key"], [g["to_claim_p50"], g["to_claim_p90"]]) for g in speed["groups"]["rep"]]
+    by_source = [(g["key"], [g["to_alert_p50"], g["to_alert_p90"]]) for g in speed["groups"]["source"]]
+    steps = [(s, [float(funnel["total"][s])]) for s in report_tables.FUNNEL_COLUMNS[:5]]
+    return page(
+        request,
+        "reports.html",
+        user=user,
+        filters=f,
+        query=f.params(),
+        speed=speed,
+        funnel=funnel,
+        fairness=fairness,
+        chart_claim=charts.bars("Webhook to claim, by rep", by_rep, ["p50", "p90"], "s"),
+        chart_alert=charts.bars("Webhook to first alert, by source", by_source, ["p50", "p90"], "s"),
+        chart_funnel=charts.bars("Funnel", steps, ["leads"]),
+    )
+
+
+@router.get("/reports/{name}.csv")
+async def report_csv(
+    request: Request,
+    name: report_service.ReportName,
+    user: sessions.OpsUser,
+    filters: Annotated[ReportFilters, Query()],
+) -> Response:
+    body = await report_service.build(request.app.state.runtime.db, request.app.state.config, name, filters)
+    return csv_response(name, report_service.csv_of(name, body))

@@ -1,0 +1,35 @@
+"""Every lead topic -> insights' read model (see projection). A partition's batch is projected in
+one transaction; nothing is produced."""
+
+from collections.abc import Sequence
+
+from services.insights import projection
+from shared.db import Database
+from shared.events import EnvelopeBase, Event
+from shared.runtime import Stage
+from shared.topics import Topic
+
+INPUTS = (
+    Topic.LEAD_CAPTURED,
+    Topic.LEAD_ENRICHED,
+    Topic.LEAD_SCORED,
+    Topic.LEAD_NURTURE,
+    Topic.LEAD_ASSIGNED,
+    Topic.LEAD_ACKNOWLEDGED,
+    Topic.LEAD_NOTIFIED,
+)
+
+
+async def handle_batch(events: Sequence[Event], db: Database) -> list[Sequence[EnvelopeBase]]:
+    async with db.session_scope() as session:
+        await projection.lock_leads(session, [e.lead_id for e in events])
+        for event in events:
+            await projection.project(session, event)
+    return [[] for _ in events]
+
+
+async def handle(event: Event, db: Database) -> Sequence[EnvelopeBase]:
+    return (await handle_batch([event], db))[0]
+
+
+STAGE: Stage[Database] = Stage(name="insights", inputs=INPUTS, handle=handle, handle_batch=handle_batch)

@@ -1,0 +1,163 @@
+"""Publishes each delivery's outcome as lead.notified: sent (and again when the provider reports a
+new status, such as Twilio's `delivered`) or failed for good. A row is marked only after the broker
+acknowledged its event, so an outcome is published at least once; its event_id is derived from the
+assignment, channel and status, so consumers drop a repeat. Replicas share the rows with SKIP LOCKED."""
+
+import asyncio
+import logging
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from uuid import NAMESPACE_URL, UUID, uuid5
+
+import orjson
+from aiokafka import AIOKafkaProducer
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from shared.backoff import Backoff
+from shared.db import Database
+from shared.events import LeadNotifiedEvent, kafka_headers, serialize_event
+from shared.kafka import topic_name
+from shared.payloads import Assignment, Notified
+from shared.settings import BaseServiceSettings
+from shared.topics import Topic
+
+log = logging.getLogger(__name__)
+POLL_SECONDS = 1.0
+
+
+@dataclass(frozen=True)
+class OutcomeRow:
+    id: int
+    lead_id: UUID
+    correlation_id: UUID
+    assignment: Assignment
+    channel: str
+    status: str
+    at: datetime
+    tries: int
+    external_id: str | None
+    provider_status: str | None
+    error: str | None
+
+
+def outcome_event(row: OutcomeRow) -> LeadNotifiedEvent:
+    a = row.assignment
+    key = f"lead.notified:{a.assignment_id}:{row.channel}:{row.status}:{row.provider_status or ''}"
+    return LeadNotifiedEvent(
+        event_id=uuid5(NAMESPACE_URL, key),
+        occurred_at=row.at,
+        lead_id=row.lead_id,
+        correlation_id=row.correlation_id,
+        producer="notify",
+        origin_at=a.lead_arrived_at,
+        data=Notified(
+            assignment_id=a.assignment_id,
+            attempt=a.attempt,
+            rep_id=a.rep.id,
+            channel=row.channel,
+            status=row.status,
+            at=row.at,
+            tries=row.tries,
+            external_id=row.external_id,
+            provider_status=row.provider_status,
+            error=row.error,
+        ),
+    )
+
+
+def _doc(value: Any) -> Any:
+    return orjson.loads(value) if isinstance(value, str | bytes) else value
+
+
+async def lock_unpublished(session: AsyncSession, limit: int) -> list[OutcomeRow]:
+    result = await session.execute(
+        text(
+            "SELECT id, lead_id, correlation_id, assignment, channel, status,"
+            " coalesce(outcome_at, sent_at, now()) AS at, attempts, external_id, provider_status, last_error"
+            " FROM notify.deliveries"
+            " WHERE outcome_published_at IS NULL AND status IN ('sent', 'failed') AND lead_id IS NOT NULL"
+            " AND assignment IS NOT NULL ORDER BY id LIMIT :n FOR UPDATE SKIP LOCKED"
+        ),
+        {"n": limit},
+    )
+    return [
+        OutcomeRow(
+            r.id,
+            r.lead_id,
+            r.correlation_id,
+            Assignment.model_validate(_doc(r.assignment)),
+            r.channel,
+            r.status,
+            r.at,
+            r.attempts,
+            r.external_id,
+            r.provider_status,
+            r.last_error,
+        )
+        for r in result
+    ]
+
+
+async def mark_published(session: AsyncSession, ids: list[int]) -> None:
+    await session.execute(
+        text("UPDATE notify.deliveries SET outcome_published_at = now() WHERE id = ANY(:ids)"), {"ids": ids}
+    )
+
+
+class OutcomePublisher:
+    def __init__(
+        self, db: Database, producer: AIOKafkaProducer, settings: BaseServiceSettings, batch: int = 200
+    ) -> None:
+        self._db, self._producer, self._batch = db, producer, batch
+        self._topic = topic_name(settings, Topic.LEAD_NOTIFIED.value)
+        self.wake = asyncio.Event()
+        self._stopping = asyncio.Event()
+
+    def stop(self) -> None:
+        self._stopping.set()
+        self.wake.set()
+
+    def readiness(self) -> dict[str, bool]:
+        return {}
+
+    async def run(self) -> None:
+        backoff = Backoff("outcome_publish", initial=0.2)
+        while not self._stopping.is_set():
+            try:
+                published = await self.publish_batch()
+                backoff.reset()
+            except Exception as exc:
+                log.warning("cannot publish delivery outcomes yet (%r); retrying", exc)
+                await self._wait(backoff.delay())
+                continue
+            if published < self._batch:
+                await self._wait(POLL_SECONDS)
+
+    async def publish_batch(self) -> int:
+        async with self._db.session_scope() as session:
+            rows = await lock_unpublished(session, self._batch)
+            if not rows:
+                return 0
+            sends = []
+            for row in rows:
+                event = outcome_event(row)
+                sends.append(
+                    await self._producer.send(
+                        self._topic,
+                        serialize_event(event),
+                        key=str(event.lead_id).encode(),
+                        headers=kafka_headers(event),
+                    )
+                )
+            await asyncio.gather(*sends)
+            await mark_published(session, [r.id for r in rows])
+        return len(rows)
+
+    async def _wait(self, seconds: float) -> None:
+        try:
+            await asyncio.wait_for(self.wake.wait(), seconds)
+        except TimeoutError:
+            pass
+        self.wake.clear()
