@@ -4,12 +4,17 @@
     leadrelay dlq list --topic lead.scored
     leadrelay dlq replay --topic lead.scored
     leadrelay lag [--group G] [--json | --watch [S] | --serve PORT]
+    leadrelay insights rebuild
+    leadrelay simulate-day [--leads 500] [--write-config PATH]
 
 `replay` re-runs the leads route recorded in that period against a candidate config, without writing
 anything, and prints per rep: leads now vs. then, cap hits, SLA risk, and the leads that would move
 (database: LEADRELAY_DATABASE_URL or --database-url). `dlq list` shows each dead letter of a topic and
 its error; `dlq replay` re-publishes them to their topic once the cause is fixed (each only once).
-`lag` shows each consumer group's lag per partition from the broker's committed offsets."""
+`lag` shows each consumer group's lag per partition from the broker's committed offsets.
+`insights rebuild` empties insights' read model and rewinds its group to offset 0 (stop insights
+first). `simulate-day` drives the running stack through a compressed business day (see
+services/ops/simulate_day.py)."""
 
 import argparse
 import asyncio
@@ -23,7 +28,9 @@ from sqlalchemy import text
 
 from services.dlq import list_dead_letters
 from services.dlq import replay as dlq_replay
+from services.insights.rebuild import rebuild_command
 from services.ops.lag_cli import lag_command
+from services.ops.simulate_day_cli import add_simulate_day_parser, simulate_day_command
 from services.route import repository
 from services.route.replay import RecordedLead, render, replay
 from shared.business.loader import load_config_or_exit
@@ -70,7 +77,14 @@ def main(argv: list[str] | None = None) -> int:
     lg.add_argument("--json", action="store_true", help="machine-readable output")
     lg.add_argument("--watch", type=float, nargs="?", const=2.0, help="refresh every N seconds (default 2)")
     lg.add_argument("--serve", type=int, metavar="PORT", help="serve the lag as Prometheus metrics on PORT")
+    ins = sub.add_parser("insights", help="insights' read model")
+    ins.add_argument("action", choices=["rebuild"])
+    add_simulate_day_parser(sub)
     args = parser.parse_args(argv)
+    if args.command == "insights":
+        return rebuild_command()
+    if args.command == "simulate-day":
+        return simulate_day_command(args)
     if args.command == "dlq":
         return dlq_command(args.action, Topic(args.topic))
     if args.command == "lag":

@@ -45,6 +45,11 @@ class Member:
     host: str
 
 
+def member_count(description: Any) -> int:
+    """How many members the groups of a DescribeGroups response have."""
+    return sum(len(g[-2] if isinstance(g[-1], int) else g[-1]) for g in description.groups)
+
+
 def _members(description: Any) -> dict[TopicPartition, Member]:
     """Which member owns each partition, from a DescribeGroups response."""
     owners: dict[TopicPartition, Member] = {}
