@@ -12,6 +12,7 @@ import httpx
 CAPTURE = "http://127.0.0.1:8001"
 SLACK_STANDIN = "http://127.0.0.1:8099"
 ROUTE = "http://127.0.0.1:8004"
+CONSOLE = "http://127.0.0.1:8006"
 INTAKE_KEY = os.environ.get("LEADRELAY_DEMO_INTAKE_KEY", "local-dev-key")
 OPS_KEY = os.environ.get("LEADRELAY_DEMO_OPS_KEY", "local-ops-key")
 
@@ -46,6 +47,7 @@ def main() -> int:
                             print("    " + text.replace("\n", "\n    "))
                 lead_id = response.json()["lead_id"]
                 print(f"\nWhy it went there: curl -H 'X-API-Key: {OPS_KEY}' {ROUTE}/v1/leads/{lead_id}/routing")
+                print(f"Or in the console: {CONSOLE}/console/leads/{lead_id} (log in with the key {OPS_KEY})")
                 link = re.search(r"<(http[^|>]+)\|Claim link>", str(m["body"]["blocks"]))
                 if link:
                     print(f"Claim it (as the rep would from SMS or email): open {link.group(1)}")
