@@ -8,5 +8,5 @@ from tests.support.stack import ROOT, Stack
 
 @pytest.fixture(scope="module")
 def pipeline(stack: Stack) -> Iterator[Pipeline]:
-    with run_pipeline(stack, ROOT / ".local" / "test-logs" / "e2e") as running:
+    with run_pipeline(stack, ROOT / ".local" / "test-logs" / "e2e", insights=True) as running:
         yield running

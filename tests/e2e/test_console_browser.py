@@ -9,6 +9,7 @@ from collections.abc import Callable, Iterator
 import httpx
 import pytest
 from selenium import webdriver
+from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
 
@@ -18,6 +19,7 @@ from tests.support.pipeline import Pipeline, run_pipeline
 from tests.support.stack import ALICE_KEY, INTAKE, OPS, OPS_KEY, ROOT, Stack
 
 SHOTS = ROOT / ".local" / "test-logs" / "console"
+CHANGING = (StaleElementReferenceException, NoSuchElementException)
 SLACK_IDS = {"U01ALICE": "alice", "U01BRUNO": "bruno", "U01CHEN": "chen"}
 
 
@@ -50,7 +52,17 @@ def until(browser: webdriver.Chrome, url: str, found: Callable[[webdriver.Chrome
         b.get(url)
         return found(b)
 
-    WebDriverWait(browser, seconds, poll_frequency=0.5).until(check)
+    WebDriverWait(browser, seconds, poll_frequency=0.5, ignored_exceptions=CHANGING).until(check)
+
+
+def click_link(browser: webdriver.Chrome, text: str) -> None:
+    """Click a link in the live table, which live.js re-renders every 2 s (retry a stale element)."""
+
+    def clicked(b: webdriver.Chrome) -> bool:
+        b.find_element(By.LINK_TEXT, text).click()
+        return True
+
+    WebDriverWait(browser, 10, ignored_exceptions=CHANGING).until(clicked)
 
 
 def log_in(browser: webdriver.Chrome, console: str, key: str) -> None:
@@ -82,7 +94,8 @@ async def test_console_login_lead_trace_pause_report_and_rep_claim(
     log_in(browser, console, OPS_KEY)
     until(browser, f"{console}/console", lambda b: "Dana First" in b.find_element(By.ID, "live").text)
     browser.save_screenshot(str(SHOTS / "1-live.png"))
-    browser.find_element(By.LINK_TEXT, "Dana First").click()
+    click_link(browser, "Dana First")
+    WebDriverWait(browser, 10).until(lambda b: f"/console/leads/{first_id}" in b.current_url)
     lead_url = f"{console}/console/leads/{first_id}"
     until(browser, lead_url, lambda b: "slack alert" in b.find_element(By.ID, "timeline").text)
     timeline = browser.find_element(By.ID, "timeline").text
@@ -145,3 +158,52 @@ async def test_console_login_lead_trace_pause_report_and_rep_claim(
     WebDriverWait(browser, 10).until(lambda b: b.find_elements(By.ID, "claimed"))
     until(browser, f"{console}/console/leads/{third_id}", lambda b: "Claimed by alice via console" in b.page_source)
     browser.save_screenshot(str(SHOTS / "7-rep-claimed.png"))
+
+
+async def test_console_refuses_hostile_and_unauthenticated_requests_without_changing_anything(
+    console_pipeline: Pipeline,
+) -> None:
+    p, console = console_pipeline, console_pipeline.insights
+    async with httpx.AsyncClient(base_url=console, follow_redirects=False) as anonymous:
+        response = await anonymous.get("/console")
+        assert response.status_code == 303 and response.headers["location"] == "/console/login"
+        response = await anonymous.post("/console/reps/alice/pause", data={"csrf": "x"})
+        assert response.status_code == 303, "no session: sent to log in, nothing done"
+        response = await anonymous.post("/console/login", data={"key": "k" * 5000})
+        assert response.status_code == 422 and response.json()["fields"][0]["field"] == "key"
+        assert (await anonymous.post("/console/login", data={"key": "not-a-key-0123456789"})).status_code == 401
+        assert (await anonymous.post("/console/login", data={"key": INTAKE["X-API-Key"]})).status_code == 401
+        anonymous.cookies.set("leadrelay_console", "eyJrIjoib3BzIiwiZXhwIjo5OTk5OTk5OTk5LCJjc3JmIjoieCJ9.forged")
+        response = await anonymous.get("/console/reports")
+        assert response.status_code == 303, "a cookie not signed by us is no session"
+
+    async with httpx.AsyncClient(base_url=console, follow_redirects=False) as ops:
+        login = await ops.post("/console/login", data={"key": OPS_KEY})
+        assert login.status_code == 303 and "httponly" in login.headers["set-cookie"].lower()
+        assert "samesite=strict" in login.headers["set-cookie"].lower()
+        response = await ops.post("/console/reps/alice/pause", data={"csrf": "not-the-token"})
+        assert response.status_code == 403
+        assert (await ops.get("/console/leads/not-a-uuid")).status_code == 422
+        assert (await ops.get("/console/reports", params={"start": "2026-13-01"})).status_code == 422
+        bad_range = await ops.get("/console/reports", params={"start": "2026-03-02", "end": "2026-03-01"})
+        assert bad_range.status_code == 422 and "end is before start" in bad_range.text
+        csv = await ops.get("/console/reports/funnel.csv")
+        assert csv.status_code == 200 and csv.headers["content-type"].startswith("text/csv")
+        assert csv.text.splitlines()[0].startswith("dimension,key,captured,mql,sql,assigned,claimed")
+    async with httpx.AsyncClient() as http:
+        reps = (await http.get(f"{p.route}/v1/reps", headers=OPS)).json()["reps"]
+    assert not next(r for r in reps if r["id"] == "alice")["paused"], "no request above paused anyone"
+
+    async with httpx.AsyncClient(base_url=console, follow_redirects=False) as rep:
+        assert (await rep.post("/console/login", data={"key": ALICE_KEY})).status_code == 303
+        assert (await rep.get("/console/reports")).status_code == 403
+        someone_elses = await post_lead(p, f"notalice-{uuid.uuid4().hex[:8]}", "Nora Notalice")
+        if someone_elses[1] != "alice":
+            assert (await rep.get(f"/console/leads/{someone_elses[0]}")).status_code == 404
+
+    async with httpx.AsyncClient(base_url=console) as flood:
+        codes = [
+            (await flood.post("/console/login", data={"key": f"guess-{i:04d}-0123456789"})).status_code
+            for i in range(12)
+        ]
+    assert 429 in codes, "login attempts are rate-limited per address"
