@@ -21,7 +21,7 @@ def exported() -> set[str]:
 
 
 def metric_names(expr: str) -> set[str]:
-    return set(re.findall(r"\b(leadrelay_[a-z_]+)", expr))
+    return set(re.findall(r"\b(leadrelay_[a-z0-9_]+)", expr))
 
 
 def test_every_alert_rule_is_complete_and_names_exported_metrics() -> None:
