@@ -4,15 +4,18 @@ claiming fast, slowly, too late or never through Slack's Claim button. No lead i
 owner, every missed SLA is reassigned within the SLA + 1 s, and the insights reports equal the
 simulator's ground truth, also after the read model is rebuilt from offset 0."""
 
+import asyncio
+import re
 import subprocess
 from collections import Counter
 from datetime import UTC, datetime
 
+import httpx
 import yaml
 
 from services.ops import simulate_day as sim
 from tests.support.pipeline import run_pipeline
-from tests.support.stack import INTAKE_KEY, OPS_KEY, ROOT, Stack
+from tests.support.stack import INTAKE_KEY, OPS, OPS_KEY, ROOT, Stack
 
 SLA_SECONDS = 5.0
 
@@ -23,7 +26,8 @@ async def test_a_simulated_day_leaves_no_lead_unowned_and_the_reports_equal_the_
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(yaml.safe_dump(config, sort_keys=False))
     logs = ROOT / ".local" / "test-logs" / "e2e-simulate-day"
-    with run_pipeline(stack, logs, config=path, insights=True) as p:
+    gauges_every_second = {"LEADRELAY_GAUGES_INTERVAL_S": "1"}
+    with run_pipeline(stack, logs, config=path, insights=True, extra_env=gauges_every_second) as p:
         e = sim.Endpoints(p.capture, p.slack, p.route, p.insights, INTAKE_KEY, OPS_KEY)
         scenario = sim.plan_day(500, 60.0, SLA_SECONDS, seed=11)
         truth = await sim.run_day(e, scenario, config)
@@ -42,6 +46,13 @@ async def test_a_simulated_day_leaves_no_lead_unowned_and_the_reports_equal_the_
 
         assert await sim.check_routing(e, truth, SLA_SECONDS) == []
         assert await sim.check_reports(e, truth) == []
+        await asyncio.sleep(1.5)
+        async with httpx.AsyncClient() as http:
+            metrics = (await http.get(f"{p.insights}/metrics", headers=OPS)).text
+        ratios = dict(re.findall(r'^leadrelay_sla_compliance_ratio\{pool="(\w+)"\} ([0-9.]+)$', metrics, re.M))
+        assert set(ratios) >= {"americas", "emea_apac"} and all(0 <= float(v) <= 1 for v in ratios.values())
+        assert float(ratios["americas"]) < 1, "cho claims late and dev never: americas misses SLAs"
+        assert re.search(r"^leadrelay_claimed_within_5_minutes_ratio 0\.\d+", metrics, re.M)
 
         def rebuild() -> subprocess.CompletedProcess[str]:
             return subprocess.run(
