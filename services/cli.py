@@ -33,6 +33,7 @@ from services.ops.lag_cli import lag_command
 from services.ops.simulate_day_cli import add_simulate_day_parser, simulate_day_command
 from services.route import repository
 from services.route.replay import RecordedLead, render, replay
+from services.route.strategies import config_or_exit
 from shared.business.loader import load_config_or_exit
 from shared.db import Database, make_engine
 from shared.events import LeadScoredEvent
@@ -89,7 +90,7 @@ def main(argv: list[str] | None = None) -> int:
         return dlq_command(args.action, Topic(args.topic))
     if args.command == "lag":
         return lag_command(args.group, args.json, args.watch, args.serve)
-    config = load_config_or_exit(args.config)
+    config = config_or_exit(load_config_or_exit(args.config))
     since = datetime.now(UTC) - args.since
     url = args.database_url or BaseServiceSettings().database_url
     recorded = asyncio.run(load_recorded(url, since))

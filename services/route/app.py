@@ -8,13 +8,14 @@ from services.route.claim_pages import router as claim_pages
 from services.route.config import RouteSettings
 from services.route.handler import STAGE, RouteDeps
 from services.route.sla import SlaClock
+from services.route.strategies import config_or_exit
 from shared.business.loader import load_config_or_exit
 from shared.runtime import StageRunner
 from shared.secret_policy import refuse_weak_secrets
 from shared.service import Runtime, Worker, create_app
 
 settings = RouteSettings()
-config = load_config_or_exit(settings.config)
+config = config_or_exit(load_config_or_exit(settings.config))
 refuse_weak_secrets(settings, config)
 
 

@@ -2,51 +2,20 @@
 clock, say who gets the lead and why, and how the state changes. The repository locks and loads the
 snapshot and applies the changes in the same transaction; simulate and replay apply them in memory."""
 
-from collections.abc import Iterable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
-from services.route.availability import RepLoad, skip_reason
+from services.route.availability import RepLoad
+from services.route.state import PoolState, Snapshot, StateChange
+from services.route.strategies import strategy
+from services.route.strategies.base import Context
 from shared.business.loader import BusinessConfig
 from shared.business.routing import Pool, RoutingRule
 from shared.conditions import all_match
 from shared.payloads import ScoredLead
 
 Outcome = Literal["assigned", "escalated", "held", "nurture"]
-
-
-@dataclass(frozen=True)
-class PoolState:
-    """Each member's credit for smooth weighted round robin (0 for a member never seen)."""
-
-    credits: dict[str, int] = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
-class Snapshot:
-    loads: dict[str, RepLoad]
-    pools: dict[str, PoolState]
-    account_owners: dict[str, str]
-
-    def load(self, rep_id: str) -> RepLoad:
-        return self.loads.get(rep_id, RepLoad())
-
-    def pool(self, pool_id: str) -> PoolState:
-        return self.pools.get(pool_id, PoolState())
-
-
-@dataclass(frozen=True)
-class StateChange:
-    """Fairness bookkeeping after a pick: credit added to each eligible member, credit taken from the
-    winner, and an account that now belongs to the winner (first lead from a new domain in an
-    account_owner pool). An account-owner pick changes no credits."""
-
-    pool_id: str | None = None
-    rep_id: str | None = None
-    credited: tuple[tuple[str, int], ...] = ()
-    debit: int = 0
-    claim_account: str | None = None
 
 
 @dataclass(frozen=True)
@@ -58,7 +27,7 @@ class Decision:
     pool_id: str | None = None
     rep_id: str | None = None
     sla_minutes: float | None = None
-    change: StateChange = StateChange()
+    change: StateChange = field(default_factory=StateChange)
 
 
 def routing_doc(scored: ScoredLead) -> dict[str, Any]:
@@ -90,42 +59,6 @@ def sla_minutes(config: BusinessConfig, rule: RoutingRule | None, grade: str | N
     return config.routing.sla.by_grade.get(letter, config.routing.sla.default_minutes)
 
 
-def _eligible(
-    config: BusinessConfig, rep_ids: Iterable[str], snap: Snapshot, now: datetime, had: set[str], trace: list[str]
-) -> list[str]:
-    ok = []
-    for rep_id in rep_ids:
-        why = skip_reason(config.rep(rep_id), snap.load(rep_id), now, rep_id in had)
-        if why is None:
-            ok.append(rep_id)
-        else:
-            trace.append(f"  {rep_id}: skipped, {why}")
-    return ok
-
-
-def _fair_pick(pool: Pool, state: PoolState, eligible: list[str], snap: Snapshot, trace: list[str]) -> StateChange:
-    """Smooth weighted round robin: every eligible rep earns its weight in credit, the rep with the most
-    credit wins and pays back the total weight of the eligible reps. Each rep stays within one lead of
-    its weighted share at every point. Credit is only earned while eligible, so a rep who joins,
-    returns from time off or is unpaused starts even with the others (their credit never exceeds one
-    round) instead of catching up on the leads they missed."""
-    weights = {m.rep: (m.weight if pool.strategy != "round_robin" else 1) for m in pool.members}
-    position = {rep_id: i for i, rep_id in enumerate(pool.rep_ids)}
-    credit = {r: state.credits.get(r, 0) + weights[r] for r in eligible}
-    if pool.strategy == "least_loaded":
-        chosen = min(eligible, key=lambda r: (snap.load(r).open_leads, -credit[r], position[r]))
-        trace.append(f"  least loaded: {chosen} ({snap.load(chosen).open_leads} open)")
-    else:
-        chosen = min(eligible, key=lambda r: (-credit[r], position[r]))
-        trace.append(f"  {pool.strategy}: {chosen} is next (credit {credit[chosen]}, weight {weights[chosen]})")
-    return StateChange(
-        pool_id=pool.id,
-        rep_id=chosen,
-        credited=tuple((r, weights[r]) for r in eligible),
-        debit=sum(weights[r] for r in eligible),
-    )
-
-
 def _pick_in_pool(
     config: BusinessConfig,
     pool: Pool,
@@ -136,22 +69,7 @@ def _pick_in_pool(
     trace: list[str],
 ) -> StateChange | None:
     trace.append(f"pool {pool.id} ({pool.strategy}): candidates {', '.join(pool.rep_ids)}")
-    if pool.strategy == "account_owner" and domain is not None:
-        owner = snap.account_owners.get(domain)
-        if owner is not None:
-            why = skip_reason(config.rep(owner), snap.load(owner), now, owner in had)
-            if why is None:
-                trace.append(f"  account {domain} is owned by {owner}: assigned to the owner")
-                return StateChange(pool_id=pool.id, rep_id=owner)
-            trace.append(f"  account {domain} is owned by {owner}, who is unavailable ({why}); using the pool")
-    eligible = _eligible(config, pool.rep_ids, snap, now, had, trace)
-    if not eligible:
-        trace.append(f"  nobody in pool {pool.id} can take the lead")
-        return None
-    change = _fair_pick(pool, snap.pool(pool.id), eligible, snap, trace)
-    if pool.strategy == "account_owner" and domain is not None and domain not in snap.account_owners:
-        change = replace(change, claim_account=domain)
-    return change
+    return strategy(pool.strategy).pick(Context(config, pool, snap, now, frozenset(had), domain, trace))
 
 
 def nurture_reason(config: BusinessConfig, scored: ScoredLead) -> str | None:

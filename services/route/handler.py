@@ -16,8 +16,9 @@ from uuid import UUID
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.route import repository
-from services.route.engine import Snapshot, apply, decide, nurture_reason
+from services.route.engine import apply, decide, nurture_reason
 from services.route.routing import build, lead_domains, pools_in_play
+from services.route.state import Snapshot
 from shared.business.loader import BusinessConfig
 from shared.db import Database
 from shared.events import EnvelopeBase, Event, LeadAssignedEvent, LeadNurtureEvent, LeadScoredEvent, follow_event

@@ -7,7 +7,8 @@ from datetime import datetime
 from uuid import UUID
 
 from services.route.availability import RepLoad, in_working_hours, period_starts
-from services.route.engine import Snapshot, apply, decide, due_at
+from services.route.engine import apply, decide, due_at
+from services.route.state import Snapshot
 from shared.business.loader import BusinessConfig
 from shared.payloads import ScoredLead
 

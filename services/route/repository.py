@@ -12,7 +12,8 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.route.availability import PERIODS, RepLoad, period_starts
-from services.route.engine import PoolState, Snapshot, StateChange
+from services.route.state import PoolState, Snapshot, StateChange
+from services.route.strategies import needs
 from shared.business.loader import BusinessConfig
 
 
@@ -91,7 +92,8 @@ async def load_snapshot(
     configured = {a.domain: a.owner for a in config.accounts}
     owners = dict(configured)
     unknown = sorted({d for d in domains if d not in configured})
-    if unknown and any(p.strategy == "account_owner" for p in pools):
+    wanted = needs([p.strategy for p in pools])
+    if unknown and "account_owners" in wanted:
         found = await session.execute(
             text("SELECT domain, rep_id FROM route.account_owners WHERE domain = ANY(:d)"), {"d": unknown}
         )
@@ -107,7 +109,7 @@ async def load_snapshot(
         )
     }
     open_leads: dict[str, int] = {}
-    if any(p.strategy == "least_loaded" for p in pools):
+    if "open_leads" in wanted:
         open_leads = {
             row.rep_id: int(row.n)
             for row in await session.execute(

@@ -1,6 +1,6 @@
 """Routing: pools and their strategies, ordered rules, accounts and SLA policy."""
 
-from typing import Any, Literal
+from typing import Any
 
 from pydantic import Field, field_validator
 
@@ -21,12 +21,15 @@ class NoOneAvailable(Strict):
     escalate: bool = True
 
 
-Strategy = Literal["round_robin", "weighted_round_robin", "least_loaded", "account_owner"]
-
-
 class Pool(Strict):
     id: str
-    strategy: Strategy = "round_robin"
+    strategy: str = Field(
+        default="round_robin",
+        pattern=r"^[a-z][a-z0-9_]{0,63}$",
+        description="A strategy registered in route (services/route/strategies): round_robin,"
+        " weighted_round_robin, least_loaded, account_owner, or one of your own; route refuses to start"
+        " with a name it does not know.",
+    )
     members: list[Member] = Field(min_length=1)
     manager: str | None = None
     when_no_one_available: NoOneAvailable = NoOneAvailable()

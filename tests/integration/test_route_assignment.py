@@ -10,8 +10,8 @@ import orjson
 from aiokafka import AIOKafkaProducer
 
 from services.route import repository
-from services.route.engine import StateChange
 from services.route.handler import STAGE, RouteDeps
+from services.route.state import StateChange
 from shared.business.loader import load_config
 from shared.db import Database
 from shared.events import serialize_event

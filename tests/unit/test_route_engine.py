@@ -5,7 +5,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from services.route.availability import RepLoad, in_working_hours, period_starts, skip_reason
-from services.route.engine import Snapshot, apply, decide
+from services.route.engine import apply, decide
+from services.route.state import Snapshot
 from shared.business.loader import BusinessConfig
 from shared.business.reps import Rep
 from tests.unit.routing_fixtures import TUESDAY_15_UTC, config, scored
