@@ -50,6 +50,17 @@ class Company(Frozen):
     country: str
 
 
+class AccountMatch(Frozen):
+    """The account enrich matched the lead to, how sure it is, and why."""
+
+    domain: str = Field(description="The account's primary domain.")
+    name: str | None = None
+    owner: str
+    confidence: float
+    method: str = Field(description="domain, subdomain, other_tld or company_name")
+    reason: str
+
+
 class EnrichedLead(Frozen):
     source: str
     fields: LeadFields
@@ -62,6 +73,7 @@ class EnrichedLead(Frozen):
     is_disposable: bool
     company: Company | None
     enrichment_sources: list[str]
+    account: AccountMatch | None = None
 
 
 class Contribution(Frozen):

@@ -2,6 +2,7 @@
 
 from collections.abc import Sequence
 
+from services.enrich.accounts import registrable
 from services.enrich.normalize import email_domain, normalize_email, normalize_phone, split_name
 from services.enrich.reference_data import ReferenceData
 from shared.events import EnvelopeBase, Event, LeadCapturedEvent, LeadEnrichedEvent, follow_event
@@ -34,8 +35,15 @@ def enrich(captured: CapturedLead, ref: ReferenceData) -> EnrichedLead:
     domain = email_domain(email)
     first, last = split_name(f.name, f.first_name, f.last_name)
     is_free = domain in ref.free_mail if domain else False
-    company = ref.companies.get(domain) if domain and not is_free else None
-    sources = ["normalize"] + (["companies.csv"] if company else [])
+    company = None
+    if domain and not is_free:
+        company = ref.companies.get(domain) or ref.companies.get(registrable(domain)[0])
+    account = (
+        ref.accounts.match(domain, f.company or (company.name if company else None), is_free) if ref.accounts else None
+    )
+    if company is None and account is not None:
+        company = ref.companies.get(account.domain)
+    sources = ["normalize"] + (["companies.csv"] if company else []) + (["accounts"] if account else [])
     return EnrichedLead(
         source=captured.source,
         fields=f,
@@ -48,6 +56,7 @@ def enrich(captured: CapturedLead, ref: ReferenceData) -> EnrichedLead:
         is_disposable=domain in ref.disposable if domain else False,
         company=company,
         enrichment_sources=sources,
+        account=account,
     )
 
 

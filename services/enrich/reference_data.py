@@ -4,6 +4,7 @@ import csv
 from dataclasses import dataclass
 from pathlib import Path
 
+from services.enrich.accounts import AccountMatcher
 from shared.payloads import Company
 
 
@@ -32,3 +33,4 @@ class ReferenceData:
     free_mail: frozenset[str]
     disposable: frozenset[str]
     default_phone_region: str
+    accounts: AccountMatcher | None = None

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
-from services.route.availability import RepLoad
+from services.route.availability import RepLoad, skip_reason
 from services.route.state import PoolState, Snapshot, StateChange
 from services.route.strategies import strategy
 from services.route.strategies.base import Context
@@ -72,6 +72,28 @@ def _pick_in_pool(
     return strategy(pool.strategy).pick(Context(config, pool, snap, now, frozenset(had), domain, trace))
 
 
+def _account_owner(
+    config: BusinessConfig, scored: ScoredLead, snap: Snapshot, now: datetime, had: set[str], trace: list[str]
+) -> str | None:
+    """The owner of the account enrich matched, when the match is sure enough and the owner can take
+    the lead now; every step is traced."""
+    account = scored.lead.account
+    if account is None or account.owner not in config.rep_ids:
+        return None
+    label = account.name or account.domain
+    sure = config.routing.account_matching.min_confidence
+    trace.append(f"account {label}: {account.reason} (confidence {account.confidence:.2f})")
+    if account.confidence < sure:
+        trace.append(f"  below the {sure:.2f} needed to prefer its owner; using the pool")
+        return None
+    why = skip_reason(config.rep(account.owner), snap.load(account.owner), now, account.owner in had)
+    if why is not None:
+        trace.append(f"  owner {account.owner} is unavailable ({why}); using the pool")
+        return None
+    trace.append(f"  owner {account.owner} takes the lead")
+    return account.owner
+
+
 def nurture_reason(config: BusinessConfig, scored: ScoredLead) -> str | None:
     """Why a lead is not sales-ready yet, or None when it should be routed now. A score without a
     stage (from an older producer) gets its stage from the score thresholds."""
@@ -104,6 +126,15 @@ def decide(
     sla = sla_minutes(config, rule, scored.grade)
     domain = None if scored.lead.is_free_mail else scored.lead.email_domain
     had = set(already_had)
+    owned = _account_owner(config, scored, snap, now, had, trace)
+    if owned is not None:
+        account = scored.lead.account
+        assert account is not None
+        rep = config.rep(owned)
+        label = account.name or account.domain
+        reason = f"{rep.name}, owner of account {label} ({account.method.replace('_', ' ')} match), rule {rule_id}"
+        trace.append(f"winner: {rep.id}; claim within {sla:g} min")
+        return Decision("assigned", reason, trace, rule_id, pool_id, rep.id, sla, StateChange(pool_id, rep.id))
     visited: list[str] = []
     while pool_id not in visited:
         visited.append(pool_id)

@@ -62,6 +62,10 @@ class BusinessConfig(Strict):
     def rep(self, rep_id: str) -> Rep:
         return next(r for r in self.reps if r.id == rep_id)
 
+    @property
+    def rep_ids(self) -> set[str]:
+        return {r.id for r in self.reps}
+
     def source(self, source_id: str) -> Source | None:
         return next((s for s in self.sources if s.id == source_id), None)
 

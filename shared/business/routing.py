@@ -76,14 +76,32 @@ class Sla(Strict):
 
 
 class Account(Strict):
+    """A company account and its owner. A lead matches it by its email's registrable domain (any
+    subdomain of `domain` or of one of `domains`), by the same name under another country TLD
+    (acme.de for acme.com), or by a company name close to `name`."""
+
     domain: str
     owner: str
+    name: str | None = None
+    domains: list[str] = Field(default_factory=list, description="Other domains of the same account.")
+
+    @property
+    def all_domains(self) -> list[str]:
+        return [self.domain, *self.domains]
+
+
+class AccountMatching(Strict):
+    """How sure enrich must be before route gives a lead to an account's owner."""
+
+    min_confidence: float = Field(default=0.8, ge=0, le=1)
+    name_min_similarity: float = Field(default=90, ge=0, le=100, description="rapidfuzz token_sort_ratio.")
 
 
 class Routing(Strict):
     default_pool: str
     rules: list[RoutingRule] = Field(default_factory=list)
     route_stages: list[str] = Field(default_factory=lambda: ["sql"])
+    account_matching: AccountMatching = AccountMatching()
     sla: Sla = Sla()
 
     @field_validator("route_stages")
