@@ -56,3 +56,8 @@ CLAIMED_WITHIN_5_MINUTES = Gauge(
     "leadrelay_claimed_within_5_minutes_ratio",
     "insights: of the leads routed in the last day, the share claimed within 5 minutes of arriving",
 )
+REJECTIONS = Counter(
+    "leadrelay_rejections_total",
+    "Assignments a rep turned down, by reason, routing rule and source",
+    ["reason", "rule", "source"],
+)

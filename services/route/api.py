@@ -15,6 +15,7 @@ from services.route.availability import PERIODS, skip_reason
 from services.route.claims import claim_assignment
 from services.route.engine import decide
 from services.route.handler import RouteDeps
+from services.route.rejections import Reason, reject_assignment
 from services.route.routing import lead_domains, pools_in_play
 from shared.http_errors import ApiError, invalid
 from shared.payloads import Company, EnrichedLead, LeadFields, ScoredLead
@@ -62,6 +63,36 @@ async def claim(
     rt, deps = _deps(request)
     answer = await claim_assignment(rt, deps, assignment_id, body.rep_id, body.via)
     return JSONResponse(answer.body, status_code=answer.status)
+
+
+class RejectBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    rep_id: str = Field(pattern=r"^[A-Za-z0-9_.-]{1,64}$", description="The assigned rep.")
+    reason: Reason
+    via: str = Field(default="api", pattern=r"^[a-z_]{1,40}$")
+
+
+@router.post("/v1/assignments/{assignment_id}/reject", responses=ERRORS)
+async def reject(
+    request: Request, assignment_id: UUID, body: RejectBody, key: Annotated[ApiKey, Operator("claim")]
+) -> JSONResponse:
+    """The assigned rep turns the lead down: not_mine, not_a_fit or wrong_territory. It moves at once
+    to the next eligible rep who has not had it; not_mine and wrong_territory give the rep's
+    round-robin turn back. A rep's own key rejects only as that rep."""
+    if key.rep is not None and key.rep != body.rep_id:
+        raise ApiError.field(403, "forbidden", "rep_id", "this key acts only for its own rep")
+    rt, deps = _deps(request)
+    answer = await reject_assignment(rt, deps, assignment_id, body.rep_id, body.reason, deps.clock())
+    return JSONResponse(answer.body, status_code=answer.status)
+
+
+@router.get("/v1/rejections", dependencies=[Operator("ops:read")], responses=ERRORS)
+async def rejections(request: Request) -> JSONResponse:
+    """How often each rep turned leads down, by reason, routing rule and source."""
+    _, deps = _deps(request)
+    async with deps.db.session_scope() as session:
+        counts = await repository.rejection_counts(session)
+    return JSONResponse({"rejections": counts})
 
 
 @router.get("/v1/leads/{lead_id}/routing", dependencies=[Operator("ops:read")], responses=ERRORS)

@@ -21,6 +21,10 @@ def _json(value: Any) -> str:
     return orjson.dumps(value).decode()
 
 
+def _doc(value: Any) -> Any:
+    return orjson.loads(value) if isinstance(value, str | bytes) else value
+
+
 async def sync_config(session: AsyncSession, config: BusinessConfig) -> None:
     """Make reps and pools match the config; credits, pauses and past assignments are kept."""
     await session.execute(text("SELECT pg_advisory_xact_lock(hashtext('route.sync_config'))"))
@@ -256,6 +260,8 @@ class NewAssignment:
     sla_due_at: datetime | None
     event: dict[str, Any]
     decided_at: datetime
+    debit: int = 0
+    """The round-robin credit the rep paid for this pick (given back on a "not mine")."""
 
 
 async def insert_assignments(session: AsyncSession, rows: list[NewAssignment]) -> None:
@@ -264,13 +270,13 @@ async def insert_assignments(session: AsyncSession, rows: list[NewAssignment]) -
     await session.execute(
         text(
             "INSERT INTO route.assignments (id, lead_id, attempt, outcome, status, pool_id, rep_id, rule_id,"
-            " reason, trace, sla_due_at, event, created_at)"
+            " reason, trace, sla_due_at, event, created_at, debit)"
             " SELECT id, lead, attempt, outcome, status, pool, rep, rule, reason, CAST(trace AS jsonb), due,"
-            " CAST(event AS jsonb), at FROM unnest(CAST(:id AS uuid[]), CAST(:lead AS uuid[]), CAST(:attempt AS int[]),"
-            " CAST(:outcome AS text[]), CAST(:status AS text[]), CAST(:pool AS text[]), CAST(:rep AS text[]),"
-            " CAST(:rule AS text[]), CAST(:reason AS text[]), CAST(:trace AS text[]), CAST(:due AS timestamptz[]),"
-            " CAST(:event AS text[]), CAST(:at AS timestamptz[]))"
-            " AS u(id, lead, attempt, outcome, status, pool, rep, rule, reason, trace, due, event, at)"
+            " CAST(event AS jsonb), at, debit FROM unnest(CAST(:id AS uuid[]), CAST(:lead AS uuid[]),"
+            " CAST(:attempt AS int[]), CAST(:outcome AS text[]), CAST(:status AS text[]), CAST(:pool AS text[]),"
+            " CAST(:rep AS text[]), CAST(:rule AS text[]), CAST(:reason AS text[]), CAST(:trace AS text[]),"
+            " CAST(:due AS timestamptz[]), CAST(:event AS text[]), CAST(:at AS timestamptz[]), CAST(:debit AS int[]))"
+            " AS u(id, lead, attempt, outcome, status, pool, rep, rule, reason, trace, due, event, at, debit)"
         ),
         {
             "id": [r.id for r in rows],
@@ -286,6 +292,7 @@ async def insert_assignments(session: AsyncSession, rows: list[NewAssignment]) -
             "due": [r.sla_due_at for r in rows],
             "event": [_json(r.event) for r in rows],
             "at": [r.decided_at for r in rows],
+            "debit": [r.debit for r in rows],
         },
     )
 
@@ -514,3 +521,57 @@ async def held_count(session: AsyncSession) -> int:
     return int(
         (await session.execute(text("SELECT count(*) FROM route.assignments WHERE status = 'held'"))).scalar_one()
     )
+
+
+@dataclass(frozen=True)
+class Rejected:
+    lead_id: UUID
+    pool_id: str
+    rule_id: str | None
+    debit: int
+    event: dict[str, Any]
+
+
+async def reject(session: AsyncSession, assignment_id: UUID, rep_id: str, reason: str) -> Rejected | None:
+    """The assigned rep turns a pending assignment down (atomic, like a claim); None when it is not
+    theirs or no longer pending."""
+    row = (
+        await session.execute(
+            text(
+                "UPDATE route.assignments SET status = 'rejected', rejected_reason = :why, rejected_at = now()"
+                " WHERE id = :id AND status = 'pending' AND rep_id = :rep"
+                " RETURNING lead_id, pool_id, rule_id, debit, event"
+            ),
+            {"id": assignment_id, "rep": rep_id, "why": reason},
+        )
+    ).one_or_none()
+    if row is None:
+        return None
+    return Rejected(row.lead_id, row.pool_id, row.rule_id, int(row.debit), _doc(row.event))
+
+
+async def give_back_turn(session: AsyncSession, pool_id: str, rep_id: str, debit: int) -> None:
+    """Undo what the rep paid for a pick: their place in the round-robin order is as before it."""
+    await session.execute(
+        text("UPDATE route.pool_members SET credit = credit + :d WHERE pool_id = :p AND rep_id = :r"),
+        {"d": debit, "p": pool_id, "r": rep_id},
+    )
+
+
+async def credits(session: AsyncSession, pool_id: str) -> dict[str, int]:
+    rows = await session.execute(
+        text("SELECT rep_id, credit FROM route.pool_members WHERE pool_id = :p"), {"p": pool_id}
+    )
+    return {r.rep_id: int(r.credit) for r in rows}
+
+
+async def rejection_counts(session: AsyncSession) -> list[dict[str, Any]]:
+    """Rejections by rep, reason, rule and source."""
+    rows = await session.execute(
+        text(
+            "SELECT rep_id, rejected_reason AS reason, coalesce(rule_id, 'default') AS rule_id,"
+            " event->'data'->'lead'->>'source' AS source, count(*) AS n FROM route.assignments"
+            " WHERE rejected_reason IS NOT NULL GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4"
+        )
+    )
+    return [{**dict(r._mapping), "n": int(r.n)} for r in rows]

@@ -127,6 +127,7 @@ def build(
         sla_due_at=now + HELD_RETRY if decision.outcome == "held" else due,
         event=event.model_dump(mode="json") if event is not None else {},
         decided_at=now,
+        debit=decision.change.debit if decision.change.rep_id == decision.rep_id else 0,
     )
     return Recorded(row, event)
 

@@ -1,0 +1,93 @@
+"""Reject with a reason: the assigned rep says "not mine", "not a fit" or "wrong territory", and the
+lead moves at once to the next eligible rep who has not had it (or the manager, as an SLA miss
+would), in the same transaction, its lead.assigned acknowledged by the broker before the commit.
+
+Fairness: "not mine" and "wrong territory" were the router's mistake, so the rep gets back the
+round-robin credit the pick cost them (their turn comes round again as if the pick had not
+happened); "not a fit" is a judgement on the lead, and the turn stays spent. Every rejection is
+counted by reason, rule and source (leadrelay_rejections_total, GET /v1/rejections per rep)."""
+
+from dataclasses import dataclass, replace
+from datetime import datetime
+from typing import Any, Literal
+from uuid import UUID
+
+from services.route import repository
+from services.route.engine import escalate
+from services.route.handler import RouteDeps
+from services.route.routing import decide_locked, record
+from shared import metrics
+from shared.events import LeadAssignedEvent, LeadScoredEvent, kafka_headers, serialize_event
+from shared.kafka import topic_name
+from shared.service import Runtime
+from shared.topics import Topic
+
+Reason = Literal["not_mine", "not_a_fit", "wrong_territory"]
+GIVES_TURN_BACK: frozenset[str] = frozenset({"not_mine", "wrong_territory"})
+
+
+@dataclass(frozen=True)
+class RejectAnswer:
+    status: int
+    body: dict[str, Any]
+
+
+def _refused(assignment_id: UUID, message: str) -> RejectAnswer:
+    return RejectAnswer(
+        409,
+        {
+            "assignment_id": str(assignment_id),
+            "error": "not_rejectable",
+            "fields": [{"field": "rep_id", "message": message}],
+        },
+    )
+
+
+async def reject_assignment(
+    rt: Runtime, deps: RouteDeps, assignment_id: UUID, rep_id: str, reason: Reason, now: datetime
+) -> RejectAnswer:
+    words = reason.replace("_", " ")
+    async with deps.db.session_scope() as session:
+        rejected = await repository.reject(session, assignment_id, rep_id, reason)
+        if rejected is None:
+            return _refused(assignment_id, "only the assigned rep can turn down a pending assignment")
+        if reason in GIVES_TURN_BACK and rejected.debit:
+            await repository.give_back_turn(session, rejected.pool_id, rep_id, rejected.debit)
+        await repository.lock_lead(session, rejected.lead_id)
+        raw = await repository.routing_input(session, rejected.lead_id)
+        latest = await repository.latest_assignment(session, rejected.lead_id)
+        if raw is None or latest is None:
+            return _refused(assignment_id, "route has no routing input for this lead")
+        cause = LeadScoredEvent.model_validate(raw)
+        had = await repository.reps_who_had(session, rejected.lead_id)
+        said = f"{rep_id} said {words}"
+        tries = await repository.assigned_attempts(session, rejected.lead_id)
+        if tries >= deps.config.routing.sla.max_attempts:
+            decision = escalate(deps.config, rejected.pool_id, f"Turned down {tries} times: {said}", [said])
+        else:
+            decision = await decide_locked(session, deps.config, cause.data, now, had)
+            decision = replace(decision, reason=f"Reassigned, {said}: {decision.reason}", trace=[said, *decision.trace])
+        event = await record(session, deps.config, cause.data, cause, decision, now, attempt=latest.attempt + 1)
+        if event is not None:
+            await _publish(rt, event)
+    source = str((rejected.event.get("data") or {}).get("lead", {}).get("source", "-"))
+    metrics.REJECTIONS.labels(reason, rejected.rule_id or "default", source).inc()
+    return RejectAnswer(
+        200,
+        {
+            "assignment_id": str(assignment_id),
+            "status": "rejected",
+            "reason": reason,
+            "turn_given_back": reason in GIVES_TURN_BACK,
+            "next": {"outcome": decision.outcome, "rep_id": decision.rep_id, "reason": decision.reason},
+        },
+    )
+
+
+async def _publish(rt: Runtime, event: LeadAssignedEvent) -> None:
+    await rt.producer.send_and_wait(
+        topic_name(rt.settings, Topic.LEAD_ASSIGNED.value),
+        serialize_event(event),
+        key=str(event.lead_id).encode(),
+        headers=kafka_headers(event),
+    )

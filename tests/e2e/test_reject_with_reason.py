@@ -1,0 +1,80 @@
+"""Reject with a reason on the whole pipeline: the assigned rep says "not mine" and the lead reaches
+the next rep within a second; the rejecter's round-robin credit is given back ("not a fit" keeps it
+spent); the rejections are counted by rep, reason, rule and source."""
+
+import asyncio
+import time
+import uuid
+
+import asyncpg
+import httpx
+
+from tests.e2e.test_webhook_to_slack import alerts_for
+from tests.support.pipeline import Pipeline
+from tests.support.stack import INTAKE, NOTIFY_KEY, OPS, Stack
+
+SLACK_IDS = {"U01ALICE": "alice", "U01BRUNO": "bruno", "U01CHEN": "chen"}
+
+
+def assignment_of(message: dict) -> str:  # type: ignore[type-arg]
+    buttons = [e for b in message["body"]["blocks"] if b.get("type") == "actions" for e in b["elements"]]
+    return str(next(b["value"] for b in buttons if b["action_id"] == "claim")).split("|")[0]
+
+
+async def credit(stack: Stack, rep: str) -> int:
+    conn = await asyncpg.connect(stack.dsn)
+    try:
+        return int(
+            await conn.fetchval("SELECT credit FROM route.pool_members WHERE pool_id = 'inbound' AND rep_id = $1", rep)
+        )
+    finally:
+        await conn.close()
+
+
+async def reject(p: Pipeline, assignment: str, rep: str, reason: str) -> httpx.Response:
+    async with httpx.AsyncClient() as http:
+        return await http.post(
+            f"{p.route}/v1/assignments/{assignment}/reject",
+            json={"rep_id": rep, "reason": reason},
+            headers={"X-API-Key": NOTIFY_KEY},
+        )
+
+
+async def test_not_mine_moves_the_lead_within_a_second_and_gives_the_turn_back(
+    pipeline: Pipeline, stack: Stack
+) -> None:
+    tag = uuid.uuid4().hex[:10]
+    lead = {"email": f"rj{tag}@initech.com", "name": "Rita Reject", "title": "VP of Engineering"}
+    async with httpx.AsyncClient() as http:
+        assert (
+            await http.post(f"{pipeline.capture}/v1/webhooks/generic", json=lead, headers=INTAKE)
+        ).status_code == 202
+    [first] = (await alerts_for(pipeline.slack, {tag}))[tag]
+    first_rep = SLACK_IDS[first["channel"]]
+    before = await credit(stack, first_rep)
+
+    assert (await reject(pipeline, assignment_of(first), "maya", "not_mine")).status_code == 409, "only the assignee"
+    started = time.monotonic()
+    answer = await reject(pipeline, assignment_of(first), first_rep, "not_mine")
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["turn_given_back"] is True and answer.json()["next"]["rep_id"] != first_rep
+    async with asyncio.timeout(5):
+        while len(messages := (await alerts_for(pipeline.slack, {tag}, settle=0.0))[tag]) < 2:
+            await asyncio.sleep(0.02)
+    moved_in = time.monotonic() - started
+    second = messages[1]
+    second_rep = SLACK_IDS[second["channel"]]
+    assert second_rep == answer.json()["next"]["rep_id"] and moved_in < 1.0, f"moved in {moved_in:.2f} s"
+    after = await credit(stack, first_rep)
+    assert after - before == 3, "the pick cost 3 (three eligible reps); not mine gives it back"
+    assert (await reject(pipeline, assignment_of(first), first_rep, "not_mine")).status_code == 409, "once"
+
+    spent = await credit(stack, second_rep)
+    fit = await reject(pipeline, assignment_of(second), second_rep, "not_a_fit")
+    assert fit.status_code == 200 and fit.json()["turn_given_back"] is False
+    assert await credit(stack, second_rep) == spent, "not a fit keeps the turn spent"
+
+    async with httpx.AsyncClient() as http:
+        counts = (await http.get(f"{pipeline.route}/v1/rejections", headers=OPS)).json()["rejections"]
+    mine = {(c["rep_id"], c["reason"], c["source"]) for c in counts}
+    assert {(first_rep, "not_mine", "website"), (second_rep, "not_a_fit", "website")} <= mine
