@@ -18,7 +18,7 @@ from fastapi.responses import JSONResponse
 from slack_sdk.signature import SignatureVerifier
 
 from services.notify.config import NotifySettings
-from services.notify.message import CLAIM_ACTION, claimed_blocks, mrkdwn
+from services.notify.message import CLAIM_ACTION, REJECT_ACTIONS, claimed_blocks, mrkdwn
 from services.notify.slack_client import SlackClient, SlackError
 from shared.business.loader import BusinessConfig
 from shared.http_errors import ApiError
@@ -46,16 +46,26 @@ def signature_ok(secret: str, timestamp: str | None, signature: str | None, body
 
 def claim_action(body: bytes) -> tuple[dict[str, Any], UUID, str] | None:
     """The payload, assignment id and assigned rep of a Claim click; None for anything else."""
+    found = button_action(body)
+    if found is None or found[3] != CLAIM_ACTION:
+        return None
+    return found[0], found[1], found[2]
+
+
+def button_action(body: bytes) -> tuple[dict[str, Any], UUID, str, str] | None:
+    """The payload, assignment id, assigned rep and action id of a click on one of our buttons (Claim,
+    Not mine, Not a fit, Wrong territory); None for anything else."""
+    ours = {CLAIM_ACTION, *REJECT_ACTIONS}
     try:
         payload: dict[str, Any] = orjson.loads(parse_qs(body.decode("utf-8"))["payload"][0])
-        action = next(a for a in payload.get("actions", []) if a.get("action_id") == CLAIM_ACTION)
+        action = next(a for a in payload.get("actions", []) if a.get("action_id") in ours)
     except (KeyError, IndexError, ValueError, StopIteration, TypeError, AttributeError, orjson.JSONDecodeError):
         return None
     match = CLAIM_VALUE.match(str(action.get("value", "")))
     if match is None:
         raise ApiError.field(422, "invalid_request", "actions.value", "not a claim button of ours")
     try:
-        return payload, UUID(match["assignment"]), match["rep"]
+        return payload, UUID(match["assignment"]), match["rep"], str(action["action_id"])
     except ValueError as exc:
         raise ApiError.field(422, "invalid_request", "actions.value", "not a claim button of ours") from exc
 
@@ -74,10 +84,10 @@ async def slack_interactions(request: Request) -> JSONResponse:
     )
     if not ok:
         raise ApiError.field(401, "invalid_signature", "X-Slack-Signature", "bad or stale signature")
-    click = claim_action(body)
+    click = button_action(body)
     if click is None:
         return JSONResponse({"ok": True, "ignored": "not a claim action"})
-    payload, assignment_id, assigned_rep = click
+    payload, assignment_id, assigned_rep, action_id = click
     config: BusinessConfig = request.app.state.config
     clicker = str((payload.get("user") or {}).get("id", ""))
     channel = (payload.get("channel") or {}).get("id") or (payload.get("container") or {}).get("channel_id")
@@ -89,6 +99,8 @@ async def slack_interactions(request: Request) -> JSONResponse:
         return JSONResponse({"ok": False, "error": "not_a_rep"})
     http: httpx.AsyncClient = request.app.state.http
     key = settings.route_api_key.get_secret_value() if settings.route_api_key else ""
+    if action_id in REJECT_ACTIONS:
+        return await _reject(request, http, key, payload, assignment_id, rep.id, action_id, channel, clicker)
     response = await http.post(
         f"{settings.route_url.rstrip('/')}/v1/assignments/{assignment_id}/claim",
         json={"rep_id": rep.id, "via": "slack"},
@@ -110,6 +122,37 @@ async def slack_interactions(request: Request) -> JSONResponse:
         text = f"Not claimed: {error.replace('_', ' ')}."
     _reply_privately(request, slack, channel, clicker, text)
     return JSONResponse({"ok": False, "claim": result})
+
+
+async def _reject(
+    request: Request,
+    http: httpx.AsyncClient,
+    key: str,
+    payload: dict[str, Any],
+    assignment_id: UUID,
+    rep_id: str,
+    action_id: str,
+    channel: str | None,
+    clicker: str,
+) -> JSONResponse:
+    """Not mine / Not a fit / Wrong territory: route moves the lead on at once; the message says so."""
+    settings: NotifySettings = request.app.state.settings
+    slack: SlackClient = request.app.state.slack
+    reason, label = REJECT_ACTIONS[action_id]
+    response = await http.post(
+        f"{settings.route_url.rstrip('/')}/v1/assignments/{assignment_id}/reject",
+        json={"rep_id": rep_id, "reason": reason, "via": "slack"},
+        headers={"X-API-Key": key},
+    )
+    result = response.json()
+    if response.status_code == 200:
+        note = f":leftwards_arrow_with_hook: Turned down by <@{clicker}> ({label.lower()}); passed on"
+        message = payload.get("message") or {}
+        if channel and isinstance(message.get("ts"), str):
+            _background(request, _update(slack, channel, message, note))
+        return JSONResponse({"ok": True, "reject": result})
+    _reply_privately(request, slack, channel, clicker, "Not turned down: it is no longer yours to turn down.")
+    return JSONResponse({"ok": False, "reject": result})
 
 
 def _assigned_to(config: BusinessConfig, rep_id: str) -> str:

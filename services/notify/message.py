@@ -27,6 +27,12 @@ def deadline_text(a: Assignment) -> str | None:
 
 
 CLAIM_ACTION = "claim"
+REJECT_ACTIONS = {
+    "reject_not_mine": ("not_mine", "Not mine"),
+    "reject_not_a_fit": ("not_a_fit", "Not a fit"),
+    "reject_wrong_territory": ("wrong_territory", "Wrong territory"),
+}
+"""Slack action id -> (route's reject reason, button label)."""
 
 
 def claim_value(a: Assignment) -> str:
@@ -71,7 +77,16 @@ def alert_blocks(a: Assignment, claim_url: str | None = None) -> list[dict[str, 
                     "style": "primary",
                     "text": {"type": "plain_text", "text": "Claim"},
                     "value": claim_value(a),
-                }
+                },
+                *(
+                    {
+                        "type": "button",
+                        "action_id": action_id,
+                        "text": {"type": "plain_text", "text": label},
+                        "value": claim_value(a),
+                    }
+                    for action_id, (_, label) in REJECT_ACTIONS.items()
+                ),
             ],
         },
         {"type": "context", "elements": [{"type": "mrkdwn", "text": " · ".join(context)}]},

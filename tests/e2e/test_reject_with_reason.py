@@ -74,7 +74,27 @@ async def test_not_mine_moves_the_lead_within_a_second_and_gives_the_turn_back(
     assert fit.status_code == 200 and fit.json()["turn_given_back"] is False
     assert await credit(stack, second_rep) == spent, "not a fit keeps the turn spent"
 
+    async with asyncio.timeout(5):
+        while len(messages := (await alerts_for(pipeline.slack, {tag}, settle=0.0))[tag]) < 3:
+            await asyncio.sleep(0.02)
+    third = messages[2]
+    third_rep = SLACK_IDS[third["channel"]]
+    assert third_rep not in (first_rep, second_rep)
+    async with httpx.AsyncClient() as http:
+        click = {"ts": third["ts"], "user_id": third["channel"], "action_id": "reject_wrong_territory"}
+        pressed = (await http.post(f"{pipeline.slack}/_standin/click", json=click)).json()
+        assert pressed["status"] == 200 and pressed["body"]["ok"], pressed
+        assert pressed["body"]["reject"]["next"]["outcome"] == "escalated", "all three had it: the manager's now"
+    async with asyncio.timeout(5):
+        while len(messages := (await alerts_for(pipeline.slack, {tag}, settle=0.0))[tag]) < 4:
+            await asyncio.sleep(0.02)
+    assert messages[3]["channel"] == "U01MAYA"
+
     async with httpx.AsyncClient() as http:
         counts = (await http.get(f"{pipeline.route}/v1/rejections", headers=OPS)).json()["rejections"]
     mine = {(c["rep_id"], c["reason"], c["source"]) for c in counts}
-    assert {(first_rep, "not_mine", "website"), (second_rep, "not_a_fit", "website")} <= mine
+    assert {
+        (first_rep, "not_mine", "website"),
+        (second_rep, "not_a_fit", "website"),
+        (third_rep, "wrong_territory", "website"),
+    } <= mine
