@@ -1,17 +1,20 @@
 """Claim links opened from an SMS or an email (the public zone). A GET only shows a confirm page and
 changes nothing, because mail scanners and chat previews open every link before the person does.
-The page's button POSTs the claim. A link works once; an expired link gets a 410 page."""
+The page's buttons POST the claim, or turn the lead down with a reason (not mine, not a fit, wrong
+territory). A link works once; an expired link gets a 410 page."""
 
 import hashlib
 import html
+from typing import Annotated
 
-from fastapi import APIRouter, Path, Request
+from fastapi import APIRouter, Form, Path, Request
 from fastapi.responses import HTMLResponse
 
 from services.route import repository
 from services.route.claims import claim_in
 from services.route.config import RouteSettings
 from services.route.handler import RouteDeps
+from services.route.rejections import Reason, reject_in
 from shared.claim_links import ClaimGrant, ExpiredLink, InvalidLink, read_token
 from shared.service import Runtime
 from shared.zones import Public
@@ -61,9 +64,14 @@ async def confirm_page(request: Request, token: str = Token) -> HTMLResponse:
     grant = grant_of(request, token)
     if isinstance(grant, HTMLResponse):
         return grant
+    here = html.escape(token)
+    turn_down = "".join(
+        f"<button type=submit name=reason value={reason} id=reject-{reason}>{label}</button> "
+        for reason, label in REASON_LABELS.items()
+    )
     form = (
-        f"<form method=post action='/v1/claims/{html.escape(token)}'>"
-        "<button type=submit id=claim>Claim this lead</button></form>"
+        f"<form method=post action='/v1/claims/{here}'><button type=submit id=claim>Claim this lead</button></form>"
+        f"<p>Not for you?</p><form method=post action='/v1/claims/{here}/reject'>{turn_down}</form>"
     )
     return page(200, "Claim this lead?", f"Assignment {grant.assignment_id} for {grant.rep_id}.", form)
 
@@ -85,3 +93,24 @@ async def claim_by_link(request: Request, token: str = Token) -> HTMLResponse:
         return page(200, "Claimed", "The lead is yours. The SLA clock has stopped.")
     error = str(answer.body.get("error", "conflict")).replace("_", " ")
     return page(answer.status, "Not claimed", f"This lead cannot be claimed: {error}.")
+
+
+REASON_LABELS: dict[str, str] = {"not_mine": "Not mine", "not_a_fit": "Not a fit", "wrong_territory": "Wrong territory"}
+
+
+@router.post("/v1/claims/{token}/reject", dependencies=[Public], response_class=HTMLResponse)
+async def reject_by_link(request: Request, reason: Annotated[Reason, Form()], token: str = Token) -> HTMLResponse:
+    """The confirm page's turn-down buttons: for the rep the link was sent to, once (the link is spent)."""
+    grant = grant_of(request, token)
+    if isinstance(grant, HTMLResponse):
+        return grant
+    rt: Runtime = request.app.state.runtime
+    deps: RouteDeps = request.app.state.route_deps
+    digest = hashlib.sha256(token.encode()).hexdigest()
+    async with deps.db.session_scope() as session:
+        if not await repository.use_claim_link(session, digest, grant.assignment_id):
+            return page(410, "Link already used", "This claim link has been used already.")
+        answer = await reject_in(session, rt, deps, grant.assignment_id, grant.rep_id, reason, deps.clock())
+    if answer.status == 200:
+        return page(200, "Passed on", "Thanks: the lead has gone to the next rep.")
+    return page(answer.status, "Not passed on", "This lead is no longer yours to turn down.")

@@ -12,6 +12,8 @@ from datetime import datetime
 from typing import Any, Literal
 from uuid import UUID
 
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from services.route import repository
 from services.route.engine import escalate
 from services.route.handler import RouteDeps
@@ -46,30 +48,44 @@ def _refused(assignment_id: UUID, message: str) -> RejectAnswer:
 async def reject_assignment(
     rt: Runtime, deps: RouteDeps, assignment_id: UUID, rep_id: str, reason: Reason, now: datetime
 ) -> RejectAnswer:
-    words = reason.replace("_", " ")
     async with deps.db.session_scope() as session:
-        rejected = await repository.reject(session, assignment_id, rep_id, reason)
-        if rejected is None:
-            return _refused(assignment_id, "only the assigned rep can turn down a pending assignment")
-        if reason in GIVES_TURN_BACK and rejected.debit:
-            await repository.give_back_turn(session, rejected.pool_id, rep_id, rejected.debit)
-        await repository.lock_lead(session, rejected.lead_id)
-        raw = await repository.routing_input(session, rejected.lead_id)
-        latest = await repository.latest_assignment(session, rejected.lead_id)
-        if raw is None or latest is None:
-            return _refused(assignment_id, "route has no routing input for this lead")
-        cause = LeadScoredEvent.model_validate(raw)
-        had = await repository.reps_who_had(session, rejected.lead_id)
-        said = f"{rep_id} said {words}"
-        tries = await repository.assigned_attempts(session, rejected.lead_id)
-        if tries >= deps.config.routing.sla.max_attempts:
-            decision = escalate(deps.config, rejected.pool_id, f"Turned down {tries} times: {said}", [said])
-        else:
-            decision = await decide_locked(session, deps.config, cause.data, now, had)
-            decision = replace(decision, reason=f"Reassigned, {said}: {decision.reason}", trace=[said, *decision.trace])
-        event = await record(session, deps.config, cause.data, cause, decision, now, attempt=latest.attempt + 1)
-        if event is not None:
-            await _publish(rt, event)
+        return await reject_in(session, rt, deps, assignment_id, rep_id, reason, now)
+
+
+async def reject_in(
+    session: AsyncSession,
+    rt: Runtime,
+    deps: RouteDeps,
+    assignment_id: UUID,
+    rep_id: str,
+    reason: Reason,
+    now: datetime,
+) -> RejectAnswer:
+    """The rejection and the next decision in the caller's transaction (the next lead.assigned is
+    acknowledged by the broker before it returns)."""
+    words = reason.replace("_", " ")
+    rejected = await repository.reject(session, assignment_id, rep_id, reason)
+    if rejected is None:
+        return _refused(assignment_id, "only the assigned rep can turn down a pending assignment")
+    if reason in GIVES_TURN_BACK and rejected.debit:
+        await repository.give_back_turn(session, rejected.pool_id, rep_id, rejected.debit)
+    await repository.lock_lead(session, rejected.lead_id)
+    raw = await repository.routing_input(session, rejected.lead_id)
+    latest = await repository.latest_assignment(session, rejected.lead_id)
+    if raw is None or latest is None:
+        return _refused(assignment_id, "route has no routing input for this lead")
+    cause = LeadScoredEvent.model_validate(raw)
+    had = await repository.reps_who_had(session, rejected.lead_id)
+    said = f"{rep_id} said {words}"
+    tries = await repository.assigned_attempts(session, rejected.lead_id)
+    if tries >= deps.config.routing.sla.max_attempts:
+        decision = escalate(deps.config, rejected.pool_id, f"Turned down {tries} times: {said}", [said])
+    else:
+        decision = await decide_locked(session, deps.config, cause.data, now, had)
+        decision = replace(decision, reason=f"Reassigned, {said}: {decision.reason}", trace=[said, *decision.trace])
+    event = await record(session, deps.config, cause.data, cause, decision, now, attempt=latest.attempt + 1)
+    if event is not None:
+        await _publish(rt, event)
     source = str((rejected.event.get("data") or {}).get("lead", {}).get("source", "-"))
     metrics.REJECTIONS.labels(reason, rejected.rule_id or "default", source).inc()
     return RejectAnswer(

@@ -3,6 +3,7 @@ the next rep within a second; the rejecter's round-robin credit is given back ("
 spent); the rejections are counted by rep, reason, rule and source."""
 
 import asyncio
+import re
 import time
 import uuid
 
@@ -98,3 +99,27 @@ async def test_not_mine_moves_the_lead_within_a_second_and_gives_the_turn_back(
         (second_rep, "not_a_fit", "website"),
         (third_rep, "wrong_territory", "website"),
     } <= mine
+
+
+async def test_a_claim_link_turns_a_lead_down_once(pipeline: Pipeline) -> None:
+    tag = uuid.uuid4().hex[:10]
+    lead = {"email": f"rl{tag}@initech.com", "name": "Lena Link", "title": "VP of Engineering"}
+    async with httpx.AsyncClient() as http:
+        assert (
+            await http.post(f"{pipeline.capture}/v1/webhooks/generic", json=lead, headers=INTAKE)
+        ).status_code == 202
+        [first] = (await alerts_for(pipeline.slack, {tag}))[tag]
+        link = re.search(r"<(http[^|>]+)\|Claim link>", str(first["body"]["blocks"]))
+        assert link is not None
+        confirm = await http.get(link.group(1))
+        assert confirm.status_code == 200 and "id=reject-not_mine" in confirm.text, "GET changes nothing"
+        passed = await http.post(f"{link.group(1)}/reject", data={"reason": "wrong_territory"})
+        assert passed.status_code == 200 and "Passed on" in passed.text
+        again = await http.post(f"{link.group(1)}/reject", data={"reason": "not_mine"})
+        assert again.status_code == 410
+        hostile = await http.post(f"{link.group(1)}/reject", data={"reason": "<script>"})
+        assert hostile.status_code == 422
+    async with asyncio.timeout(5):
+        while len(messages := (await alerts_for(pipeline.slack, {tag}, settle=0.0))[tag]) < 2:
+            await asyncio.sleep(0.02)
+    assert messages[1]["channel"] != first["channel"]
