@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from typing import Any, Literal
 
 from services.route.availability import RepLoad, skip_reason
-from services.route.state import PoolState, Snapshot, StateChange
+from services.route.state import ExistingOwner, PoolState, Snapshot, StateChange
 from services.route.strategies import strategy
 from services.route.strategies.base import Context
 from shared.business.loader import BusinessConfig
@@ -72,6 +72,26 @@ def _pick_in_pool(
     return strategy(pool.strategy).pick(Context(config, pool, snap, now, frozenset(had), domain, trace))
 
 
+def _existing_owner(
+    config: BusinessConfig,
+    existing: ExistingOwner | None,
+    snap: Snapshot,
+    now: datetime,
+    had: set[str],
+    trace: list[str],
+) -> str | None:
+    """Sticky routing: the rep who has this person's other open lead keeps them, when available."""
+    if existing is None or existing.rep_id not in config.rep_ids:
+        return None
+    trace.append(f"lead {existing.lead_id} (same {existing.via}) is open with {existing.rep_id}")
+    why = skip_reason(config.rep(existing.rep_id), snap.load(existing.rep_id), now, existing.rep_id in had)
+    if why is not None:
+        trace.append(f"  {existing.rep_id} is unavailable ({why}); the pool's policy applies")
+        return None
+    trace.append(f"  sticky: {existing.rep_id} keeps this person")
+    return existing.rep_id
+
+
 def _account_owner(
     config: BusinessConfig, scored: ScoredLead, snap: Snapshot, now: datetime, had: set[str], trace: list[str]
 ) -> str | None:
@@ -117,6 +137,7 @@ def decide(
     *,
     already_had: frozenset[str] = frozenset(),
     check_stage: bool = True,
+    existing: ExistingOwner | None = None,
 ) -> Decision:
     trace: list[str] = []
     if check_stage and (reason := nurture_reason(config, scored)) is not None:
@@ -126,6 +147,13 @@ def decide(
     sla = sla_minutes(config, rule, scored.grade)
     domain = None if scored.lead.is_free_mail else scored.lead.email_domain
     had = set(already_had)
+    if (sticky := _existing_owner(config, existing, snap, now, had, trace)) is not None:
+        rep = config.rep(sticky)
+        reason = (
+            f"{rep.name}, who has this person's open lead (same {existing.via if existing else ''}), rule {rule_id}"
+        )
+        trace.append(f"winner: {rep.id}; claim within {sla:g} min")
+        return Decision("assigned", reason, trace, rule_id, pool_id, rep.id, sla, StateChange(pool_id, rep.id))
     owned = _account_owner(config, scored, snap, now, had, trace)
     if owned is not None:
         account = scored.lead.account

@@ -56,8 +56,14 @@ async def handle_batch(events: Sequence[Event], deps: RouteDeps) -> list[Sequenc
         pools = sorted({p for e in ready for p in pools_in_play(config, e.data)})
         domains = sorted({d for e in ready for d in lead_domains(e.data)})
         before = after = Snapshot({}, {}, {})
+        existing = await repository.open_owners(
+            session, [(e.lead_id, e.data.lead.email, e.data.lead.phone_e164) for e in ready]
+        )
         if ready:
-            before = after = await repository.load_snapshot(session, config, pools, now, domains, lock=True)
+            sticky = [o.rep_id for o in existing.values()]
+            before = after = await repository.load_snapshot(
+                session, config, pools, now, domains, lock=True, extra_reps=sticky
+            )
         rows = []
         for i, event in enumerate(scored_events):
             if event.lead_id in latest:
@@ -69,7 +75,7 @@ async def handle_batch(events: Sequence[Event], deps: RouteDeps) -> list[Sequenc
             if reason is not None:
                 outputs[i] = await _nurture(session, event, reason)
                 continue
-            decision = decide(config, event.data, after, now, already_had=frozenset(), check_stage=False)
+            decision = decide(config, event.data, after, now, check_stage=False, existing=existing.get(event.lead_id))
             after = apply(after, decision, now)
             recorded = build(config, event.data, event, decision, now, attempt=1)
             rows.append(recorded.row)

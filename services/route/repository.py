@@ -12,7 +12,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.route.availability import PERIODS, RepLoad, period_starts
-from services.route.state import PoolState, Snapshot, StateChange
+from services.route.state import ExistingOwner, PoolState, Snapshot, StateChange
 from services.route.strategies import needs
 from shared.business.loader import BusinessConfig
 
@@ -86,6 +86,7 @@ async def load_snapshot(
     domains: Iterable[str],
     *,
     lock: bool,
+    extra_reps: Iterable[str] = (),
 ) -> Snapshot:
     """The state a decision needs, for the pools in play and only the reps they can reach.
 
@@ -103,7 +104,10 @@ async def load_snapshot(
         )
         owners.update({r.domain: r.rep_id for r in found})
     rep_ids = sorted(
-        {r for p in pools for r in p.rep_ids} | {p.manager for p in pools if p.manager} | set(owners.values())
+        {r for p in pools for r in p.rep_ids}
+        | {p.manager for p in pools if p.manager}
+        | set(owners.values())
+        | (set(extra_reps) & config.rep_ids)
     )
     credits = await _credits(session, pool_ids, lock=lock)
     paused = {
@@ -575,3 +579,27 @@ async def rejection_counts(session: AsyncSession) -> list[dict[str, Any]]:
         )
     )
     return [{**dict(r._mapping), "n": int(r.n)} for r in rows]
+
+
+async def open_owners(
+    session: AsyncSession, leads: list[tuple[UUID, str | None, str | None]]
+) -> dict[UUID, ExistingOwner]:
+    """For each (lead, email, phone): another lead of the same person (same normalised email, else
+    the same phone) that is assigned and not yet done with, and its rep; the latest such one."""
+    if not leads:
+        return {}
+    rows = await session.execute(
+        text(
+            "SELECT DISTINCT ON (u.lead) u.lead, a.rep_id, a.lead_id AS other,"
+            " CASE WHEN u.email IS NOT NULL AND ri.event->'data'->'lead'->>'email' = u.email"
+            " THEN 'email' ELSE 'phone' END AS via"
+            " FROM unnest(CAST(:l AS uuid[]), CAST(:e AS text[]), CAST(:p AS text[])) AS u(lead, email, phone)"
+            " JOIN route.routing_inputs ri ON ri.lead_id <> u.lead AND ("
+            " ri.event->'data'->'lead'->>'email' = u.email OR ri.event->'data'->'lead'->>'phone_e164' = u.phone)"
+            " JOIN route.assignments a ON a.lead_id = ri.lead_id AND a.status IN ('pending', 'claimed')"
+            " AND a.rep_id IS NOT NULL"
+            " ORDER BY u.lead, a.created_at DESC"
+        ),
+        {"l": [lead for lead, _, _ in leads], "e": [e for _, e, _ in leads], "p": [p for _, _, p in leads]},
+    )
+    return {r.lead: ExistingOwner(r.rep_id, str(r.other), r.via) for r in rows}

@@ -27,6 +27,15 @@ class Snapshot:
 
 
 @dataclass(frozen=True)
+class ExistingOwner:
+    """Another open lead of the same person (same normalised email or phone) and the rep who has it."""
+
+    rep_id: str
+    lead_id: str
+    via: str
+
+
+@dataclass(frozen=True)
 class StateChange:
     """Fairness bookkeeping after a pick: credit added to each eligible member, credit taken from the
     winner, and an account that now belongs to the winner (first lead from a new domain in an

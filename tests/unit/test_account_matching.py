@@ -92,3 +92,14 @@ def test_enrich_matches_a_subdomain_lead_and_gives_it_the_accounts_firmographics
     assert enriched.account is not None and enriched.account.owner == "erin" and enriched.account.method == "subdomain"
     assert enriched.company is not None and enriched.company.name == "Globex"
     assert "accounts" in enriched.enrichment_sources
+
+
+def test_sticky_routing_keeps_a_person_with_the_rep_who_has_their_open_lead() -> None:
+    from services.route.state import ExistingOwner
+
+    other = ExistingOwner("chen", "0b0e5a7e-0000-4000-8000-000000000001", "phone")
+    d = decide(config(), scored(employees=50), Snapshot({}, {}, {}), TUESDAY_15_UTC, existing=other)
+    assert (d.outcome, d.rep_id) == ("assigned", "chen") and "open lead (same phone)" in d.reason
+    away = Snapshot({"chen": RepLoad(paused=True)}, {}, {})
+    d = decide(config(), scored(employees=50), away, TUESDAY_15_UTC, existing=other)
+    assert d.rep_id != "chen" and any("chen is unavailable (paused); the pool's policy applies" in s for s in d.trace)
