@@ -19,8 +19,17 @@ from services.route.engine import escalate
 from services.route.handler import RouteDeps
 from services.route.routing import decide_locked, record
 from shared import metrics
-from shared.events import LeadAssignedEvent, LeadScoredEvent, kafka_headers, serialize_event
+from shared.events import (
+    EnvelopeBase,
+    LeadActivityEvent,
+    LeadAssignedEvent,
+    LeadScoredEvent,
+    follow_event,
+    kafka_headers,
+    serialize_event,
+)
 from shared.kafka import topic_name
+from shared.payloads import Activity
 from shared.service import Runtime
 from shared.topics import Topic
 
@@ -85,7 +94,8 @@ async def reject_in(
         decision = replace(decision, reason=f"Reassigned, {said}: {decision.reason}", trace=[said, *decision.trace])
     event = await record(session, deps.config, cause.data, cause, decision, now, attempt=latest.attempt + 1)
     if event is not None:
-        await _publish(rt, event)
+        await _publish(rt, event, Topic.LEAD_ASSIGNED)
+    await _publish(rt, rejection_activity(rejected, rep_id, reason, now), Topic.LEAD_ACTIVITY)
     source = str((rejected.event.get("data") or {}).get("lead", {}).get("source", "-"))
     metrics.REJECTIONS.labels(reason, rejected.rule_id or "default", source).inc()
     return RejectAnswer(
@@ -100,9 +110,17 @@ async def reject_in(
     )
 
 
-async def _publish(rt: Runtime, event: LeadAssignedEvent) -> None:
+def rejection_activity(rejected: repository.Rejected, rep_id: str, reason: str, now: datetime) -> LeadActivityEvent:
+    """The rejection as a behaviour event on the lead (kind `rep_rejected`), so scoring can count it:
+    an intent rule on `rep_rejected` with `properties.reason` (e.g. not_a_fit) gives it points."""
+    assigned = LeadAssignedEvent.model_validate(rejected.event)
+    data = Activity(kind="rep_rejected", occurred_at=now, properties={"reason": reason, "rep_id": rep_id})
+    return follow_event(LeadActivityEvent, assigned, producer="route", data=data, key=f"rejected:{reason}")
+
+
+async def _publish(rt: Runtime, event: EnvelopeBase, topic: Topic) -> None:
     await rt.producer.send_and_wait(
-        topic_name(rt.settings, Topic.LEAD_ASSIGNED.value),
+        topic_name(rt.settings, topic.value),
         serialize_event(event),
         key=str(event.lead_id).encode(),
         headers=kafka_headers(event),

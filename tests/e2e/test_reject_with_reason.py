@@ -47,9 +47,9 @@ async def test_not_mine_moves_the_lead_within_a_second_and_gives_the_turn_back(
     tag = uuid.uuid4().hex[:10]
     lead = {"email": f"rj{tag}@initech.com", "name": "Rita Reject", "title": "VP of Engineering"}
     async with httpx.AsyncClient() as http:
-        assert (
-            await http.post(f"{pipeline.capture}/v1/webhooks/generic", json=lead, headers=INTAKE)
-        ).status_code == 202
+        posted = await http.post(f"{pipeline.capture}/v1/webhooks/generic", json=lead, headers=INTAKE)
+    assert posted.status_code == 202
+    lead_id = posted.json()["lead_id"]
     [first] = (await alerts_for(pipeline.slack, {tag}))[tag]
     first_rep = SLACK_IDS[first["channel"]]
     before = await credit(stack, first_rep)
@@ -74,6 +74,14 @@ async def test_not_mine_moves_the_lead_within_a_second_and_gives_the_turn_back(
     fit = await reject(pipeline, assignment_of(second), second_rep, "not_a_fit")
     assert fit.status_code == 200 and fit.json()["turn_given_back"] is False
     assert await credit(stack, second_rep) == spent, "not a fit keeps the turn spent"
+    async with asyncio.timeout(15), httpx.AsyncClient() as http:
+        while True:
+            timeline = (await http.get(f"{pipeline.insights}/v1/leads/{lead_id}/timeline", headers=OPS)).json()
+            scores = [t["detail"] for t in timeline.get("timeline", []) if t["kind"] == "scored"]
+            if any(r["rule_id"] == "not_a_fit" for s in scores for r in s["reasons"]):
+                break
+            await asyncio.sleep(0.2)
+    assert scores[-1]["total"] == scores[0]["total"] - 30, "not a fit is a -30 signal in the example config"
 
     async with asyncio.timeout(5):
         while len(messages := (await alerts_for(pipeline.slack, {tag}, settle=0.0))[tag]) < 3:
