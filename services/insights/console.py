@@ -4,10 +4,11 @@ every other page needs a console session (see sessions); forms carry the session
 
 import time
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 from uuid import UUID
 
 from fastapi import APIRouter, Form, HTTPException, Query, Request
+from fastapi import Path as PathParam
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from pydantic import ValidationError
@@ -164,13 +165,14 @@ async def reps_page(request: Request, user: sessions.OpsUser) -> HTMLResponse:
     return page(request, "reps.html", user=user, live=live, error=error)
 
 
+RepId = Annotated[str, PathParam(pattern=r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,63}$")]
+
+
 @router.post("/reps/{rep_id}/{action}", response_class=HTMLResponse)
 async def pause_or_resume(
-    request: Request, rep_id: str, action: str, user: sessions.OpsWriter, csrf: FormField
+    request: Request, rep_id: RepId, action: Literal["pause", "resume"], user: sessions.OpsWriter, csrf: FormField
 ) -> Response:
     sessions.check_csrf(user, csrf)
-    if action not in ("pause", "resume"):
-        raise HTTPException(404, "pause or resume")
     try:
         status, _ = await route_client(request).set_paused(rep_id, action == "pause")
     except RouteUnavailable as exc:

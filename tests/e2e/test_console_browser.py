@@ -183,6 +183,8 @@ async def test_console_refuses_hostile_and_unauthenticated_requests_without_chan
         assert "samesite=strict" in login.headers["set-cookie"].lower()
         response = await ops.post("/console/reps/alice/pause", data={"csrf": "not-the-token"})
         assert response.status_code == 403
+        assert (await ops.post("/console/reps/%3Cx%3E/pause", data={"csrf": "x"})).status_code == 422
+        assert (await ops.post("/console/reps/alice/delete", data={"csrf": "x"})).status_code == 422
         assert (await ops.get("/console/leads/not-a-uuid")).status_code == 422
         assert (await ops.get("/console/reports", params={"start": "2026-13-01"})).status_code == 422
         bad_range = await ops.get("/console/reports", params={"start": "2026-03-02", "end": "2026-03-01"})
