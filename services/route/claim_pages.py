@@ -5,10 +5,12 @@ territory). A link works once; an expired link gets a 410 page."""
 
 import hashlib
 import html
+from collections.abc import Awaitable, Callable
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Path, Request
 from fastapi.responses import HTMLResponse
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.route import repository
 from services.route.claims import claim_in
@@ -76,9 +78,11 @@ async def confirm_page(request: Request, token: str = Token) -> HTMLResponse:
     return page(200, "Claim this lead?", f"Assignment {grant.assignment_id} for {grant.rep_id}.", form)
 
 
-@router.post("/v1/claims/{token}", dependencies=[Public], response_class=HTMLResponse)
-async def claim_by_link(request: Request, token: str = Token) -> HTMLResponse:
-    """The confirm page's button: claims for the rep the link was sent to, once."""
+LinkAction = Callable[[AsyncSession, Runtime, RouteDeps, ClaimGrant], Awaitable[HTMLResponse]]
+
+
+async def spend_link(request: Request, token: str, act: LinkAction) -> HTMLResponse:
+    """A link's one use: marked used and acted on in one transaction."""
     grant = grant_of(request, token)
     if isinstance(grant, HTMLResponse):
         return grant
@@ -88,11 +92,21 @@ async def claim_by_link(request: Request, token: str = Token) -> HTMLResponse:
     async with deps.db.session_scope() as session:
         if not await repository.use_claim_link(session, digest, grant.assignment_id):
             return page(410, "Link already used", "This claim link has been used already.")
+        return await act(session, rt, deps, grant)
+
+
+@router.post("/v1/claims/{token}", dependencies=[Public], response_class=HTMLResponse)
+async def claim_by_link(request: Request, token: str = Token) -> HTMLResponse:
+    """The confirm page's button: claims for the rep the link was sent to, once."""
+
+    async def claim(session: AsyncSession, rt: Runtime, deps: RouteDeps, grant: ClaimGrant) -> HTMLResponse:
         answer = await claim_in(session, rt, deps, grant.assignment_id, grant.rep_id, "link")
-    if answer.status == 200:
-        return page(200, "Claimed", "The lead is yours. The SLA clock has stopped.")
-    error = str(answer.body.get("error", "conflict")).replace("_", " ")
-    return page(answer.status, "Not claimed", f"This lead cannot be claimed: {error}.")
+        if answer.status == 200:
+            return page(200, "Claimed", "The lead is yours. The SLA clock has stopped.")
+        error = str(answer.body.get("error", "conflict")).replace("_", " ")
+        return page(answer.status, "Not claimed", f"This lead cannot be claimed: {error}.")
+
+    return await spend_link(request, token, claim)
 
 
 REASON_LABELS: dict[str, str] = {"not_mine": "Not mine", "not_a_fit": "Not a fit", "wrong_territory": "Wrong territory"}
@@ -101,16 +115,11 @@ REASON_LABELS: dict[str, str] = {"not_mine": "Not mine", "not_a_fit": "Not a fit
 @router.post("/v1/claims/{token}/reject", dependencies=[Public], response_class=HTMLResponse)
 async def reject_by_link(request: Request, reason: Annotated[Reason, Form()], token: str = Token) -> HTMLResponse:
     """The confirm page's turn-down buttons: for the rep the link was sent to, once (the link is spent)."""
-    grant = grant_of(request, token)
-    if isinstance(grant, HTMLResponse):
-        return grant
-    rt: Runtime = request.app.state.runtime
-    deps: RouteDeps = request.app.state.route_deps
-    digest = hashlib.sha256(token.encode()).hexdigest()
-    async with deps.db.session_scope() as session:
-        if not await repository.use_claim_link(session, digest, grant.assignment_id):
-            return page(410, "Link already used", "This claim link has been used already.")
+
+    async def turn_down(session: AsyncSession, rt: Runtime, deps: RouteDeps, grant: ClaimGrant) -> HTMLResponse:
         answer = await reject_in(session, rt, deps, grant.assignment_id, grant.rep_id, reason, deps.clock())
-    if answer.status == 200:
-        return page(200, "Passed on", "Thanks: the lead has gone to the next rep.")
-    return page(answer.status, "Not passed on", "This lead is no longer yours to turn down.")
+        if answer.status == 200:
+            return page(200, "Passed on", "Thanks: the lead has gone to the next rep.")
+        return page(answer.status, "Not passed on", "This lead is no longer yours to turn down.")
+
+    return await spend_link(request, token, turn_down)
