@@ -70,12 +70,12 @@ def log_in(browser: webdriver.Chrome, console: str, key: str) -> None:
     assert browser.current_url.endswith("/console/login"), "no session: the console sends you to log in"
     browser.find_element(By.ID, "key").send_keys(key)
     browser.find_element(By.ID, "login").click()
-    WebDriverWait(browser, 10).until(lambda b: b.current_url.endswith("/console"))
+    WebDriverWait(browser, 10, ignored_exceptions=CHANGING).until(lambda b: b.current_url.endswith("/console"))
 
 
 def log_out(browser: webdriver.Chrome) -> None:
     browser.find_element(By.CSS_SELECTOR, "form.who button").click()
-    WebDriverWait(browser, 10).until(lambda b: b.current_url.endswith("/console/login"))
+    WebDriverWait(browser, 10, ignored_exceptions=CHANGING).until(lambda b: b.current_url.endswith("/console/login"))
 
 
 async def set_paused(p: Pipeline, rep: str, paused: bool) -> None:
@@ -95,7 +95,9 @@ async def test_console_login_lead_trace_pause_report_and_rep_claim(
     until(browser, f"{console}/console", lambda b: "Dana First" in b.find_element(By.ID, "live").text)
     browser.save_screenshot(str(SHOTS / "1-live.png"))
     click_link(browser, "Dana First")
-    WebDriverWait(browser, 10).until(lambda b: f"/console/leads/{first_id}" in b.current_url)
+    WebDriverWait(browser, 10, ignored_exceptions=CHANGING).until(
+        lambda b: f"/console/leads/{first_id}" in b.current_url
+    )
     lead_url = f"{console}/console/leads/{first_id}"
     until(browser, lead_url, lambda b: "slack alert" in b.find_element(By.ID, "timeline").text)
     timeline = browser.find_element(By.ID, "timeline").text
@@ -119,7 +121,9 @@ async def test_console_login_lead_trace_pause_report_and_rep_claim(
     browser.get(f"{console}/console/reps")
     try:
         browser.find_element(By.ID, f"pause-{upcoming}").click()
-        WebDriverWait(browser, 10).until(lambda b: "paused" in b.find_element(By.ID, f"rep-{upcoming}").text)
+        WebDriverWait(browser, 10, ignored_exceptions=CHANGING).until(
+            lambda b: "paused" in b.find_element(By.ID, f"rep-{upcoming}").text
+        )
         browser.save_screenshot(str(SHOTS / "4-rep-paused.png"))
         second_id, second_rep = await post_lead(p, f"second-{tag}", "Sam Second")
         assert second_rep != upcoming, f"{upcoming} is paused, yet got the next lead"
@@ -128,7 +132,9 @@ async def test_console_login_lead_trace_pause_report_and_rep_claim(
         browser.save_screenshot(str(SHOTS / "5-next-lead-skipped-paused-rep.png"))
         browser.get(f"{console}/console/reps")
         browser.find_element(By.ID, f"resume-{upcoming}").click()
-        WebDriverWait(browser, 10).until(lambda b: "yes" in b.find_element(By.ID, f"rep-{upcoming}").text)
+        WebDriverWait(browser, 10, ignored_exceptions=CHANGING).until(
+            lambda b: "yes" in b.find_element(By.ID, f"rep-{upcoming}").text
+        )
     finally:
         await set_paused(p, upcoming, False)
 
@@ -155,7 +161,7 @@ async def test_console_login_lead_trace_pause_report_and_rep_claim(
     assert "this page is for sales ops" in browser.page_source, "a rep does not see the reps page"
     browser.get(f"{console}/console/leads/{third_id}")
     browser.find_element(By.ID, "claim").click()
-    WebDriverWait(browser, 10).until(lambda b: b.find_elements(By.ID, "claimed"))
+    WebDriverWait(browser, 10, ignored_exceptions=CHANGING).until(lambda b: b.find_elements(By.ID, "claimed"))
     until(browser, f"{console}/console/leads/{third_id}", lambda b: "Claimed by alice via console" in b.page_source)
     browser.save_screenshot(str(SHOTS / "7-rep-claimed.png"))
 
