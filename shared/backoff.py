@@ -40,12 +40,17 @@ class Backoff:
             metrics.BACKOFF_RETRIES.labels(self.what).inc()
         if stopping is None:
             await asyncio.sleep(seconds)
-            return seconds
-        try:
-            await asyncio.wait_for(stopping.wait(), seconds)
-        except TimeoutError:
-            pass
+        else:
+            await pause(stopping, seconds)
         return seconds
+
+
+async def pause(event: asyncio.Event, seconds: float) -> None:
+    """Sleep `seconds`, or less if `event` is set first (a worker's stop or wake-up)."""
+    try:
+        await asyncio.wait_for(event.wait(), seconds)
+    except TimeoutError:
+        pass
 
 
 def retry_after_seconds(header: str | None, default: float = 1.0) -> float:

@@ -19,7 +19,7 @@ from aiokafka.errors import (
 
 from services.capture import repository
 from shared import metrics
-from shared.backoff import Backoff
+from shared.backoff import Backoff, pause
 from shared.db import Database
 
 log = logging.getLogger(__name__)
@@ -105,8 +105,5 @@ class OutboxRelay:
         return len(rows)
 
     async def _wait(self, seconds: float) -> None:
-        try:
-            await asyncio.wait_for(self.wake.wait(), seconds)
-        except TimeoutError:
-            pass
+        await pause(self.wake, seconds)
         self.wake.clear()

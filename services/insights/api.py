@@ -51,14 +51,15 @@ async def timeline(request: Request, lead_id: UUID) -> JSONResponse:
         page = await queries.lead_page(session, lead_id)
     if page is None:
         return invalid([{"field": "lead_id", "message": "insights has not seen this lead"}], "not_found", 404)
-    return JSONResponse(_jsonable(page))
+    return JSONResponse(jsonable(page))
 
 
-def _jsonable(value: Any) -> Any:
+def jsonable(value: Any) -> Any:
+    """Rows from the database as JSON: timestamps in ISO 8601, ids as strings."""
     if isinstance(value, dict):
-        return {k: _jsonable(v) for k, v in value.items()}
+        return {k: jsonable(v) for k, v in value.items()}
     if isinstance(value, list):
-        return [_jsonable(v) for v in value]
+        return [jsonable(v) for v in value]
     if hasattr(value, "isoformat"):
         return value.isoformat()
     if isinstance(value, UUID):

@@ -14,7 +14,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from pydantic import ValidationError
 
 from services.insights import charts, queries, report_service, report_tables, sessions
-from services.insights.api import csv_response
+from services.insights.api import csv_response, jsonable
 from services.insights.queries import ReportFilters
 from services.insights.route_client import RouteClient, RouteUnavailable
 from shared.business.loader import BusinessConfig
@@ -117,12 +117,7 @@ async def live_rows(request: Request, user: sessions.User) -> JSONResponse:
     """The live feed's rows, polled by live.js."""
     async with request.app.state.runtime.db.session_scope() as session:
         rows = await queries.live(session, user.rep)
-    return JSONResponse(
-        [
-            {k: (v.isoformat() if hasattr(v, "isoformat") else str(v) if v is not None else None) for k, v in r.items()}
-            for r in rows
-        ]
-    )
+    return JSONResponse(jsonable(rows))
 
 
 @router.get("/leads/{lead_id}", response_class=HTMLResponse)
@@ -239,10 +234,8 @@ async def reports_page(request: Request, user: sessions.OpsUser) -> HTMLResponse
     except ValidationError as exc:
         errors = [f"{'.'.join(str(p) for p in e['loc']) or 'filters'}: {e['msg']}" for e in exc.errors()]
         return page(request, "message.html", 422, user=user, title="Invalid filter", message="; ".join(errors))
-    db, config = request.app.state.runtime.db, request.app.state.config
-    speed = await report_service.build(db, config, "speed-to-lead", f)
-    funnel = await report_service.build(db, config, "funnel", f)
-    fairness = await report_service.build(db, config, "fairness", f)
+    built = await report_service.build_all(request.app.state.runtime.db, request.app.state.config, f)
+    speed, funnel, fairness = built["speed-to-lead"], built["funnel"], built["fairness"]
     by_rep = [(g["key"], [g["to_claim_p50"], g["to_claim_p90"]]) for g in speed["groups"]["rep"]]
     by_source = [(g["key"], [g["to_alert_p50"], g["to_alert_p90"]]) for g in speed["groups"]["source"]]
     steps = [(s, [float(funnel["total"][s])]) for s in report_tables.FUNNEL_COLUMNS[:5]]

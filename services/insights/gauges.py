@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 from services.insights import queries, reports
 from shared import metrics
+from shared.backoff import pause
 from shared.db import Database
 
 log = logging.getLogger(__name__)
@@ -30,10 +31,7 @@ class SlaGauges:
                 await self.update()
             except Exception as exc:
                 log.warning("cannot compute the SLA gauges (%r)", exc)
-            try:
-                await asyncio.wait_for(self._stopping.wait(), self._interval)
-            except TimeoutError:
-                pass
+            await pause(self._stopping, self._interval)
 
     async def update(self) -> None:
         now = datetime.now(UTC)

@@ -2,7 +2,7 @@
 
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 from services.insights import queries, report_tables, reports
 from shared.business.loader import BusinessConfig
@@ -17,16 +17,23 @@ TABLES: dict[str, Callable[[dict[str, Any]], tuple[Sequence[str], list[list[Any]
 
 
 async def build(db: Database, config: BusinessConfig, name: ReportName, f: queries.ReportFilters) -> dict[str, Any]:
+    return (await build_all(db, config, f, [name]))[name]
+
+
+async def build_all(
+    db: Database, config: BusinessConfig, f: queries.ReportFilters, names: Sequence[ReportName] = get_args(ReportName)
+) -> dict[str, dict[str, Any]]:
+    """The named reports from one read of the rows the filters select."""
     async with db.session_scope() as session:
         leads, assignments = await queries.report_rows(session, f)
     now = datetime.now(UTC)
-    if name == "speed-to-lead":
-        body = reports.speed_to_lead(leads, assignments)
-    elif name == "funnel":
-        body = reports.funnel(leads, assignments, now)
-    else:
-        body = reports.fairness(config, assignments)
-    return {"report": name, "filters": f.model_dump(mode="json"), "at": now.isoformat(), **body}
+    compute: dict[str, Callable[[], dict[str, Any]]] = {
+        "speed-to-lead": lambda: reports.speed_to_lead(leads, assignments),
+        "funnel": lambda: reports.funnel(leads, assignments, now),
+        "fairness": lambda: reports.fairness(config, assignments),
+    }
+    head = {"filters": f.model_dump(mode="json"), "at": now.isoformat()}
+    return {name: {"report": name, **head, **compute[name]()} for name in names}
 
 
 def csv_of(name: ReportName, report: dict[str, Any]) -> str:

@@ -101,19 +101,12 @@ async def slack_interactions(request: Request) -> JSONResponse:
     key = settings.route_api_key.get_secret_value() if settings.route_api_key else ""
     if action_id in REJECT_ACTIONS:
         return await _reject(request, http, key, payload, assignment_id, rep.id, action_id, channel, clicker)
-    response = await http.post(
-        f"{settings.route_url.rstrip('/')}/v1/assignments/{assignment_id}/claim",
-        json={"rep_id": rep.id, "via": "slack"},
-        headers={"X-API-Key": key},
-    )
-    result = response.json()
-    if response.status_code == 200:
+    status, result = await _ask_route(request, http, key, f"{assignment_id}/claim", {"rep_id": rep.id, "via": "slack"})
+    if status == 200:
         note = f":white_check_mark: Claimed by <@{clicker}> at {str(result.get('claimed_at', ''))[11:16]} UTC"
-        message = payload.get("message") or {}
-        if channel and isinstance(message.get("ts"), str):
-            _background(request, _update(slack, channel, message, note))
+        _note_on_message(request, slack, channel, payload, note)
         return JSONResponse({"ok": True, "claim": result})
-    error = str(result.get("error", response.status_code))
+    error = str(result.get("error", status))
     if error == "not_assigned_to_rep":
         text = _assigned_to(config, assigned_rep)
     elif error == "already_claimed":
@@ -136,23 +129,37 @@ async def _reject(
     clicker: str,
 ) -> JSONResponse:
     """Not mine / Not a fit / Wrong territory: route moves the lead on at once; the message says so."""
-    settings: NotifySettings = request.app.state.settings
     slack: SlackClient = request.app.state.slack
     reason, label = REJECT_ACTIONS[action_id]
-    response = await http.post(
-        f"{settings.route_url.rstrip('/')}/v1/assignments/{assignment_id}/reject",
-        json={"rep_id": rep_id, "reason": reason, "via": "slack"},
-        headers={"X-API-Key": key},
-    )
-    result = response.json()
-    if response.status_code == 200:
+    body = {"rep_id": rep_id, "reason": reason, "via": "slack"}
+    status, result = await _ask_route(request, http, key, f"{assignment_id}/reject", body)
+    if status == 200:
         note = f":leftwards_arrow_with_hook: Turned down by <@{clicker}> ({label.lower()}); passed on"
-        message = payload.get("message") or {}
-        if channel and isinstance(message.get("ts"), str):
-            _background(request, _update(slack, channel, message, note))
+        _note_on_message(request, slack, channel, payload, note)
         return JSONResponse({"ok": True, "reject": result})
     _reply_privately(request, slack, channel, clicker, "Not turned down: it is no longer yours to turn down.")
     return JSONResponse({"ok": False, "reject": result})
+
+
+async def _ask_route(
+    request: Request, http: httpx.AsyncClient, key: str, action: str, body: dict[str, str]
+) -> tuple[int, dict[str, Any]]:
+    """POST route's /v1/assignments/<action> for the clicking rep: (status, answer)."""
+    settings: NotifySettings = request.app.state.settings
+    response = await http.post(
+        f"{settings.route_url.rstrip('/')}/v1/assignments/{action}", json=body, headers={"X-API-Key": key}
+    )
+    answer: dict[str, Any] = response.json()
+    return response.status_code, answer
+
+
+def _note_on_message(
+    request: Request, slack: SlackClient, channel: str | None, payload: dict[str, Any], note: str
+) -> None:
+    """Replace the clicked message's buttons with what happened, in the background."""
+    message = payload.get("message") or {}
+    if channel and isinstance(message.get("ts"), str):
+        _background(request, _update(slack, channel, message, note))
 
 
 def _assigned_to(config: BusinessConfig, rep_id: str) -> str:

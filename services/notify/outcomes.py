@@ -15,7 +15,7 @@ from aiokafka import AIOKafkaProducer
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from shared.backoff import Backoff
+from shared.backoff import Backoff, pause
 from shared.db import Database
 from shared.events import LeadNotifiedEvent, kafka_headers, serialize_event
 from shared.kafka import topic_name
@@ -156,8 +156,5 @@ class OutcomePublisher:
         return len(rows)
 
     async def _wait(self, seconds: float) -> None:
-        try:
-            await asyncio.wait_for(self.wake.wait(), seconds)
-        except TimeoutError:
-            pass
+        await pause(self.wake, seconds)
         self.wake.clear()

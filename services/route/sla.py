@@ -16,6 +16,7 @@ from services.route.engine import escalate
 from services.route.repository import AssignmentRow
 from services.route.routing import HELD_RETRY, decide_locked, record
 from shared import metrics
+from shared.backoff import pause
 from shared.business.loader import BusinessConfig
 from shared.db import Database
 from shared.events import LeadAssignedEvent, LeadScoredEvent, kafka_headers, serialize_event
@@ -109,7 +110,4 @@ class SlaClock:
         return await record(session, self._config, cause.data, cause, decision, now, attempt=latest.attempt + 1)
 
     async def _sleep(self, seconds: float) -> None:
-        try:
-            await asyncio.wait_for(self._stopping.wait(), seconds)
-        except TimeoutError:
-            pass
+        await pause(self._stopping, seconds)

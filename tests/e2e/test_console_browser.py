@@ -173,6 +173,9 @@ async def test_console_refuses_hostile_and_unauthenticated_requests_without_chan
     async with httpx.AsyncClient(base_url=console, follow_redirects=False) as anonymous:
         response = await anonymous.get("/console")
         assert response.status_code == 303 and response.headers["location"] == "/console/login"
+        assert (await anonymous.get("/console/live.json")).status_code == 303, "no rows without a session"
+        assert (await anonymous.get("/console/static/..%2F..%2Fconsole.py")).status_code == 404
+        assert (await anonymous.get("/console/static/console.css")).status_code == 200
         response = await anonymous.post("/console/reps/alice/pause", data={"csrf": "x"})
         assert response.status_code == 303, "no session: sent to log in, nothing done"
         response = await anonymous.post("/console/login", data={"key": "k" * 5000})
