@@ -61,3 +61,29 @@ def read_token(secret: str, token: str, now: datetime) -> ClaimGrant:
     if now >= grant.expires_at:
         raise ExpiredLink("this claim link has expired")
     return grant
+
+
+DIGEST_PURPOSE = "digest"
+
+
+def make_digest_token(secret: str, digest_id: int, rep_id: str, now: datetime, ttl: timedelta) -> str:
+    """A link to an escalation digest's page (every lead in it, each with its own claim link)."""
+    body = _b64(orjson.dumps({"p": DIGEST_PURPOSE, "d": digest_id, "r": rep_id, "exp": int((now + ttl).timestamp())}))
+    return f"{body}.{_mac(secret, body)}"
+
+
+def read_digest_token(secret: str, token: str, now: datetime) -> int:
+    """The digest id a digest link names; InvalidLink / ExpiredLink otherwise."""
+    body, _, mac = token.partition(".")
+    if not body or not mac or len(token) > 512 or not hmac.compare_digest(mac, _mac(secret, body)):
+        raise InvalidLink("this digest link is not valid")
+    try:
+        claims = orjson.loads(_unb64(body))
+        purpose, digest_id, expires = claims["p"], int(claims["d"]), datetime.fromtimestamp(claims["exp"], now.tzinfo)
+    except (ValueError, KeyError, TypeError, OverflowError) as exc:
+        raise InvalidLink("this digest link is not valid") from exc
+    if purpose != DIGEST_PURPOSE:
+        raise InvalidLink("this link is not a digest link")
+    if now >= expires:
+        raise ExpiredLink("this digest link has expired")
+    return digest_id

@@ -61,3 +61,7 @@ REJECTIONS = Counter(
     "Assignments a rep turned down, by reason, routing rule and source",
     ["reason", "rule", "source"],
 )
+ESCALATIONS_DIGESTED = Counter(
+    "leadrelay_escalations_digested_total",
+    "notify: escalations shown in a digest instead of a message of their own",
+)

@@ -30,6 +30,8 @@ class Click(BaseModel):
     ts: str
     user_id: str
     action_id: str = "claim"
+    value: str | None = None
+    """Which button, when a message has several with the same action (a digest's Claim buttons)."""
 
 
 class Faults(BaseModel):
@@ -134,9 +136,18 @@ def create_app(
         if message is None:
             return JSONResponse({"error": "no message with that ts"}, 404)
         buttons = [
-            e for b in message["body"].get("blocks", []) if b.get("type") == "actions" for e in b.get("elements", [])
+            (b.get("block_id", ""), e)
+            for b in message["body"].get("blocks", [])
+            for e in (b.get("elements", []) if b.get("type") == "actions" else [b.get("accessory") or {}])
         ]
-        button = next((e for e in buttons if e.get("action_id") == request.action_id), None)
+        block_id, button = next(
+            (
+                (block, e)
+                for block, e in buttons
+                if e.get("action_id") == request.action_id and request.value in (None, e.get("value"))
+            ),
+            ("", None),
+        )
         if button is None:
             return JSONResponse({"error": "no such button in the message (already claimed?)"}, 409)
         payload = {
@@ -155,7 +166,7 @@ def create_app(
                 "blocks": message["body"].get("blocks", []),
             },
             "response_url": f"https://hooks.slack.invalid/actions/{uuid.uuid4().hex}",
-            "actions": [{**button, "block_id": "claim", "action_ts": f"{time.time():.6f}"}],
+            "actions": [{**button, "block_id": block_id or "claim", "action_ts": f"{time.time():.6f}"}],
         }
         form = urlencode({"payload": orjson.dumps(payload).decode()}).encode()
         stamp = str(int(time.time()))

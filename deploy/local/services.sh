@@ -26,6 +26,8 @@ export LEADRELAY_SLACK_SIGNING_SECRET=${LEADRELAY_SLACK_SIGNING_SECRET:-local-sl
 export LEADRELAY_CLAIM_LINK_SECRET=${LEADRELAY_CLAIM_LINK_SECRET:-local-claim-link-secret}
 export LEADRELAY_ROUTE_URL=${LEADRELAY_ROUTE_URL:-http://127.0.0.1:${ports[route]}}
 export LEADRELAY_CLAIM_BASE_URL=${LEADRELAY_CLAIM_BASE_URL:-http://127.0.0.1:${ports[route]}}
+export LEADRELAY_PUBLIC_URL=${LEADRELAY_PUBLIC_URL:-http://127.0.0.1:${ports[notify]}}
+export LEADRELAY_CONSOLE_URL=${LEADRELAY_CONSOLE_URL:-http://127.0.0.1:${ports[insights]}/console}
 # Local stand-ins for Twilio and an SMTP relay (set these to real values to send real SMS / email).
 export LEADRELAY_TWILIO_API_URL=${LEADRELAY_TWILIO_API_URL:-http://127.0.0.1:${ports[twilio-standin]}}
 export LEADRELAY_TWILIO_ACCOUNT_SID=${LEADRELAY_TWILIO_ACCOUNT_SID:-AC00000000000000000000000000000local}

@@ -9,6 +9,8 @@ from services.notify.channels.email import SmtpEmail
 from services.notify.channels.slack import SlackChannel
 from services.notify.channels.twilio import TwilioSms
 from services.notify.config import NotifySettings
+from services.notify.digest_page import router as digest_router
+from services.notify.digest_sender import DigestLinks, DigestSender
 from services.notify.dispatcher import Dispatcher, SendPolicy
 from services.notify.handler import STAGE, NotifyDeps
 from services.notify.interactions import router as slack_router
@@ -79,9 +81,22 @@ async def setup(rt: Runtime) -> AsyncIterator[Sequence[Worker]]:
         dispatcher = Dispatcher(rt.db, channels, links, Pacer(settings.channel_paces), policy)
         outcomes = OutcomePublisher(rt.db, rt.producer, settings)
         dispatcher.after_record = outcomes.wake.set
-        deps = NotifyDeps(rt.db, channels, dispatcher)
-        yield [dispatcher, outcomes, StageRunner(STAGE, deps, settings, rt.producer)]
+        deps = NotifyDeps(rt.db, channels, dispatcher, config.notifications.escalation_digest)
+        secret = settings.claim_link_secret.get_secret_value() if settings.claim_link_secret else None
+        ttl = timedelta(hours=settings.claim_link_ttl_hours)
+        app.state.digest_links = DigestLinks(secret, settings.public_url, settings.console_url, ttl)
+        app.state.claim_links = links
+        sms, email = channels.get("sms"), channels.get("email")
+        digest_sender = DigestSender(
+            rt.db,
+            slack,
+            sms if isinstance(sms, TwilioSms) else None,
+            email if isinstance(email, SmtpEmail) else None,
+            app.state.digest_links,
+            lambda: config.notifications.escalation_digest,
+        )
+        yield [dispatcher, outcomes, digest_sender, StageRunner(STAGE, deps, settings, rt.producer)]
 
 
-app = create_app("notify", settings, setup, [slack_router, twilio_router])
+app = create_app("notify", settings, setup, [slack_router, twilio_router, digest_router])
 app.state.config = config

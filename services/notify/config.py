@@ -16,6 +16,10 @@ class NotifySettings(BaseServiceSettings):
     claim_link_secret: SecretStr | None = Field(default=None, description="Shared with route; no links if unset.")
     claim_base_url: str = Field(default="http://127.0.0.1:8004", description="Public base URL of route's links.")
     claim_link_ttl_hours: float = Field(default=24, gt=0)
+    public_url: str = Field(
+        default="http://127.0.0.1:8005", description="notify's public base URL (escalation digest pages)."
+    )
+    console_url: str | None = Field(default=None, description="The console's URL, linked from escalation digests.")
     twilio_api_url: str = "https://api.twilio.com"
     twilio_account_sid: str | None = None
     twilio_auth_token: SecretStr | None = None

@@ -2,19 +2,21 @@
 whole batch in one statement. The ones whose pacing slot is now are sent at once by the dispatcher;
 the others wait in the queue for their slot. A redelivered alert records nothing new, so it is
 never sent twice. A channel that is not configured, or a rep without an address on it, is recorded
-as failed at once."""
+as failed at once. Escalations are counted per recipient and window: beyond the threshold they
+join the window's digest instead (see `digests`); claims (lead.acknowledged) mark them claimed there."""
 
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from services.notify import queue, repository
+from services.notify import digests, queue, repository
 from services.notify.channels.base import Channel
 from services.notify.dispatcher import Dispatcher
 from shared import metrics, tracing
+from shared.business.notifications import EscalationDigest
 from shared.db import Database
-from shared.events import EnvelopeBase, Event, LeadAssignedEvent
+from shared.events import EnvelopeBase, Event, LeadAcknowledgedEvent, LeadAssignedEvent
 from shared.runtime import Stage
 from shared.topics import Topic
 
@@ -24,6 +26,7 @@ class NotifyDeps:
     db: Database
     channels: dict[str, Channel]
     dispatcher: Dispatcher
+    digest: EscalationDigest = field(default_factory=EscalationDigest)
 
 
 @dataclass(frozen=True)
@@ -33,40 +36,63 @@ class Unsendable:
     reason: str
 
 
-def plan(events: Sequence[Event], deps: NotifyDeps, now: float) -> tuple[list[queue.NewDelivery], list[Unsendable]]:
-    rows: list[queue.NewDelivery] = []
-    unsendable: list[Unsendable] = []
+@dataclass(frozen=True)
+class Plan:
+    rows: list[queue.NewDelivery]
+    unsendable: list[Unsendable]
+    escalations: list[tuple[LeadAssignedEvent, digests.Escalation]]
+    """Escalations are counted against their window before they get a delivery row (or not)."""
+
+
+def plan(events: Sequence[LeadAssignedEvent], deps: NotifyDeps, now: float) -> Plan:
+    found = Plan([], [], [])
     for event in events:
-        assert isinstance(event, LeadAssignedEvent)
         a = event.data
         for name in a.channels or ["slack"]:
             channel = deps.channels.get(name)
             target = channel.target(a) if channel is not None else None
             if channel is None:
-                unsendable.append(Unsendable(event, name, f"channel {name} is not configured"))
+                found.unsendable.append(Unsendable(event, name, f"channel {name} is not configured"))
             elif not target:
-                unsendable.append(Unsendable(event, name, f"rep has no {name} address"))
+                found.unsendable.append(Unsendable(event, name, f"rep has no {name} address"))
+            elif a.outcome == "escalated":
+                found.escalations.append((event, digests.Escalation(a, name, target)))
             else:
-                at = deps.dispatcher.slot(name, target, now)
-                send_now = at <= now and deps.dispatcher.alive
-                when = datetime.fromtimestamp(at, UTC)
-                trace = tracing.traceparent_of(event.event_id)
-                rows.append(
-                    queue.NewDelivery(a, name, target, when, send_now, trace, event.lead_id, event.correlation_id)
-                )
-    return rows, unsendable
+                found.rows.append(delivery(event, name, target, deps, now))
+    return found
+
+
+def delivery(event: LeadAssignedEvent, name: str, target: str, deps: NotifyDeps, now: float) -> queue.NewDelivery:
+    at = deps.dispatcher.slot(name, target, now)
+    send_now = at <= now and deps.dispatcher.alive
+    when = datetime.fromtimestamp(at, UTC)
+    trace = tracing.traceparent_of(event.event_id)
+    return queue.NewDelivery(event.data, name, target, when, send_now, trace, event.lead_id, event.correlation_id)
 
 
 async def handle_batch(events: Sequence[Event], deps: NotifyDeps) -> list[Sequence[EnvelopeBase]]:
     now = time.time()
-    rows, unsendable = plan(events, deps, now)
+    assigned = [e for e in events if isinstance(e, LeadAssignedEvent)]
+    claims = [
+        (e.data.assignment_id, e.data.rep_id, e.data.claimed_at) for e in events if isinstance(e, LeadAcknowledgedEvent)
+    ]
+    found = plan(assigned, deps, now)
+    rows = found.rows
     async with deps.db.session_scope() as session:
+        at = datetime.fromtimestamp(now, UTC)
+        alone = await digests.admit(session, [e for _, e in found.escalations], deps.digest, at)
+        events_of = {(e.assignment.assignment_id, e.channel): ev for ev, e in found.escalations}
+        rows += [
+            delivery(events_of[(e.assignment.assignment_id, e.channel)], e.channel, e.target, deps, now) for e in alone
+        ]
+        metrics.ESCALATIONS_DIGESTED.inc(len(found.escalations) - len(alone))
         sending = await queue.enqueue(session, rows, deps.dispatcher.sender)
-        for u in unsendable:
+        for u in found.unsendable:
             await repository.mark_failed(session, u.event, u.channel, u.reason)
-    for u in unsendable:
+        await digests.mark_claimed(session, claims, deps.digest, at)
+    for u in found.unsendable:
         metrics.NOTIFICATIONS.labels(u.channel, "unsendable").inc()
-    if unsendable:
+    if found.unsendable:
         deps.dispatcher.after_record()
     deps.dispatcher.submit(sending)
     for row in rows:
@@ -79,4 +105,6 @@ async def handle(event: Event, deps: NotifyDeps) -> Sequence[EnvelopeBase]:
     return (await handle_batch([event], deps))[0]
 
 
-STAGE: Stage[NotifyDeps] = Stage(name="notify", inputs=[Topic.LEAD_ASSIGNED], handle=handle, handle_batch=handle_batch)
+STAGE: Stage[NotifyDeps] = Stage(
+    name="notify", inputs=[Topic.LEAD_ASSIGNED, Topic.LEAD_ACKNOWLEDGED], handle=handle, handle_batch=handle_batch
+)

@@ -18,6 +18,7 @@ from fastapi.responses import JSONResponse
 from slack_sdk.signature import SignatureVerifier
 
 from services.notify.config import NotifySettings
+from services.notify.digest_message import DIGEST_BLOCK
 from services.notify.message import CLAIM_ACTION, REJECT_ACTIONS, claimed_blocks, mrkdwn
 from services.notify.slack_client import SlackClient, SlackError
 from shared.business.loader import BusinessConfig
@@ -104,7 +105,10 @@ async def slack_interactions(request: Request) -> JSONResponse:
     status, result = await _ask_route(request, http, key, f"{assignment_id}/claim", {"rep_id": rep.id, "via": "slack"})
     if status == 200:
         note = f":white_check_mark: Claimed by <@{clicker}> at {str(result.get('claimed_at', ''))[11:16]} UTC"
-        _note_on_message(request, slack, channel, payload, note)
+        if _in_digest(payload):
+            _reply_privately(request, slack, channel, clicker, f"{note}; the digest shows it shortly.")
+        else:
+            _note_on_message(request, slack, channel, payload, note)
         return JSONResponse({"ok": True, "claim": result})
     error = str(result.get("error", status))
     if error == "not_assigned_to_rep":
@@ -160,6 +164,12 @@ def _note_on_message(
     message = payload.get("message") or {}
     if channel and isinstance(message.get("ts"), str):
         _background(request, _update(slack, channel, message, note))
+
+
+def _in_digest(payload: dict[str, Any]) -> bool:
+    """A click on one lead of an escalation digest: the digest is refreshed, not stripped of buttons."""
+    actions = payload.get("actions") or []
+    return any(str(a.get("block_id", "")).startswith(DIGEST_BLOCK) for a in actions if isinstance(a, dict))
 
 
 def _assigned_to(config: BusinessConfig, rep_id: str) -> str:

@@ -29,7 +29,7 @@ CONSUMERS = {
     Topic.LEAD_SCORED: ["route", "insights"],
     Topic.LEAD_ASSIGNED: ["notify", "insights"],
     Topic.LEAD_NURTURE: ["insights"],
-    Topic.LEAD_ACKNOWLEDGED: ["insights"],
+    Topic.LEAD_ACKNOWLEDGED: ["notify", "insights"],
     Topic.LEAD_NOTIFIED: ["insights"],
 }
 HEADERS = {

@@ -8,6 +8,7 @@ import yaml
 from pydantic import Field, ValidationError, model_validator
 
 from shared.business.base import Strict
+from shared.business.notifications import Notifications
 from shared.business.reps import Rep
 from shared.business.routing import Account, Pool, Routing
 from shared.business.scoring import Scoring
@@ -22,6 +23,7 @@ class BusinessConfig(Strict):
     pools: list[Pool] = Field(default_factory=list)
     accounts: list[Account] = Field(default_factory=list)
     routing: Routing
+    notifications: Notifications = Notifications()
 
     @model_validator(mode="after")
     def _references(self) -> "BusinessConfig":

@@ -60,6 +60,8 @@ def run_pipeline(
         LEADRELAY_TWILIO_STATUS_CALLBACK_URL=f"http://127.0.0.1:{ports['notify']}/v1/twilio/status",
         LEADRELAY_SMTP_HOST="127.0.0.1",
         LEADRELAY_SMTP_PORT=str(smtp_port),
+        LEADRELAY_PUBLIC_URL=f"http://127.0.0.1:{ports['notify']}",
+        LEADRELAY_CONSOLE_URL=f"http://127.0.0.1:{ports['insights']}/console",
     )
     if config is not None:
         env["LEADRELAY_CONFIG"] = str(config)

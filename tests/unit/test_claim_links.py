@@ -3,7 +3,7 @@ from uuid import uuid4
 
 import pytest
 
-from shared.claim_links import ExpiredLink, InvalidLink, make_token, read_token
+from shared.claim_links import ExpiredLink, InvalidLink, make_digest_token, make_token, read_digest_token, read_token
 
 NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
 
@@ -26,3 +26,16 @@ def test_forged_or_altered_links_are_refused() -> None:
         read_token("s3cret-value", f"{body[:-2]}xx.{mac}", NOW)
     with pytest.raises(InvalidLink):
         read_token("s3cret-value", "garbage", NOW)
+
+
+def test_a_digest_link_names_its_digest_and_is_no_claim_link() -> None:
+    now = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
+    token = make_digest_token("s3cret", 42, "maya", now, timedelta(hours=1))
+    assert read_digest_token("s3cret", token, now) == 42
+    for bad in (token[:-2] + "xx", token + "x" * 600):
+        with pytest.raises(InvalidLink):
+            read_digest_token("s3cret", bad, now)
+    with pytest.raises(ExpiredLink):
+        read_digest_token("s3cret", token, now + timedelta(hours=2))
+    with pytest.raises(InvalidLink):
+        read_token("s3cret", token, now)

@@ -25,14 +25,29 @@ class SmtpEmail:
         return assignment.rep.email
 
     async def send(self, assignment: Assignment, target: str, claim_url: str | None) -> str:
-        message = EmailMessage()
-        message["From"] = self._sender
-        message["To"] = target
-        message["Subject"] = email_subject(assignment)
-        message["Message-ID"] = f"<{assignment.assignment_id}.alert@leadrelay.local>"
+        message = self._message(
+            target, email_subject(assignment), f"<{assignment.assignment_id}.alert@leadrelay.local>"
+        )
         message["X-Leadrelay-Assignment"] = str(assignment.assignment_id)
         message.set_content(email_text(assignment, claim_url))
         message.add_alternative(email_html(assignment, claim_url), subtype="html")
+        return await self._deliver(message)
+
+    async def send_text(self, target: str, subject: str, body: str, message_id: str) -> str:
+        """A plain-text email (digests); returns its Message-ID."""
+        message = self._message(target, subject, message_id)
+        message.set_content(body)
+        return await self._deliver(message)
+
+    def _message(self, target: str, subject: str, message_id: str) -> EmailMessage:
+        message = EmailMessage()
+        message["From"] = self._sender
+        message["To"] = target
+        message["Subject"] = subject
+        message["Message-ID"] = message_id
+        return message
+
+    async def _deliver(self, message: EmailMessage) -> str:
         try:
             await aiosmtplib.send(
                 message,

@@ -58,7 +58,11 @@ class TwilioSms:
         return str(found[0]["sid"]) if found else None
 
     async def send(self, assignment: Assignment, target: str, claim_url: str | None) -> str:
-        form = {"To": target, "From": self._from, "Body": sms_text(assignment, claim_url)}
+        return await self.send_text(target, sms_text(assignment, claim_url))
+
+    async def send_text(self, target: str, text: str) -> str:
+        """One SMS with this text; returns Twilio's message SID."""
+        form = {"To": target, "From": self._from, "Body": text}
         if self._callback:
             form["StatusCallback"] = self._callback
         last = "no attempt made"

@@ -1,0 +1,250 @@
+"""Escalation digests in PostgreSQL (schema `notify`). Each escalation to one person on one channel
+is counted in that window's digest row; the first `threshold` are sent one by one, the rest are
+shown by the digest message. The digest row is locked while an escalation is counted, so two
+notify instances agree on which escalations went one by one. A redelivered escalation is counted
+once (the item's key is the assignment and channel)."""
+
+import math
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from uuid import UUID
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from shared.business.notifications import EscalationDigest
+from shared.payloads import Assignment
+
+
+@dataclass(frozen=True)
+class Escalation:
+    assignment: Assignment
+    channel: str
+    target: str
+
+
+@dataclass(frozen=True)
+class Shown:
+    """One escalation as the digest shows it."""
+
+    assignment: Assignment
+    escalated_at: datetime
+
+
+@dataclass(frozen=True)
+class Digest:
+    id: int
+    rep_id: str
+    channel: str
+    target: str
+    window_start: datetime
+    window_end: datetime
+    message_channel: str | None
+    message_id: str | None
+    in_doubt: bool
+    """An earlier send of this digest was cut short: ask the provider before posting it again."""
+
+
+@dataclass(frozen=True)
+class Contents:
+    digest: Digest
+    waiting: int
+    claimed: int
+    oldest: list[Shown]
+    highest: list[Shown]
+
+
+def window_of(now: datetime, seconds: float) -> tuple[datetime, datetime]:
+    start = math.floor(now.timestamp() / seconds) * seconds
+    return datetime.fromtimestamp(start, UTC), datetime.fromtimestamp(start + seconds, UTC)
+
+
+async def admit(
+    session: AsyncSession, escalations: list[Escalation], policy: EscalationDigest, now: datetime
+) -> list[Escalation]:
+    """Count each escalation in its window's digest; returns those to send one by one (the first
+    `threshold` of the window, not counted before)."""
+    alone: list[Escalation] = []
+    digested: set[int] = set()
+    start, end = window_of(now, policy.window_seconds)
+    for e in escalations:
+        digest_id = (
+            await session.execute(
+                text(
+                    "INSERT INTO notify.digests (rep_id, channel, target, window_start, window_end)"
+                    " VALUES (:r, :c, :t, :s, :e) ON CONFLICT (channel, target, window_start)"
+                    " DO UPDATE SET rep_id = EXCLUDED.rep_id RETURNING id"
+                ),
+                {"r": e.assignment.rep.id, "c": e.channel, "t": e.target, "s": start, "e": end},
+            )
+        ).scalar_one()
+        inserted = (
+            await session.execute(
+                text(
+                    "INSERT INTO notify.digest_items (assignment_id, channel, digest_id, individual, score, assignment)"
+                    " SELECT :a, :c, :d, (SELECT count(*) FROM notify.digest_items"
+                    " WHERE digest_id = :d AND individual) < :n, :sc, CAST(:p AS jsonb)"
+                    " ON CONFLICT (assignment_id, channel) DO NOTHING RETURNING individual"
+                ),
+                {
+                    "a": e.assignment.assignment_id,
+                    "c": e.channel,
+                    "d": digest_id,
+                    "n": policy.threshold,
+                    "sc": e.assignment.lead.score,
+                    "p": e.assignment.model_dump_json(),
+                },
+            )
+        ).scalar_one_or_none()
+        if inserted is True:
+            alone.append(e)
+        elif inserted is False:
+            digested.add(digest_id)
+    if digested:
+        await session.execute(
+            text(
+                "UPDATE notify.digests SET due_at = CASE WHEN dirty THEN due_at WHEN channel = 'slack'"
+                " THEN greatest(:now, coalesce(sent_at + make_interval(secs => :u), :now)) ELSE window_end END,"
+                " dirty = true WHERE id = ANY(:ids)"
+            ),
+            {"now": now, "u": policy.update_seconds, "ids": sorted(digested)},
+        )
+    return alone
+
+
+async def mark_claimed(
+    session: AsyncSession, claims: list[tuple[UUID, str, datetime]], policy: EscalationDigest, now: datetime
+) -> None:
+    """Claimed escalations show as claimed; a Slack digest already posted is updated to say so."""
+    if not claims:
+        return
+    touched = (
+        await session.execute(
+            text(
+                "UPDATE notify.digest_items i SET claimed_by = c.r, claimed_at = c.t"
+                " FROM unnest(CAST(:a AS uuid[]), CAST(:r AS text[]), CAST(:t AS timestamptz[])) AS c(a, r, t)"
+                " WHERE i.assignment_id = c.a AND i.claimed_at IS NULL AND NOT i.individual RETURNING i.digest_id"
+            ),
+            {"a": [c[0] for c in claims], "r": [c[1] for c in claims], "t": [c[2] for c in claims]},
+        )
+    ).scalars()
+    ids = sorted(set(touched))
+    if ids:
+        await session.execute(
+            text(
+                "UPDATE notify.digests SET dirty = true,"
+                " due_at = greatest(:now, coalesce(sent_at + make_interval(secs => :u), :now))"
+                " WHERE id = ANY(:ids) AND channel = 'slack' AND message_id IS NOT NULL AND NOT dirty"
+            ),
+            {"now": now, "u": policy.update_seconds, "ids": ids},
+        )
+
+
+def _digest(row: object) -> Digest:
+    r = row._mapping  # type: ignore[attr-defined]
+    return Digest(
+        r["id"],
+        r["rep_id"],
+        r["channel"],
+        r["target"],
+        r["window_start"],
+        r["window_end"],
+        r["message_channel"],
+        r["message_id"],
+        r["in_doubt"],
+    )
+
+
+COLUMNS = "id, rep_id, channel, target, window_start, window_end, message_channel, message_id"
+
+
+async def lock_due(session: AsyncSession, now: datetime, stale: datetime, limit: int) -> list[Digest]:
+    """Digests due to be sent or updated, plus any whose sender stopped mid-send; each is marked as
+    being sent (committed before the provider is called)."""
+    rows = (
+        await session.execute(
+            text(
+                f"SELECT {COLUMNS}, sending_at IS NOT NULL AS in_doubt FROM notify.digests"
+                " WHERE (dirty AND due_at <= :now AND sending_at IS NULL) OR sending_at < :stale"
+                " ORDER BY due_at LIMIT :n FOR UPDATE SKIP LOCKED"
+            ),
+            {"now": now, "stale": stale, "n": limit},
+        )
+    ).all()
+    found = [_digest(r) for r in rows]
+    if found:
+        await session.execute(
+            text("UPDATE notify.digests SET dirty = false, sending_at = :now WHERE id = ANY(:ids)"),
+            {"now": now, "ids": [d.id for d in found]},
+        )
+    return found
+
+
+def _shown(rows: object) -> list[Shown]:
+    return [Shown(Assignment.model_validate(r.assignment), r.escalated_at) for r in rows]  # type: ignore[attr-defined]
+
+
+async def contents(session: AsyncSession, digest: Digest, show: int) -> Contents:
+    counts = (
+        await session.execute(
+            text(
+                "SELECT count(*) FILTER (WHERE claimed_at IS NULL) AS waiting,"
+                " count(*) FILTER (WHERE claimed_at IS NOT NULL) AS claimed"
+                " FROM notify.digest_items WHERE digest_id = :d AND NOT individual"
+            ),
+            {"d": digest.id},
+        )
+    ).one()
+    pick = (
+        "SELECT assignment, escalated_at FROM notify.digest_items"
+        " WHERE digest_id = :d AND NOT individual AND claimed_at IS NULL ORDER BY {} LIMIT :n"
+    )
+    oldest = await session.execute(text(pick.format("escalated_at, assignment_id")), {"d": digest.id, "n": show})
+    highest = await session.execute(
+        text(pick.format("score DESC, escalated_at, assignment_id")), {"d": digest.id, "n": show}
+    )
+    return Contents(digest, counts.waiting, counts.claimed, _shown(oldest), _shown(highest))
+
+
+@dataclass(frozen=True)
+class Listed:
+    assignment: Assignment
+    escalated_at: datetime
+    claimed_by: str | None
+
+
+async def every_item(session: AsyncSession, digest_id: int) -> tuple[Digest, list[Listed]] | None:
+    """The whole digest for its page: waiting ones first, oldest first."""
+    row = (
+        await session.execute(
+            text(f"SELECT {COLUMNS}, false AS in_doubt FROM notify.digests WHERE id = :d"), {"d": digest_id}
+        )
+    ).one_or_none()
+    if row is None:
+        return None
+    items = await session.execute(
+        text(
+            "SELECT assignment, escalated_at, claimed_by FROM notify.digest_items"
+            " WHERE digest_id = :d AND NOT individual ORDER BY claimed_at IS NOT NULL, escalated_at, assignment_id"
+        ),
+        {"d": digest_id},
+    )
+    listed = [Listed(Assignment.model_validate(r.assignment), r.escalated_at, r.claimed_by) for r in items]
+    return _digest(row), listed
+
+
+async def record_sent(session: AsyncSession, digest_id: int, message_channel: str, message_id: str) -> None:
+    await session.execute(
+        text(
+            "UPDATE notify.digests SET message_channel = :mc, message_id = :m, sent_at = now(), sending_at = NULL,"
+            " sends = sends + 1, last_error = NULL WHERE id = :d"
+        ),
+        {"d": digest_id, "mc": message_channel, "m": message_id},
+    )
+
+
+async def record_failed(session: AsyncSession, digest_id: int, retry_at: datetime, error: str) -> None:
+    await session.execute(
+        text("UPDATE notify.digests SET dirty = true, due_at = :at, sending_at = NULL, last_error = :e WHERE id = :d"),
+        {"d": digest_id, "at": retry_at, "e": error[:500]},
+    )
