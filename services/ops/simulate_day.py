@@ -165,6 +165,9 @@ def scenario_config(now: datetime, sla_seconds: float) -> dict[str, Any]:
             "max_attempts": 2,
         },
     }
+    # The simulated managers claim each escalation from its own alert, so none is digested here
+    # (a day compressed into a minute would put every escalation in one window).
+    config["notifications"] = {"escalation_digest": {"threshold": 10_000}}
     return config
 
 
