@@ -6,6 +6,7 @@
     leadrelay lag [--group G] [--json | --watch [S] | --serve PORT]
     leadrelay insights rebuild
     leadrelay simulate-day [--leads 500] [--write-config PATH]
+    leadrelay model report [--generated N] | train
 
 `replay` re-runs the leads route recorded in that period against a candidate config, without writing
 anything, and prints per rep: leads now vs. then, cap hits, SLA risk, and the leads that would move
@@ -14,7 +15,8 @@ its error; `dlq replay` re-publishes them to their topic once the cause is fixed
 `lag` shows each consumer group's lag per partition from the broker's committed offsets.
 `insights rebuild` empties insights' read model and rewinds its group to offset 0 (stop insights
 first). `simulate-day` drives the running stack through a compressed business day (see
-services/ops/simulate_day.py)."""
+services/ops/simulate_day.py). `model` reports on or trains the predictive scoring model
+(see services/score/model_cli.py)."""
 
 import argparse
 import asyncio
@@ -34,6 +36,7 @@ from services.ops.simulate_day_cli import add_simulate_day_parser, simulate_day_
 from services.route import repository
 from services.route.replay import RecordedLead, render, replay
 from services.route.strategies import config_or_exit
+from services.score.model_cli import add_model_parser, model_command
 from shared.business.loader import load_config_or_exit
 from shared.db import Database, make_engine
 from shared.events import LeadScoredEvent
@@ -81,7 +84,10 @@ def main(argv: list[str] | None = None) -> int:
     ins = sub.add_parser("insights", help="insights' read model")
     ins.add_argument("action", choices=["rebuild"])
     add_simulate_day_parser(sub)
+    add_model_parser(sub)
     args = parser.parse_args(argv)
+    if args.command == "model":
+        return model_command(args)
     if args.command == "insights":
         return rebuild_command()
     if args.command == "simulate-day":

@@ -84,6 +84,18 @@ class Contribution(Frozen):
     why: str
 
 
+class Driver(Frozen):
+    feature: str
+    effect: float = Field(description="Its push on the log-odds: positive raises the probability.")
+
+
+class Prediction(Frozen):
+    """The predictive model's view of a lead: a calibrated probability of converting and why."""
+
+    probability: float = Field(ge=0, le=1)
+    drivers: list[Driver] = Field(default_factory=list)
+
+
 class ScoredLead(Frozen):
     lead: EnrichedLead
     fit: int
@@ -93,6 +105,10 @@ class ScoredLead(Frozen):
     grade: str | None = Field(default=None, description="Fit letter A-D and intent digit 1-4, e.g. 'A2'.")
     stage: str | None = Field(default=None, description="Lifecycle stage by thresholds: lead, mql or sql.")
     scored_at: datetime | None = None
+    model_version: str = Field(default="rules", description="The predictive model blended in, or 'rules' only.")
+    prediction: Prediction | None = None
+    outcome: str | None = Field(default=None, description="The lead's latest outcome: converted, won or lost.")
+    progress_at: datetime | None = Field(default=None, description="When the lead last made progress (an outcome).")
 
 
 class RepContact(Frozen):
@@ -114,6 +130,7 @@ class LeadSummary(Frozen):
     source: str
     score: int
     reasons: list[Contribution]
+    prediction: str | None = Field(default=None, description="The predictive model's probability and drivers.")
 
 
 class Assignment(Frozen):

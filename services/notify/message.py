@@ -67,6 +67,11 @@ def alert_blocks(a: Assignment, claim_url: str | None = None) -> list[dict[str, 
             "fields": [{"type": "mrkdwn", "text": f"*{k}*\n{mrkdwn(v)}"} for k, v in _facts(a)],
         },
         {"type": "section", "text": {"type": "mrkdwn", "text": f"*Why this score*\n{reasons}"}},
+        *(
+            [{"type": "context", "elements": [{"type": "mrkdwn", "text": mrkdwn(lead.prediction)}]}]
+            if lead.prediction
+            else []
+        ),
         {
             "type": "actions",
             "block_id": "claim",
@@ -131,6 +136,8 @@ def email_text(a: Assignment, claim_url: str | None) -> str:
     lines = [alert_text(a), ""]
     lines += [f"{k}: {v}" for k, v in _facts(a)]
     lines += ["", "Why this score:"] + [f"  {c.points:+d} {c.why}" for c in a.lead.reasons[:5]]
+    if a.lead.prediction:
+        lines += [f"  {a.lead.prediction}"]
     if (deadline := deadline_text(a)) is not None:
         lines += ["", deadline]
     if claim_url:

@@ -29,6 +29,7 @@ def summarize(scored: ScoredLead) -> LeadSummary:
         source=lead.source,
         score=scored.total,
         reasons=top,
+        prediction=next((c.why for c in scored.contributions if c.rule_id == "model"), None),
     )
 
 

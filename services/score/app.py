@@ -4,6 +4,7 @@ from datetime import UTC, datetime
 
 from services.score.config import ScoreSettings
 from services.score.handler import STAGE, ScoreDeps
+from services.score.model_worker import ModelWorker
 from services.score.rescorer import Rescorer
 from shared.business.loader import load_config_or_exit
 from shared.runtime import StageRunner
@@ -21,8 +22,10 @@ def utc_now() -> datetime:
 
 @asynccontextmanager
 async def setup(rt: Runtime) -> AsyncIterator[Sequence[Worker]]:
-    deps = ScoreDeps(rt.db, config, utc_now)
-    yield [StageRunner(STAGE, deps, settings, rt.producer), Rescorer(deps, rt.producer, settings)]
+    models = ModelWorker(rt.db, config.scoring)
+    await models.refresh()
+    deps = ScoreDeps(rt.db, config, utc_now, models.current)
+    yield [StageRunner(STAGE, deps, settings, rt.producer), Rescorer(deps, rt.producer, settings), models]
 
 
 app = create_app("score", settings, setup)

@@ -7,6 +7,7 @@ from typing import Any
 from uuid import UUID, uuid5
 
 from services.score.engine import score_lead
+from services.score.model import Model
 from shared.business.scoring import Scoring
 from shared.events import EnvelopeBase, LeadScoredEvent, follow_event
 from shared.payloads import Activity, EnrichedLead, ScoredLead
@@ -32,9 +33,27 @@ class NewResult:
     cause: UUID | None
 
 
-def summary(fit: int, intent: int, total: int, grade: str | None, stage: str | None) -> dict[str, Any]:
+def summary(scored: ScoredLead) -> dict[str, Any]:
     """What must change for a new lead.scored to be emitted."""
-    return {"fit": fit, "intent": intent, "total": total, "grade": grade, "stage": stage}
+    progress_at = scored.progress_at.isoformat() if scored.progress_at is not None else None
+    return {
+        "fit": scored.fit,
+        "intent": scored.intent,
+        "total": scored.total,
+        "grade": scored.grade,
+        "stage": scored.stage,
+        "model": scored.model_version,
+        "outcome": scored.outcome,
+        "progress_at": progress_at,
+    }
+
+
+def _same(stored: dict[str, Any] | None, new: dict[str, Any]) -> bool:
+    """A result stored before a field existed counts that field as its default."""
+    if stored is None:
+        return False
+    defaults = {"model": "rules", "outcome": None, "progress_at": None}
+    return {**defaults, **stored} == new
 
 
 def periodic_event(lead_id: UUID, correlation_id: UUID, scored: ScoredLead, now: datetime) -> LeadScoredEvent:
@@ -50,16 +69,21 @@ def periodic_event(lead_id: UUID, correlation_id: UUID, scored: ScoredLead, now:
 
 
 def rescore_decision(
-    state: LeadState, activities: list[Activity], scoring: Scoring, now: datetime, cause: EnvelopeBase | None
+    state: LeadState,
+    activities: list[Activity],
+    scoring: Scoring,
+    now: datetime,
+    cause: EnvelopeBase | None,
+    model: Model | None = None,
 ) -> tuple[LeadScoredEvent | None, NewResult | None]:
     """The event to emit and the result to store. A new event when fit, intent, total, grade or stage
     changed; the same event again when `cause` is a redelivery of the event that changed it; nothing
     when the lead is not enriched yet or nothing changed."""
     if state.enriched is None:
         return None, None
-    scored = score_lead(state.enriched, activities, scoring, now)
-    new = summary(scored.fit, scored.intent, scored.total, scored.grade, scored.stage)
-    if state.result == new:
+    scored = score_lead(state.enriched, activities, scoring, now, model)
+    new = summary(scored)
+    if _same(state.result, new):
         if cause is not None and state.last_cause == cause.event_id and state.last_event is not None:
             return LeadScoredEvent.model_validate(state.last_event), None
         return None, None

@@ -12,6 +12,7 @@ from uuid import UUID
 
 from services.score import repository
 from services.score.decision import rescore_decision
+from services.score.model import Model
 from shared.business.loader import BusinessConfig
 from shared.db import Database
 from shared.events import EnvelopeBase, Event, LeadActivityEvent, LeadEnrichedEvent, LeadScoredEvent
@@ -24,6 +25,8 @@ class ScoreDeps:
     db: Database
     config: BusinessConfig
     clock: Callable[[], datetime]
+    model: Callable[[], Model | None] = lambda: None
+    """The active predictive model (None: rules only), refreshed by the model worker."""
 
 
 Publish = Callable[[LeadScoredEvent], Awaitable[None]]
@@ -39,7 +42,7 @@ async def rescore(
         if state is None:
             return None
         activities = (await repository.activities_of(session, [lead_id]))[lead_id]
-        event, result = rescore_decision(state, activities, deps.config.scoring, now, cause)
+        event, result = rescore_decision(state, activities, deps.config.scoring, now, cause, deps.model())
         if result is not None:
             await repository.save_results(session, [result])
         if event is not None and publish is not None:
@@ -69,7 +72,7 @@ async def handle_batch(events: Sequence[Event], deps: ScoreDeps) -> list[Sequenc
         for lead_id in lead_ids:
             index = last[lead_id]
             scored, result = rescore_decision(
-                states[lead_id], history[lead_id], deps.config.scoring, now, events[index]
+                states[lead_id], history[lead_id], deps.config.scoring, now, events[index], deps.model()
             )
             if scored is not None:
                 outputs[index] = [scored]

@@ -97,12 +97,24 @@ class AccountMatching(Strict):
     name_min_similarity: float = Field(default=90, ge=0, le=100, description="rapidfuzz token_sort_ratio.")
 
 
+class Recycling(Strict):
+    """Leads that go back to nurture with the reason, to be routed again when a later score is
+    sales-ready and higher than it was when they were recycled."""
+
+    not_a_fit: bool = Field(default=True, description="A lead a rep turns down as not a fit is recycled.")
+    stalled_days: float | None = Field(
+        default=14, gt=0, description="A claimed lead with no progress event for this many days is recycled."
+    )
+    check_seconds: float = Field(default=60, gt=0, le=86400, description="How often route looks for stalled leads.")
+
+
 class Routing(Strict):
     default_pool: str
     rules: list[RoutingRule] = Field(default_factory=list)
     route_stages: list[str] = Field(default_factory=lambda: ["sql"])
     account_matching: AccountMatching = AccountMatching()
     sla: Sla = Sla()
+    recycling: Recycling = Recycling()
 
     @field_validator("route_stages")
     @classmethod

@@ -68,8 +68,31 @@ class Grades(Strict):
         return value
 
 
+class PredictiveModel(Strict):
+    """Learned from outcomes (converted / won / lost behaviour events): a logistic regression on the
+    enriched fields and behaviour counts, retrained by score every `retrain_minutes`. With fewer than
+    `min_outcomes` labelled leads (or no better holdout AUC than the rules), scoring stays rules only."""
+
+    enabled: bool = True
+    blend: float = Field(default=0.5, ge=0, le=1, description="The model's weight in the total: 0 rules only.")
+    points: int = Field(default=100, ge=1, le=1000, description="What probability 1.0 is worth in points.")
+    min_outcomes: int = Field(default=200, ge=20)
+    retrain_minutes: float = Field(default=60, gt=0)
+    holdout: float = Field(default=0.25, gt=0, lt=1)
+    require_better_than_rules: bool = True
+
+
+OUTCOMES: dict[str, int] = {"converted": 1, "won": 1, "lost": 0}
+"""Outcome behaviour events and the label each gives a lead."""
+
+
 class Scoring(Strict):
     rules: list[FitRule] = Field(default_factory=list)
+    progress_events: list[str] = Field(
+        default_factory=lambda: ["meeting_booked", "opportunity_created", *OUTCOMES],
+        description="Behaviour events that count as progress on an owned lead (see routing.recycling).",
+    )
+    model: PredictiveModel = PredictiveModel()
     intent_rules: list[IntentRule] = Field(default_factory=list)
     decay_groups: dict[str, DecayGroup] = Field(default_factory=lambda: {"engagement": DecayGroup()})
     inactivity: Inactivity | None = None
