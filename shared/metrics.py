@@ -65,3 +65,8 @@ ESCALATIONS_DIGESTED = Counter(
     "leadrelay_escalations_digested_total",
     "notify: escalations shown in a digest instead of a message of their own",
 )
+RECYCLED = Counter(
+    "leadrelay_recycled_total",
+    "route: leads sent back to nurture, by why (not_a_fit, stalled)",
+    ["kind"],
+)

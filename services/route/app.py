@@ -7,6 +7,7 @@ from services.route.api import router
 from services.route.claim_pages import router as claim_pages
 from services.route.config import RouteSettings
 from services.route.handler import STAGE, RouteDeps
+from services.route.recycling import StalledRecycler
 from services.route.sla import SlaClock
 from services.route.strategies import config_or_exit
 from shared.business.loader import load_config_or_exit
@@ -29,7 +30,11 @@ async def setup(rt: Runtime) -> AsyncIterator[Sequence[Worker]]:
         await repository.sync_config(session, config)
     deps = RouteDeps(rt.db, config, utc_now)
     app.state.route_deps = deps
-    yield [StageRunner(STAGE, deps, settings, rt.producer), SlaClock(rt.db, config, rt.producer, settings, utc_now)]
+    yield [
+        StageRunner(STAGE, deps, settings, rt.producer),
+        SlaClock(rt.db, config, rt.producer, settings, utc_now),
+        StalledRecycler(rt.db, config, rt.producer, settings, utc_now),
+    ]
 
 
 app = create_app("route", settings, setup, [router, claim_pages])

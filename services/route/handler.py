@@ -1,5 +1,6 @@
 """lead.scored -> lead.assigned (sales-ready) or lead.nurture (not yet). A lead is routed once: a
-re-score never re-routes it, and a redelivered input re-emits the same assignment.
+re-score never re-routes it, and a redelivered input re-emits the same assignment. The exception is
+a recycled lead (see recycling.py): a later score above the one it was recycled with routes it again.
 
 A partition's batch is one transaction: the leads are locked and their inputs and earlier
 assignments read in one statement each, the pools every sales-ready lead may reach are locked and
@@ -8,7 +9,7 @@ robin stays exact within the batch), and the assignments and credits are written
 each."""
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 from uuid import UUID
@@ -17,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.route import repository
 from services.route.engine import apply, decide, nurture_reason
+from services.route.recycling import Recycled, recycled
 from services.route.routing import build, lead_domains, pools_in_play
 from services.route.state import Snapshot
 from shared.business.loader import BusinessConfig
@@ -49,10 +51,15 @@ async def handle_batch(events: Sequence[Event], deps: RouteDeps) -> list[Sequenc
     async with deps.db.session_scope() as session:
         await repository.lock_leads(session, lead_ids)
         await repository.save_inputs(session, {e.lead_id: e.model_dump(mode="json") for e in scored_events})
-        latest: dict[UUID, dict[str, Any]] = {
-            lead_id: row.event for lead_id, row in (await repository.latest_assignments(session, lead_ids)).items()
-        }
-        ready = [e for e in scored_events if e.lead_id not in latest and nurture_reason(config, e.data) is None]
+        rows_now = await repository.latest_assignments(session, lead_ids)
+        latest: dict[UUID, dict[str, Any]] = {lead_id: row.event for lead_id, row in rows_now.items()}
+        again = await recycled(session, [lead for lead, row in rows_now.items() if row.status == "recycled"])
+        ready = [
+            e
+            for e in scored_events
+            if (e.lead_id not in latest or _routes_again(e, again.get(e.lead_id)))
+            and nurture_reason(config, e.data) is None
+        ]
         pools = sorted({p for e in ready for p in pools_in_play(config, e.data)})
         domains = sorted({d for e in ready for d in lead_domains(e.data)})
         before = after = Snapshot({}, {}, {})
@@ -66,24 +73,47 @@ async def handle_batch(events: Sequence[Event], deps: RouteDeps) -> list[Sequenc
             )
         rows = []
         for i, event in enumerate(scored_events):
+            recycle = None
             if event.lead_id in latest:
                 earlier = latest[event.lead_id]
                 if earlier.get("causation_id") == str(event.event_id):
                     outputs[i] = [LeadAssignedEvent.model_validate(earlier)]
-                continue
+                    continue
+                recycle = again.get(event.lead_id)
+                if recycle is None or not _routes_again(event, recycle) or nurture_reason(config, event.data):
+                    continue
+                del again[event.lead_id]
             reason = nurture_reason(config, event.data)
             if reason is not None:
                 outputs[i] = await _nurture(session, event, reason)
                 continue
-            decision = decide(config, event.data, after, now, check_stage=False, existing=existing.get(event.lead_id))
+            not_for = recycle.not_for if recycle is not None else frozenset()
+            decision = decide(
+                config,
+                event.data,
+                after,
+                now,
+                already_had=not_for,
+                check_stage=False,
+                existing=existing.get(event.lead_id),
+            )
+            if recycle is not None:
+                why = f"Routed again after recycling: score {event.data.total} beats {recycle.score}"
+                decision = replace(decision, reason=f"{why}. {decision.reason}", trace=[why, *decision.trace])
             after = apply(after, decision, now)
-            recorded = build(config, event.data, event, decision, now, attempt=1)
+            attempt = recycle.attempt + 1 if recycle is not None else 1
+            recorded = build(config, event.data, event, decision, now, attempt=attempt)
             rows.append(recorded.row)
             latest[event.lead_id] = recorded.row.event
             outputs[i] = [recorded.event] if recorded.event is not None else []
         await repository.insert_assignments(session, rows)
         await repository.save_fairness(session, before, after)
     return outputs
+
+
+def _routes_again(event: LeadScoredEvent, recycle: Recycled | None) -> bool:
+    """A recycled lead is routed again by a score higher than when it was recycled."""
+    return recycle is not None and event.data.total > recycle.score
 
 
 async def _nurture(session: AsyncSession, event: LeadScoredEvent, reason: str) -> list[EnvelopeBase]:

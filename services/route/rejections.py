@@ -1,6 +1,7 @@
 """Reject with a reason: the assigned rep says "not mine", "not a fit" or "wrong territory", and the
 lead moves at once to the next eligible rep who has not had it (or the manager, as an SLA miss
 would), in the same transaction, its lead.assigned acknowledged by the broker before the commit.
+"Not a fit" recycles the lead to nurture instead (routing.recycling.not_a_fit; see recycling.py).
 
 Fairness: "not mine" and "wrong territory" were the router's mistake, so the rep gets back the
 round-robin credit the pick cost them (their turn comes round again as if the pick had not
@@ -17,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.route import repository
 from services.route.engine import escalate
 from services.route.handler import RouteDeps
+from services.route.recycling import recycle
 from services.route.routing import decide_locked, record
 from shared import metrics
 from shared.events import (
@@ -84,8 +86,16 @@ async def reject_in(
     if raw is None or latest is None:
         return _refused(assignment_id, "route has no routing input for this lead")
     cause = LeadScoredEvent.model_validate(raw)
-    had = await repository.reps_who_had(session, rejected.lead_id)
     said = f"{rep_id} said {words}"
+    if reason == "not_a_fit" and deps.config.routing.recycling.not_a_fit:
+        why = f"Recycled: {said}; back to nurture until a higher score says it is sales-ready"
+        await _publish(
+            rt, await recycle(session, cause, assignment_id, latest.attempt, reason, why), Topic.LEAD_NURTURE
+        )
+        return await _counted(
+            rt, rejected, rep_id, reason, now, assignment_id, {"outcome": "nurture", "rep_id": None, "reason": why}
+        )
+    had = await repository.reps_who_had(session, rejected.lead_id)
     tries = await repository.assigned_attempts(session, rejected.lead_id)
     if tries >= deps.config.routing.sla.max_attempts:
         decision = escalate(deps.config, rejected.pool_id, f"Turned down {tries} times: {said}", [said])
@@ -95,6 +105,20 @@ async def reject_in(
     event = await record(session, deps.config, cause.data, cause, decision, now, attempt=latest.attempt + 1)
     if event is not None:
         await _publish(rt, event, Topic.LEAD_ASSIGNED)
+    nxt = {"outcome": decision.outcome, "rep_id": decision.rep_id, "reason": decision.reason}
+    return await _counted(rt, rejected, rep_id, reason, now, assignment_id, nxt)
+
+
+async def _counted(
+    rt: Runtime,
+    rejected: repository.Rejected,
+    rep_id: str,
+    reason: Reason,
+    now: datetime,
+    assignment_id: UUID,
+    nxt: dict[str, Any],
+) -> RejectAnswer:
+    """The rejection as a behaviour event and a count; the answer naming what happened next."""
     await _publish(rt, rejection_activity(rejected, rep_id, reason, now), Topic.LEAD_ACTIVITY)
     source = str((rejected.event.get("data") or {}).get("lead", {}).get("source", "-"))
     metrics.REJECTIONS.labels(reason, rejected.rule_id or "default", source).inc()
@@ -105,7 +129,7 @@ async def reject_in(
             "status": "rejected",
             "reason": reason,
             "turn_given_back": reason in GIVES_TURN_BACK,
-            "next": {"outcome": decision.outcome, "rep_id": decision.rep_id, "reason": decision.reason},
+            "next": nxt,
         },
     )
 
