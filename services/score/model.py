@@ -82,7 +82,7 @@ class Model:
         top = sorted(pushes.items(), key=lambda kv: (-abs(kv[1]), kv[0]))[:DRIVERS]
         return Prediction(
             probability=round(probability, 4),
-            drivers=[Driver(feature=k, effect=round(e, 3)) for k, e in top if e != 0],
+            drivers=[Driver(feature=k, effect=round(e, 3)) for k, e in top if abs(e) >= 0.01],
         )
 
     def to_json(self) -> dict[str, Any]:
