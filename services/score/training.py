@@ -125,7 +125,7 @@ def render(report: Report) -> str:
         f"   blend {report.auc_blend:.3f}",
         f"  the model beats rules only by {gain:+.3f} AUC ({gain / max(report.auc_rules, 1e-9):+.1%})"
         if gain > 0
-        else f"  the model does not beat rules only ({gain:+.3f} AUC); with require_better_than_rules it stays inactive",
+        else f"  the model does not beat rules only ({gain:+.3f} AUC); require_better_than_rules keeps it off",
         *([f"  the known signal itself reaches {report.auc_truth:.3f} AUC"] if report.auc_truth is not None else []),
         f"  calibration   Brier {report.brier:.3f}   expected calibration error {report.ece:.3f}",
         "",
