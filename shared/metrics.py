@@ -70,3 +70,11 @@ RECYCLED = Counter(
     "route: leads sent back to nurture, by why (not_a_fit, stalled)",
     ["kind"],
 )
+OUTBOUND = Counter(
+    "leadrelay_outbound_deliveries_total",
+    "outbound: delivery attempts by destination kind and result",
+    ["kind", "result"],
+)
+OUTBOUND_DISABLED = Counter(
+    "leadrelay_outbound_disabled_total", "outbound: subscriptions disabled after failing too many times in a row"
+)

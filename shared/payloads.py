@@ -117,6 +117,7 @@ class RepContact(Frozen):
     slack: str | None = None
     email: str | None = None
     phone: str | None = None
+    contacts: dict[str, str] = Field(default_factory=dict, description="Addresses on other channels (CRM ids).")
 
 
 class LeadSummary(Frozen):
@@ -135,6 +136,7 @@ class LeadSummary(Frozen):
 
 class Assignment(Frozen):
     assignment_id: UUID
+    lead_id: UUID | None = None
     lead_arrived_at: datetime | None = None
     """When the input that made the lead sales-ready reached leadrelay: speed to lead counts from it."""
     attempt: int
@@ -152,6 +154,7 @@ class Assignment(Frozen):
 class Nurture(Frozen):
     reason: str
     score: int
+    email: str | None = Field(default=None, description="The lead's email, for the marketing tool's hand-off.")
 
 
 class Acknowledgement(Frozen):

@@ -1,15 +1,16 @@
 #!/usr/bin/env bash
-# Start/stop the six services (five stages and insights) and the Slack stand-in as separate processes: start | stop | status.
+# Start/stop the seven services (five stages, insights, outbound) and the vendor stand-ins as separate processes: start | stop | status.
 # Pids and logs live in .local/run; `stop` only kills the pids this script recorded.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
 run=${LEADRELAY_RUN_DIR:-$root/.local/run}
 py=$root/.venv/bin/python
-services=(capture enrich score route notify insights)
-declare -A ports=([capture]=8001 [enrich]=8002 [score]=8003 [route]=8004 [notify]=8005 [insights]=8006 [slack-standin]=8099
-  [twilio-standin]=8098 [smtp-standin]=8097 [meta-graph-standin]=8096)
-standins=(slack-standin twilio-standin smtp-standin meta-graph-standin)
+services=(capture enrich score route notify insights outbound)
+declare -A ports=([capture]=8001 [enrich]=8002 [score]=8003 [route]=8004 [notify]=8005 [insights]=8006 [outbound]=8007
+  [slack-standin]=8099 [twilio-standin]=8098 [smtp-standin]=8097 [meta-graph-standin]=8096 [hubspot-standin]=8094
+  [salesforce-standin]=8093)
+standins=(slack-standin twilio-standin smtp-standin meta-graph-standin hubspot-standin salesforce-standin)
 smtp_port=8025
 
 export LEADRELAY_SLACK_API_URL=${LEADRELAY_SLACK_API_URL:-http://127.0.0.1:${ports[slack-standin]}/api}
@@ -36,6 +37,13 @@ export LEADRELAY_TWILIO_FROM=${LEADRELAY_TWILIO_FROM:-+15005550006}
 export LEADRELAY_TWILIO_STATUS_CALLBACK_URL=${LEADRELAY_TWILIO_STATUS_CALLBACK_URL:-http://127.0.0.1:${ports[notify]}/v1/twilio/status}
 export LEADRELAY_SMTP_HOST=${LEADRELAY_SMTP_HOST:-127.0.0.1}
 export LEADRELAY_SMTP_PORT=${LEADRELAY_SMTP_PORT:-$smtp_port}
+# CRM stand-ins (HubSpot, Salesforce): owner write-back for reps whose channels name them.
+export LEADRELAY_HUBSPOT_TOKEN=${LEADRELAY_HUBSPOT_TOKEN:-pat-local-standin}
+export LEADRELAY_HUBSPOT_API_URL=${LEADRELAY_HUBSPOT_API_URL:-http://127.0.0.1:${ports[hubspot-standin]}}
+export LEADRELAY_SALESFORCE_LOGIN_URL=${LEADRELAY_SALESFORCE_LOGIN_URL:-http://127.0.0.1:${ports[salesforce-standin]}}
+export LEADRELAY_SALESFORCE_CLIENT_ID=${LEADRELAY_SALESFORCE_CLIENT_ID:-local-connected-app}
+export LEADRELAY_SALESFORCE_CLIENT_SECRET=${LEADRELAY_SALESFORCE_CLIENT_SECRET:-local-connected-app-secret}
+export LEADRELAY_ALLOW_PRIVATE_URLS=${LEADRELAY_ALLOW_PRIVATE_URLS:-true}
 
 running() { [ -f "$run/$1.pid" ] && kill -0 "$(cat "$run/$1.pid")" 2>/dev/null; }
 
@@ -69,6 +77,9 @@ start() {
   launch smtp-standin "$py" -m standins.smtp --smtp-port "$smtp_port" --http-port "${ports[smtp-standin]}"
   launch meta-graph-standin "$py" -m standins.meta_graph --port "${ports[meta-graph-standin]}" \
     --access-token local-meta-page-token
+  launch hubspot-standin "$py" -m standins.hubspot --port "${ports[hubspot-standin]}" --token "$LEADRELAY_HUBSPOT_TOKEN"
+  launch salesforce-standin "$py" -m standins.salesforce --port "${ports[salesforce-standin]}" \
+    --client-id "$LEADRELAY_SALESFORCE_CLIENT_ID" --client-secret "$LEADRELAY_SALESFORCE_CLIENT_SECRET"
   for s in "${services[@]}"; do
     if [ "$s" = insights ]; then
       # insights' console acts on route with its own key (ops:read, ops:write, claim).
@@ -81,6 +92,8 @@ start() {
   for s in "${standins[@]}"; do
     case $s in
       meta-graph-standin) wait_ready "$s" "http://127.0.0.1:${ports[$s]}/_standin/requests" ;;
+      hubspot-standin) wait_ready "$s" "http://127.0.0.1:${ports[$s]}/_standin/contacts" ;;
+      salesforce-standin) wait_ready "$s" "http://127.0.0.1:${ports[$s]}/_standin/leads" ;;
       *) wait_ready "$s" "http://127.0.0.1:${ports[$s]}/_standin/messages" ;;
     esac
   done

@@ -15,8 +15,8 @@ from pydantic import ValidationError
 from services.capture.api import ERRORS, answer_accepted, runtime
 from services.capture.config import CaptureSettings
 from services.capture.service import Accepted, accept_activity, accept_lead
-from services.capture.sources.base import Inbound, Parsed, PayloadError, SignatureError
-from services.capture.sources.meta import GraphUnavailable, MetaLeadAds, handshake
+from services.capture.sources.base import Inbound, Parsed, PayloadError, Reader, SignatureError, UpstreamUnavailable
+from services.capture.sources.meta import handshake
 from services.capture.sources.registry import ADAPTERS
 from shared import metrics
 from shared.business.loader import BusinessConfig
@@ -70,17 +70,13 @@ async def _parse(request: Request, source: Source, inbound: Inbound) -> list[Par
         metrics.INTAKE.labels(source.id, "bad_signature").inc()
         raise ApiError.field(401, "invalid_signature", exc.header, str(exc)) from exc
     try:
-        if isinstance(adapter, MetaLeadAds):
-            assert source.access_token is not None
-            token = source.access_token.get_secret_value()
-            return _parsed_safely(await adapter.fetch(inbound, request.app.state.http, source.graph_url, token))
-        return _parsed_safely([adapter.parse(inbound)])
+        return _parsed_safely(await adapter.read(inbound, Reader(source, request.app.state.http)))
     except PayloadError as exc:
         metrics.INTAKE.labels(source.id, "invalid").inc()
         raise ApiError(422, "invalid_request", exc.fields) from exc
-    except GraphUnavailable as exc:
+    except UpstreamUnavailable as exc:
         metrics.INTAKE.labels(source.id, "upstream_unavailable").inc()
-        raise ApiError.field(502, "upstream_unavailable", "leadgen_id", str(exc)) from exc
+        raise ApiError.field(502, "upstream_unavailable", "(source)", str(exc)) from exc
     except (ValidationError, ValueError, TypeError, AttributeError, KeyError, RecursionError) as exc:
         metrics.INTAKE.labels(source.id, "invalid").inc()
         log.info("unusable %s payload: %s", source.type, type(exc).__name__)

@@ -1,12 +1,13 @@
+import sys
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from datetime import timedelta
 
 import httpx
 
-from services.notify.channels.base import Channel
+from services.notify.channels import REGISTRY, build_channels, unknown_channels
+from services.notify.channels.base import ChannelContext
 from services.notify.channels.email import SmtpEmail
-from services.notify.channels.slack import SlackChannel
 from services.notify.channels.twilio import TwilioSms
 from services.notify.config import NotifySettings
 from services.notify.digest_page import router as digest_router
@@ -27,31 +28,11 @@ from shared.service import Runtime, Worker, create_app
 settings = NotifySettings()
 config = load_config_or_exit(settings.config)
 refuse_weak_secrets(settings, config)
-
-
-def build_channels(http: httpx.AsyncClient, slack: SlackClient) -> dict[str, Channel]:
-    """Slack always; SMS and email when their settings are given."""
-    channels: dict[str, Channel] = {"slack": SlackChannel(slack)}
-    if settings.twilio_account_sid and settings.twilio_auth_token and settings.twilio_from:
-        channels["sms"] = TwilioSms(
-            http,
-            settings.twilio_api_url,
-            settings.twilio_account_sid,
-            settings.twilio_auth_token.get_secret_value(),
-            settings.twilio_from,
-            settings.twilio_status_callback_url,
-        )
-    if settings.smtp_host:
-        password = settings.smtp_password.get_secret_value() if settings.smtp_password else None
-        channels["email"] = SmtpEmail(
-            settings.smtp_host,
-            settings.smtp_port,
-            settings.smtp_from,
-            settings.smtp_username,
-            password,
-            settings.smtp_starttls,
-        )
-    return channels
+if unknown := unknown_channels(config):
+    sys.exit(
+        f"{settings.config}: channels {unknown} are not registered in services/notify/channels"
+        f" (known: {', '.join(sorted(REGISTRY))})"
+    )
 
 
 @asynccontextmanager
@@ -72,7 +53,7 @@ async def setup(rt: Runtime) -> AsyncIterator[Sequence[Worker]]:
                 timedelta(hours=settings.claim_link_ttl_hours),
             )
         app.state.http, app.state.slack, app.state.background = http, slack, set()
-        channels = build_channels(http, slack)
+        channels = build_channels(ChannelContext(http, settings, slack, config.channel_options))
         policy = SendPolicy(
             concurrency=settings.send_concurrency,
             max_attempts=settings.delivery_max_attempts,

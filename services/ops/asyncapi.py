@@ -23,13 +23,13 @@ PRODUCERS = {
     Topic.LEAD_NOTIFIED: "notify",
 }
 CONSUMERS = {
-    Topic.LEAD_CAPTURED: ["enrich", "insights"],
+    Topic.LEAD_CAPTURED: ["enrich", "insights", "outbound"],
     Topic.LEAD_ACTIVITY: ["score"],
     Topic.LEAD_ENRICHED: ["score", "insights"],
-    Topic.LEAD_SCORED: ["route", "insights"],
-    Topic.LEAD_ASSIGNED: ["notify", "insights"],
-    Topic.LEAD_NURTURE: ["insights"],
-    Topic.LEAD_ACKNOWLEDGED: ["notify", "insights"],
+    Topic.LEAD_SCORED: ["route", "insights", "outbound"],
+    Topic.LEAD_ASSIGNED: ["notify", "insights", "outbound"],
+    Topic.LEAD_NURTURE: ["insights", "outbound"],
+    Topic.LEAD_ACKNOWLEDGED: ["notify", "insights", "outbound"],
     Topic.LEAD_NOTIFIED: ["insights"],
 }
 HEADERS = {

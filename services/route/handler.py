@@ -120,7 +120,12 @@ async def _nurture(session: AsyncSession, event: LeadScoredEvent, reason: str) -
     scored = event.data
     if await repository.upsert_nurture(session, event.lead_id, reason, scored.stage, scored.total, event.event_id):
         return [
-            follow_event(LeadNurtureEvent, event, producer="route", data=Nurture(reason=reason, score=scored.total))
+            follow_event(
+                LeadNurtureEvent,
+                event,
+                producer="route",
+                data=Nurture(reason=reason, score=scored.total, email=scored.lead.email),
+            )
         ]
     return []
 

@@ -63,7 +63,11 @@ async def recycle(
     )
     metrics.RECYCLED.labels(kind).inc()
     return follow_event(
-        LeadNurtureEvent, cause, producer="route", data=Nurture(reason=reason, score=score), key=f"recycle:{attempt}"
+        LeadNurtureEvent,
+        cause,
+        producer="route",
+        data=Nurture(reason=reason, score=score, email=cause.data.lead.email),
+        key=f"recycle:{attempt}",
     )
 
 

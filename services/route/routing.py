@@ -64,7 +64,7 @@ def channels_for(config: BusinessConfig, decision: Decision) -> list[str]:
     if decision.outcome == "escalated" and decision.pool_id is not None:
         wanted = config.pool(decision.pool_id).escalation_channels
         if wanted is not None:
-            return [c for c in wanted if rep.targets[c]] or rep.alert_channels
+            return [c for c in wanted if rep.targets.get(c)] or rep.alert_channels
     return rep.alert_channels
 
 
@@ -101,10 +101,18 @@ def build(
             key=f"attempt:{attempt}",
             data=Assignment(
                 assignment_id=assignment_id,
+                lead_id=cause.lead_id,
                 lead_arrived_at=cause.origin,
                 attempt=attempt,
                 pool_id=decision.pool_id or "",
-                rep=RepContact(id=rep.id, name=rep.name, slack=rep.slack, email=rep.email, phone=rep.phone),
+                rep=RepContact(
+                    id=rep.id,
+                    name=rep.name,
+                    slack=rep.slack,
+                    email=rep.email,
+                    phone=rep.phone,
+                    contacts={k: v for k, v in rep.contacts.items() if v},
+                ),
                 reason=decision.reason,
                 lead=summarize(scored),
                 trace=decision.trace,

@@ -3,12 +3,13 @@ pools and routing. A bad file stops the service with a message naming the line a
 
 import sys
 from pathlib import Path
+from typing import Any
 
 import yaml
 from pydantic import Field, ValidationError, model_validator
 
 from shared.business.base import Strict
-from shared.business.notifications import Notifications
+from shared.business.notifications import Handoff, Notifications
 from shared.business.reps import Rep
 from shared.business.routing import Account, Pool, Routing
 from shared.business.scoring import Scoring
@@ -24,6 +25,10 @@ class BusinessConfig(Strict):
     accounts: list[Account] = Field(default_factory=list)
     routing: Routing
     notifications: Notifications = Notifications()
+    handoff: Handoff = Handoff()
+    channel_options: dict[str, dict[str, Any]] = Field(
+        default_factory=dict, description="Per channel, options its file validates (e.g. salesforce: {fields: ...})."
+    )
 
     @model_validator(mode="after")
     def _references(self) -> "BusinessConfig":

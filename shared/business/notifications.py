@@ -1,4 +1,5 @@
-"""How alerts are grouped: an escalation storm to one person becomes a digest per window."""
+"""How alerts are grouped (an escalation storm to one person becomes a digest per window), and where
+nurtured leads are handed off."""
 
 from pydantic import Field
 
@@ -19,3 +20,10 @@ class EscalationDigest(Strict):
 
 class Notifications(Strict):
     escalation_digest: EscalationDigest = EscalationDigest()
+
+
+class Handoff(Strict):
+    """Nurtured leads enrolled in the marketing tool by outbound (with the reason), and taken off
+    again once routed: a HubSpot list (v3 list id; LEADRELAY_HUBSPOT_TOKEN on outbound)."""
+
+    hubspot_list_id: str | None = Field(default=None, pattern=r"^[0-9]{1,20}$")

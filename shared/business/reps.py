@@ -1,7 +1,7 @@
 """Reps: where to alert them, when they work, and how many leads they may take."""
 
 from datetime import date, time
-from typing import Literal
+from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, field_validator, model_validator
@@ -29,7 +29,9 @@ class Caps(Strict):
     month: int | None = Field(default=None, ge=0)
 
 
-Channel = Literal["slack", "sms", "email"]
+Channel = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{0,31}$")]
+"""A channel registered in notify (services/notify/channels): slack, sms, email, hubspot, salesforce, or
+one of your own; notify refuses to start with a name it does not know."""
 
 
 class Rep(Strict):
@@ -38,6 +40,10 @@ class Rep(Strict):
     slack: str | None = None
     email: str | None = None
     phone: str | None = None
+    contacts: dict[Channel, str] = Field(
+        default_factory=dict,
+        description="The rep's address on other channels, e.g. {hubspot: <owner id>, salesforce: <user id>}.",
+    )
     channels: list[Channel] | None = Field(default=None, description="Where alerts go (default: Slack if set).")
     timezone: str = "UTC"
     active: bool = True
@@ -47,7 +53,7 @@ class Rep(Strict):
 
     @property
     def targets(self) -> dict[str, str | None]:
-        return {"slack": self.slack, "sms": self.phone, "email": self.email}
+        return {**self.contacts, "slack": self.slack, "sms": self.phone, "email": self.email}
 
     @property
     def alert_channels(self) -> list[str]:
@@ -57,7 +63,7 @@ class Rep(Strict):
 
     @model_validator(mode="after")
     def _reachable(self) -> "Rep":
-        missing = [c for c in self.channels or [] if not self.targets[c]]
+        missing = [c for c in self.channels or [] if not self.targets.get(c)]
         if missing:
             raise ValueError(f"rep {self.id!r} wants {missing} but has no {', '.join(missing)} address")
         return self

@@ -10,7 +10,15 @@ from shared.business.base import Strict
 from shared.business.secrets import SecretRef
 
 SourceType = Literal[
-    "standard_webhooks", "typeform", "calendly", "hubspot", "webflow", "unbounce", "outreach", "meta_lead_ads"
+    "standard_webhooks",
+    "typeform",
+    "calendly",
+    "hubspot",
+    "hubspot_app",
+    "webflow",
+    "unbounce",
+    "outreach",
+    "meta_lead_ads",
 ]
 ID_PATTERN = r"^[a-z0-9][a-z0-9_-]{1,39}$"
 
@@ -22,13 +30,18 @@ class Source(Strict):
     type: SourceType
     secret: SecretRef = Field(min_length=8)
     verify_token: SecretRef | None = Field(default=None, description="Meta: the subscription handshake token.")
-    access_token: SecretRef | None = Field(default=None, description="Meta: page token to read leads.")
+    access_token: SecretRef | None = Field(
+        default=None, description="Meta: page token to read leads; hubspot_app: the private app token."
+    )
     graph_url: str = Field(default="https://graph.facebook.com/v19.0", description="Meta: Graph API base URL.")
+    api_url: str = Field(default="https://api.hubapi.com", description="hubspot_app: HubSpot's API base URL.")
 
     @model_validator(mode="after")
-    def _meta_tokens(self) -> "Source":
+    def _tokens(self) -> "Source":
         if self.type == "meta_lead_ads" and (self.verify_token is None or self.access_token is None):
             raise ValueError("a meta_lead_ads source needs verify_token and access_token")
+        if self.type == "hubspot_app" and self.access_token is None:
+            raise ValueError("a hubspot_app source needs access_token (a private app token) to read contacts")
         return self
 
     @field_validator("id")

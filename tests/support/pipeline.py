@@ -15,6 +15,10 @@ SLACK_SIGNING_SECRET = "test-slack-signing-secret"
 TWILIO_SID, TWILIO_TOKEN = "AC00000000000000000000000000000001", "test-twilio-auth-token"
 
 
+HUBSPOT_TOKEN = "pat-na1-standin-token"
+SALESFORCE_CLIENT, SALESFORCE_SECRET = "3MVG9standin", "standin-client-secret"
+
+
 @dataclass(frozen=True)
 class Pipeline:
     capture: str
@@ -29,6 +33,11 @@ class Pipeline:
     ports: dict[str, int] = field(default_factory=dict, compare=False)
     insights: str = ""
     """insights' base URL when the pipeline runs it."""
+    hubspot: str = ""
+    salesforce: str = ""
+    """The CRM stand-ins' base URLs when the pipeline runs them (crm=(hubspot port, salesforce port))."""
+    outbound: str = ""
+    """outbound's base URL when the pipeline runs it."""
 
 
 @contextmanager
@@ -39,12 +48,14 @@ def run_pipeline(
     paces: str | None = None,
     extra_env: dict[str, str] | None = None,
     insights: bool = False,
+    crm: tuple[int, int] | None = None,
+    outbound: bool = False,
 ) -> Iterator[Pipeline]:
     """Start everything, wait until every service is ready, and on exit stop it with SIGTERM,
     failing if a process does not shut down gracefully."""
     slack_port, twilio_port, smtp_port, smtp_http_port = free_port(), free_port(), free_port(), free_port()
     prefix = f"{stack.topic_prefix}p{uuid.uuid4().hex[:4]}."
-    ports = {name: free_port() for name in (*SERVICES, "insights")}
+    ports = {name: free_port() for name in (*SERVICES, "insights", "outbound")}
     env = stack.env(
         LEADRELAY_TOPIC_PREFIX=prefix,
         LEADRELAY_SLACK_API_URL=f"http://127.0.0.1:{slack_port}/api",
@@ -93,19 +104,46 @@ def run_pipeline(
         log_dir / "smtp.log",
     ).start()
     procs: list[Proc] = [standin, twilio, smtp]
+    crm_urls = {"hubspot": "", "salesforce": ""}
+    if crm is not None:
+        crm_urls = {"hubspot": f"http://127.0.0.1:{crm[0]}", "salesforce": f"http://127.0.0.1:{crm[1]}"}
+        env.update(
+            LEADRELAY_HUBSPOT_TOKEN=HUBSPOT_TOKEN,
+            LEADRELAY_HUBSPOT_API_URL=crm_urls["hubspot"],
+            LEADRELAY_SALESFORCE_LOGIN_URL=crm_urls["salesforce"],
+            LEADRELAY_SALESFORCE_CLIENT_ID=SALESFORCE_CLIENT,
+            LEADRELAY_SALESFORCE_CLIENT_SECRET=SALESFORCE_SECRET,
+        )
+        hub_port, sf_port = (int(u.rsplit(":", 1)[1]) for u in crm_urls.values())
+        hub = ["--port", str(hub_port), "--token", HUBSPOT_TOKEN]
+        sf = ["--port", str(sf_port), "--client-id", SALESFORCE_CLIENT, "--client-secret", SALESFORCE_SECRET]
+        procs.append(
+            Proc("hubspot-standin", [PYTHON, "-m", "standins.hubspot", *hub], env, log_dir / "hubspot.log").start()
+        )
+        procs.append(
+            Proc("salesforce-standin", [PYTHON, "-m", "standins.salesforce", *sf], env, log_dir / "sf.log").start()
+        )
     try:
         standin.wait_ready(f"http://127.0.0.1:{slack_port}/_standin/messages")
         twilio.wait_ready(f"http://127.0.0.1:{twilio_port}/_standin/messages")
         smtp.wait_ready(f"http://127.0.0.1:{smtp_http_port}/_standin/messages")
+        if crm is not None:
+            procs[3].wait_ready(f"{crm_urls['hubspot']}/_standin/contacts")
+            procs[4].wait_ready(f"{crm_urls['salesforce']}/_standin/leads")
+        first = len(procs)
         procs += [service(name, ports[name], env, log_dir).start() for name in SERVICES]
-        for proc, name in zip(procs[3:], SERVICES, strict=True):
+        for proc, name in zip(procs[first:], SERVICES, strict=True):
             proc.wait_ready(f"http://127.0.0.1:{ports[name]}/readyz")
-        running = dict(zip(SERVICES, procs[3:], strict=True))
+        running = dict(zip(SERVICES, procs[first:], strict=True))
         if insights:
             console_env = {**env, "LEADRELAY_ROUTE_API_KEY": CONSOLE_KEY}
             running["insights"] = service("insights", ports["insights"], console_env, log_dir).start()
             procs.append(running["insights"])
             running["insights"].wait_ready(f"http://127.0.0.1:{ports['insights']}/readyz")
+        if outbound:
+            running["outbound"] = service("outbound", ports["outbound"], env, log_dir).start()
+            procs.append(running["outbound"])
+            running["outbound"].wait_ready(f"http://127.0.0.1:{ports['outbound']}/readyz")
         yield Pipeline(
             f"http://127.0.0.1:{ports['capture']}",
             f"http://127.0.0.1:{slack_port}",
@@ -117,6 +155,9 @@ def run_pipeline(
             running,
             ports,
             f"http://127.0.0.1:{ports['insights']}" if insights else "",
+            crm_urls["hubspot"],
+            crm_urls["salesforce"],
+            f"http://127.0.0.1:{ports['outbound']}" if outbound else "",
         )
     finally:
         unclean = [p.name for p in reversed(procs) if not p.stop()]

@@ -12,16 +12,30 @@ import yaml
 from services.capture.config import CaptureSettings
 from services.enrich.config import EnrichSettings
 from services.insights.config import InsightsSettings
+from services.notify.channels.salesforce import SalesforceSettings
 from services.notify.config import NotifySettings
+from services.outbound.config import OutboundSettings
 from services.route.config import RouteSettings
 from services.score.config import ScoreSettings
+from shared.hubspot_api import HubSpotSettings
 from shared.settings import ROOT
 from shared.topics import Topic
 
 DEPLOY = ROOT / "deploy"
 FILES = [DEPLOY / "docker-compose.yml", *sorted((DEPLOY / "k8s").glob("*.yaml"))]
-SETTINGS = (CaptureSettings, EnrichSettings, ScoreSettings, RouteSettings, NotifySettings, InsightsSettings)
-KNOWN_VARS = {f"LEADRELAY_{name.upper()}" for cls in SETTINGS for name in cls.model_fields}
+SETTINGS = (
+    CaptureSettings,
+    EnrichSettings,
+    ScoreSettings,
+    RouteSettings,
+    NotifySettings,
+    InsightsSettings,
+    OutboundSettings,
+)
+CHANNEL_SETTINGS = {"LEADRELAY_HUBSPOT_": HubSpotSettings, "LEADRELAY_SALESFORCE_": SalesforceSettings}
+KNOWN_VARS = {f"LEADRELAY_{name.upper()}" for cls in SETTINGS for name in cls.model_fields} | {
+    f"{prefix}{name.upper()}" for prefix, cls in CHANNEL_SETTINGS.items() for name in cls.model_fields
+}
 
 
 def documents(path: Path) -> list[Any]:

@@ -3,9 +3,14 @@
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
+
+import httpx
 
 from shared.payloads import Activity, LeadFields
+
+if TYPE_CHECKING:
+    from shared.business.sources import Source
 
 TOLERANCE_SECONDS = 300
 
@@ -54,10 +59,39 @@ class Parsed:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
+class UpstreamUnavailable(Exception):
+    """The vendor's API could not be read: answer non-2xx so the vendor delivers the notification again."""
+
+
+@dataclass(frozen=True)
+class Reader:
+    """What an adapter may use to read a lead the notification only names (Meta, HubSpot apps)."""
+
+    source: "Source"
+    http: httpx.AsyncClient
+
+    def token(self) -> str:
+        if self.source.access_token is None:
+            raise UpstreamUnavailable(f"source {self.source.id} has no access_token to read the lead with")
+        return self.source.access_token.get_secret_value()
+
+
 class SourceAdapter(Protocol):
     def verify(self, request: Inbound, secret: str) -> None: ...
 
-    def parse(self, request: Inbound) -> Parsed: ...
+    async def read(self, request: Inbound, reader: Reader) -> list[Parsed]:
+        """The leads (or behaviour events) the verified request carries or names."""
+        ...
+
+
+class BodyParser:
+    """An adapter whose request body holds the lead itself: reading is parsing."""
+
+    def parse(self, request: Inbound) -> Parsed:
+        raise NotImplementedError
+
+    async def read(self, request: Inbound, reader: Reader) -> list[Parsed]:
+        return [self.parse(request)]
 
 
 def require(condition: bool, header: str, message: str) -> None:

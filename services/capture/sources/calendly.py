@@ -6,12 +6,22 @@ import hmac
 
 import orjson
 
-from services.capture.sources.base import Inbound, Parsed, PayloadError, fresh, is_timestamp, require, text, utm_of
+from services.capture.sources.base import (
+    BodyParser,
+    Inbound,
+    Parsed,
+    PayloadError,
+    fresh,
+    is_timestamp,
+    require,
+    text,
+    utm_of,
+)
 from shared.payloads import LeadFields
 from shared.secret_compare import same_secret
 
 
-class Calendly:
+class Calendly(BodyParser):
     def verify(self, request: Inbound, secret: str) -> None:
         header = "Calendly-Webhook-Signature"
         parts = dict(p.split("=", 1) for p in (request.header(header) or "").split(",") if "=" in p)

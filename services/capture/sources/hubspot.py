@@ -9,7 +9,17 @@ from typing import Any
 
 import orjson
 
-from services.capture.sources.base import Inbound, Parsed, PayloadError, fresh, is_timestamp, require, text, utm_of
+from services.capture.sources.base import (
+    BodyParser,
+    Inbound,
+    Parsed,
+    PayloadError,
+    fresh,
+    is_timestamp,
+    require,
+    text,
+    utm_of,
+)
 from shared.payloads import LeadFields
 from shared.secret_compare import same_secret
 
@@ -19,7 +29,7 @@ def _props(body: dict[str, Any]) -> dict[str, Any]:
     return {k: (v.get("value") if isinstance(v, dict) else v) for k, v in props.items()}
 
 
-class HubSpot:
+class HubSpot(BodyParser):
     def verify(self, request: Inbound, secret: str) -> None:
         header = "X-HubSpot-Signature-v3"
         given, stamp = request.header(header), request.header("x-hubspot-request-timestamp")

@@ -11,12 +11,21 @@ from typing import Any
 import httpx
 import orjson
 
-from services.capture.sources.base import Inbound, Parsed, PayloadError, require, split_name, text
+from services.capture.sources.base import (
+    Inbound,
+    Parsed,
+    PayloadError,
+    Reader,
+    UpstreamUnavailable,
+    require,
+    split_name,
+    text,
+)
 from shared.payloads import LeadFields
 from shared.secret_compare import same_secret
 
 
-class GraphUnavailable(Exception):
+class GraphUnavailable(UpstreamUnavailable):
     """The Graph API could not be read: answer non-2xx so Meta delivers the notification again."""
 
 
@@ -91,10 +100,9 @@ class MetaLeadAds:
         expected = hmac.new(secret.encode(), request.body, hashlib.sha256).hexdigest()
         require(same_secret(given[7:], expected), "X-Hub-Signature-256", "signature does not match the body")
 
-    def parse(self, request: Inbound) -> Parsed:
-        raise NotImplementedError("Meta leads are read from the Graph API: use fetch()")
-
-    async def fetch(self, request: Inbound, http: httpx.AsyncClient, graph_url: str, token: str) -> list[Parsed]:
+    async def read(self, request: Inbound, reader: Reader) -> list[Parsed]:
+        """Each leadgen id the notification names, read from the Graph API with the page token."""
+        http, graph_url, token = reader.http, reader.source.graph_url, reader.token()
         parsed = []
         for leadgen_id in leadgen_ids(request.body):
             try:

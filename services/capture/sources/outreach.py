@@ -6,7 +6,7 @@ from datetime import datetime
 
 import orjson
 
-from services.capture.sources.base import Inbound, Parsed, PayloadError, require, text
+from services.capture.sources.base import BodyParser, Inbound, Parsed, PayloadError, require, text
 from shared.payloads import Activity
 from shared.secret_compare import same_secret
 
@@ -20,7 +20,7 @@ KINDS = {
 }
 
 
-class Outreach:
+class Outreach(BodyParser):
     def verify(self, request: Inbound, secret: str) -> None:
         given = request.header("x-webhook-secret") or ""
         require(same_secret(given, secret), "X-Webhook-Secret", "missing or wrong secret")

@@ -3,6 +3,7 @@
 from services.capture.sources.base import SourceAdapter
 from services.capture.sources.calendly import Calendly
 from services.capture.sources.hubspot import HubSpot
+from services.capture.sources.hubspot_app import HubSpotApp
 from services.capture.sources.meta import MetaLeadAds
 from services.capture.sources.outreach import Outreach
 from services.capture.sources.standard import StandardWebhooks
@@ -15,6 +16,7 @@ ADAPTERS: dict[str, SourceAdapter] = {
     "typeform": Typeform(),
     "calendly": Calendly(),
     "hubspot": HubSpot(),
+    "hubspot_app": HubSpotApp(),
     "webflow": Webflow(),
     "unbounce": Unbounce(),
     "outreach": Outreach(),

@@ -1,6 +1,10 @@
 """Standard Webhooks (standardwebhooks.com): webhook-id, webhook-timestamp, webhook-signature
-`v1,<base64>`, whsec_ secrets, 5-minute tolerance. Our own generic signed format: the body is the
-same JSON lead as POST /v1/webhooks/generic, or {"type": "lead.activity", "email": ..., ...}."""
+`v1,<base64>`, whsec_ secrets, 5-minute tolerance. The body is the spec's own envelope
+`{"type": "lead.created", "timestamp": ..., "data": <lead>}` (a type ending in `.activity` carries a
+behaviour event), or our flat form: the same JSON lead as POST /v1/webhooks/generic, or
+{"type": "lead.activity", "email": ..., ...}."""
+
+from typing import Any
 
 import orjson
 from pydantic import ValidationError
@@ -8,11 +12,21 @@ from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
 from services.capture.activity import ActivityIn
 from services.capture.intake import GenericLead
-from services.capture.sources.base import Inbound, Parsed, PayloadError, SignatureError
+from services.capture.sources.base import BodyParser, Inbound, Parsed, PayloadError, SignatureError
 from shared.http_errors import field_errors
 
 
-class StandardWebhooks:
+def unwrap(body: dict[str, Any]) -> dict[str, Any]:
+    """The Standard Webhooks envelope `{"type", "timestamp", "data": {...}}` as our flat body: the data,
+    with the type kept (an activity type such as lead.activity stays an activity)."""
+    data = body.get("data")
+    if not isinstance(data, dict) or "timestamp" not in body or not isinstance(body.get("type"), str):
+        return body
+    kind = str(body["type"])
+    return {**data, "type": "lead.activity"} if kind.endswith(".activity") else dict(data)
+
+
+class StandardWebhooks(BodyParser):
     def verify(self, request: Inbound, secret: str) -> None:
         try:
             Webhook(secret).verify(request.body, dict(request.headers), json_parse=False)
@@ -27,6 +41,7 @@ class StandardWebhooks:
             raise PayloadError([{"field": "(body)", "message": f"not valid JSON: {exc}"}]) from exc
         if not isinstance(body, dict):
             raise PayloadError([{"field": "(body)", "message": "expected a JSON object"}])
+        body = unwrap(body)
         try:
             if body.get("type") == "lead.activity":
                 event = ActivityIn.model_validate({k: v for k, v in body.items() if k != "type"})

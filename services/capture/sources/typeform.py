@@ -8,7 +8,7 @@ from typing import Any
 
 import orjson
 
-from services.capture.sources.base import Inbound, Parsed, PayloadError, form_lead, require, utm_of
+from services.capture.sources.base import BodyParser, Inbound, Parsed, PayloadError, form_lead, require, utm_of
 from shared.secret_compare import same_secret
 
 REF_HINTS = {
@@ -42,7 +42,7 @@ def _our_field(ref: str, title: str, kind: str) -> str | None:
     return None
 
 
-class Typeform:
+class Typeform(BodyParser):
     def verify(self, request: Inbound, secret: str) -> None:
         given = request.header("typeform-signature") or ""
         require(given.startswith("sha256="), "Typeform-Signature", "missing or not sha256=")

@@ -7,7 +7,7 @@ from urllib.parse import parse_qs
 
 import orjson
 
-from services.capture.sources.base import Inbound, Parsed, PayloadError, form_lead, require, utm_of
+from services.capture.sources.base import BodyParser, Inbound, Parsed, PayloadError, form_lead, require, utm_of
 from shared.secret_compare import same_secret
 
 
@@ -15,7 +15,7 @@ def _first(values: Any) -> Any:
     return values[0] if isinstance(values, list) and values else values
 
 
-class Unbounce:
+class Unbounce(BodyParser):
     def verify(self, request: Inbound, secret: str) -> None:
         given = request.query.get("token", "")
         require(same_secret(given, secret), "token", "missing or wrong token in the URL")

@@ -7,7 +7,16 @@ from typing import Any
 
 import orjson
 
-from services.capture.sources.base import Inbound, Parsed, PayloadError, form_lead, fresh, is_timestamp, require
+from services.capture.sources.base import (
+    BodyParser,
+    Inbound,
+    Parsed,
+    PayloadError,
+    form_lead,
+    fresh,
+    is_timestamp,
+    require,
+)
 from shared.secret_compare import same_secret
 
 LABELS = {
@@ -36,7 +45,7 @@ def _by_label(data: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
     return mapped, rest
 
 
-class Webflow:
+class Webflow(BodyParser):
     def verify(self, request: Inbound, secret: str) -> None:
         header = "x-webflow-signature"
         given, stamp = request.header(header), request.header("x-webflow-timestamp")

@@ -1,9 +1,16 @@
-"""What a channel is: where it sends for an assignment, and how."""
+"""What a channel is: where it sends for an assignment, and how; and what building one gets."""
 
+from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Protocol
+from typing import TYPE_CHECKING, Any, Protocol
+
+import httpx
 
 from shared.payloads import Assignment
+
+if TYPE_CHECKING:
+    from services.notify.config import NotifySettings
+    from services.notify.slack_client import SlackClient
 
 
 class DeliveryError(Exception):
@@ -24,3 +31,14 @@ class Channel(Protocol):
     async def find_sent(self, assignment: Assignment, target: str, since: datetime) -> str | None:
         """After a crash mid-send: the provider's id of the alert sent since `since`, if it exists."""
         ...
+
+
+@dataclass(frozen=True)
+class ChannelContext:
+    """What a channel's `build` may use: notify's HTTP client, settings and Slack client."""
+
+    http: httpx.AsyncClient
+    settings: "NotifySettings"
+    slack: "SlackClient"
+    options: dict[str, dict[str, Any]] = field(default_factory=dict)
+    """The business config's channel_options, by channel name."""

@@ -7,7 +7,7 @@ from email.message import EmailMessage
 
 import aiosmtplib
 
-from services.notify.channels.base import DeliveryError
+from services.notify.channels.base import ChannelContext, DeliveryError
 from services.notify.message import email_html, email_subject, email_text
 from shared.payloads import Assignment
 
@@ -64,3 +64,12 @@ class SmtpEmail:
 
     async def find_sent(self, assignment: Assignment, target: str, since: datetime) -> str | None:
         return None
+
+
+def build(ctx: ChannelContext) -> SmtpEmail | None:
+    """Email when an SMTP host is given."""
+    s = ctx.settings
+    if not s.smtp_host:
+        return None
+    password = s.smtp_password.get_secret_value() if s.smtp_password else None
+    return SmtpEmail(s.smtp_host, s.smtp_port, s.smtp_from, s.smtp_username, password, s.smtp_starttls)

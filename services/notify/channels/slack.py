@@ -4,6 +4,7 @@ alert already went out."""
 
 from datetime import datetime
 
+from services.notify.channels.base import ChannelContext
 from services.notify.message import alert_blocks, alert_text, mrkdwn
 from services.notify.slack_client import SlackClient
 from shared.payloads import Assignment
@@ -39,3 +40,7 @@ class SlackChannel:
             ):
                 return str(message["ts"])
         return None
+
+
+def build(ctx: ChannelContext) -> SlackChannel:
+    return SlackChannel(ctx.slack)

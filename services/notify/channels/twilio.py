@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 
 import httpx
 
-from services.notify.channels.base import DeliveryError
+from services.notify.channels.base import ChannelContext, DeliveryError
 from services.notify.message import sms_reference, sms_text
 from shared.backoff import Backoff, retry_after_seconds
 from shared.payloads import Assignment
@@ -87,3 +87,14 @@ class TwilioSms:
                 raise DeliveryError(f"Twilio refused the SMS: {body.get('code')} {body.get('message')}")
             return str(body["sid"])
         raise DeliveryError(f"Twilio SMS failed after {self._max_attempts} attempts: {last}")
+
+
+def build(ctx: ChannelContext) -> TwilioSms | None:
+    """SMS when the Twilio settings are given."""
+    s = ctx.settings
+    if not (s.twilio_account_sid and s.twilio_auth_token and s.twilio_from):
+        return None
+    token = s.twilio_auth_token.get_secret_value()
+    return TwilioSms(
+        ctx.http, s.twilio_api_url, s.twilio_account_sid, token, s.twilio_from, s.twilio_status_callback_url
+    )

@@ -1,0 +1,64 @@
+"""HubSpot owner write-back: find the lead's contact by email (CRM v3 search), create it if it is
+missing, and set `hubspot_owner_id` to the rep's owner id (`contacts: {hubspot: <owner id>}`), with
+a private app token (shared.hubspot_api honours 429 and the rate-limit headers). Creating is safe
+to repeat, and after a crash mid-write a contact already owned by the rep counts as written."""
+
+from datetime import datetime
+
+from services.notify.channels.base import ChannelContext, DeliveryError
+from shared.hubspot_api import HubSpotApi, HubSpotError, api_from_env
+from shared.payloads import Assignment
+
+OWNER = "hubspot_owner_id"
+
+
+def contact_properties(a: Assignment) -> dict[str, str]:
+    lead = a.lead
+    first, _, last = (lead.name or "").partition(" ")
+    found = {
+        "email": (lead.email or "").lower(),
+        "firstname": first,
+        "lastname": last,
+        "company": lead.company or "",
+        "jobtitle": lead.title or "",
+        "phone": lead.phone or "",
+    }
+    return {k: v for k, v in found.items() if v}
+
+
+class HubSpotOwner:
+    name = "hubspot"
+
+    def __init__(self, api: HubSpotApi) -> None:
+        self._api = api
+
+    def target(self, assignment: Assignment) -> str | None:
+        return assignment.rep.contacts.get(self.name)
+
+    async def send(self, assignment: Assignment, target: str, claim_url: str | None) -> str:
+        email = assignment.lead.email
+        if not email:
+            raise DeliveryError("the lead has no email to find its HubSpot contact by")
+        owner = {OWNER: target}
+        try:
+            return await self._api.upsert_contact(email, {**contact_properties(assignment), **owner}, owner)
+        except HubSpotError as exc:
+            raise DeliveryError(str(exc)) from exc
+
+    async def find_sent(self, assignment: Assignment, target: str, since: datetime) -> str | None:
+        """In doubt: the contact if it already has this owner (nothing more to write)."""
+        if not assignment.lead.email:
+            return None
+        try:
+            found = await self._api.find_contact(assignment.lead.email, [OWNER])
+        except HubSpotError as exc:
+            raise DeliveryError(str(exc)) from exc
+        if found is not None and (found.get("properties") or {}).get(OWNER) == target:
+            return str(found["id"])
+        return None
+
+
+def build(ctx: ChannelContext) -> HubSpotOwner | None:
+    """HubSpot when LEADRELAY_HUBSPOT_TOKEN is given."""
+    api = api_from_env(ctx.http)
+    return HubSpotOwner(api) if api is not None else None

@@ -1,0 +1,4 @@
+from services.outbound.config import OutboundSettings
+from shared.serve import serve
+
+serve("services.outbound.app:app", OutboundSettings())

@@ -1,0 +1,36 @@
+"""Every event a subscriber may want -> one delivery row per subscription that wants its type, in
+one statement per batch (a redelivered event adds nothing). The sender is woken after."""
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from services.outbound import store
+from services.outbound.events import envelope, outbound_type
+from shared.db import Database
+from shared.events import EnvelopeBase, Event
+from shared.runtime import Stage
+from shared.topics import Topic
+
+INPUTS = [Topic.LEAD_CAPTURED, Topic.LEAD_SCORED, Topic.LEAD_ASSIGNED, Topic.LEAD_ACKNOWLEDGED, Topic.LEAD_NURTURE]
+
+
+@dataclass(frozen=True)
+class OutboundDeps:
+    db: Database
+    wake: Callable[[], None]
+
+
+async def handle_batch(events: Sequence[Event], deps: OutboundDeps) -> list[Sequence[EnvelopeBase]]:
+    rows = [(e.event_id, e.lead_id, kind, envelope(e, kind)) for e in events if (kind := outbound_type(e)) is not None]
+    async with deps.db.session_scope() as session:
+        added = await store.enqueue(session, rows)
+    if added:
+        deps.wake()
+    return [[] for _ in events]
+
+
+async def handle(event: Event, deps: OutboundDeps) -> Sequence[EnvelopeBase]:
+    return (await handle_batch([event], deps))[0]
+
+
+STAGE: Stage[OutboundDeps] = Stage(name="outbound", inputs=INPUTS, handle=handle, handle_batch=handle_batch)

@@ -1,0 +1,225 @@
+"""CRM owner write-back on the whole pipeline, against HubSpot and Salesforce stand-ins speaking
+their wire formats. A Typeform lead is routed: HubSpot has a contact for it owned by the rep's
+HubSpot owner, Salesforce a Lead (upserted by leadrelay's lead id) owned by the rep's user. An SLA
+reassignment changes both owners. notify SIGKILLed in the middle of the writes writes nothing twice."""
+
+import asyncio
+import base64
+import hashlib
+import hmac
+import json
+import time
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import yaml
+from standardwebhooks.webhooks import Webhook
+
+from tests.e2e.test_claim import TYPEFORM_SECRET, typeform_submission
+from tests.e2e.test_webhook_to_slack import alerts_for
+from tests.support.inprocess import free_port
+from tests.support.pipeline import HUBSPOT_TOKEN, Pipeline, run_pipeline
+from tests.support.stack import ROOT, Stack
+
+HUBSPOT_APP_SECRET = "hubspot-app-client-secret"
+PARTNER_SECRET = "whsec_" + base64.b64encode(b"partner-standard-webhooks-key").decode()
+HUBSPOT_OWNERS = {"alice": "7001", "bruno": "7002", "chen": "7003"}
+SALESFORCE_USERS = {"alice": "005A00000000001", "bruno": "005A00000000002", "chen": "005A00000000003"}
+
+
+def crm_config(hubspot_url: str) -> Path:
+    config: dict[str, Any] = yaml.safe_load((ROOT / "config" / "leadrelay.example.yaml").read_text())
+    for rep in config["reps"]:
+        if rep["id"] in HUBSPOT_OWNERS:
+            rep["contacts"] = {"hubspot": HUBSPOT_OWNERS[rep["id"]], "salesforce": SALESFORCE_USERS[rep["id"]]}
+            rep["channels"] = ["slack", "hubspot", "salesforce"]
+    config["routing"]["sla"] = {"by_grade": dict.fromkeys("ABCD", 0.1), "default_minutes": 0.1, "max_attempts": 3}
+    config["routing"]["rules"] = []
+    config["channel_options"] = {"salesforce": {"external_id_field": "Leadrelay_Id__c"}}
+    config["sources"] += [
+        {"id": "hubspot-app", "type": "hubspot_app", "secret": HUBSPOT_APP_SECRET, "access_token": HUBSPOT_TOKEN,
+         "api_url": hubspot_url},
+        {"id": "partner", "type": "standard_webhooks", "secret": PARTNER_SECRET},
+    ]  # fmt: skip
+    path = ROOT / ".local" / "test-logs" / "crm.yaml"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(yaml.safe_dump(config, sort_keys=False))
+    return path
+
+
+@pytest.fixture(scope="module")
+def crm(stack: Stack) -> Iterator[Pipeline]:
+    ports = (free_port(), free_port())
+    config = crm_config(f"http://127.0.0.1:{ports[0]}")
+    with run_pipeline(stack, ROOT / ".local" / "test-logs" / "e2e-crm", config=config, crm=ports) as p:
+        yield p
+
+
+async def post_typeform(p: Pipeline, tag: str) -> str:
+    body = typeform_submission(tag)
+    signature = base64.b64encode(hmac.new(TYPEFORM_SECRET.encode(), body, hashlib.sha256).digest()).decode()
+    async with httpx.AsyncClient(timeout=10) as http:
+        response = await http.post(
+            f"{p.capture}/v1/webhooks/typeform",
+            content=body,
+            headers={"Typeform-Signature": f"sha256={signature}", "Content-Type": "application/json"},
+        )
+    assert response.status_code == 202, response.text
+    return str(response.json()["lead_id"])
+
+
+async def hubspot_contact(p: Pipeline, email: str) -> list[dict[str, Any]]:
+    async with httpx.AsyncClient() as http:
+        contacts = (await http.get(f"{p.hubspot}/_standin/contacts")).json()
+    return [c for c in contacts if c["properties"].get("email") == email]
+
+
+async def salesforce_lead(p: Pipeline, lead_id: str) -> list[dict[str, Any]]:
+    async with httpx.AsyncClient() as http:
+        leads = (await http.get(f"{p.salesforce}/_standin/leads")).json()
+    return [lead for lead in leads if lead.get("Leadrelay_Id__c") == lead_id]
+
+
+async def owners(p: Pipeline, email: str, lead_id: str, hub: str, sf: str, timeout: float = 20) -> None:
+    async with asyncio.timeout(timeout):
+        while True:
+            contacts, leads = await hubspot_contact(p, email), await salesforce_lead(p, lead_id)
+            if [c["properties"].get("hubspot_owner_id") for c in contacts] == [hub] and [
+                lead["OwnerId"] for lead in leads
+            ] == [sf]:
+                return
+            await asyncio.sleep(0.1)
+
+
+SLACK_TO_REP = {"U01ALICE": "alice", "U01BRUNO": "bruno", "U01CHEN": "chen"}
+
+
+async def test_the_crm_owner_follows_the_assignment_and_its_reassignment(crm: Pipeline) -> None:
+    tag = uuid.uuid4().hex[:10]
+    email = f"lauren+{tag}@hooli.com"
+    lead_id = await post_typeform(crm, tag)
+    [alert] = (await alerts_for(crm.slack, {tag}, settle=0.0))[tag]
+    first = SLACK_TO_REP[alert["channel"]]
+    await owners(crm, email, lead_id, HUBSPOT_OWNERS[first], SALESFORCE_USERS[first])
+    [contact] = await hubspot_contact(crm, email)
+    assert contact["properties"]["firstname"] == "Lauren"
+
+    async with asyncio.timeout(30):
+        while len(alerts := (await alerts_for(crm.slack, {tag}, settle=0.0))[tag]) < 2:
+            await asyncio.sleep(0.1)
+    second = SLACK_TO_REP[alerts[1]["channel"]]
+    assert second != first
+    await owners(crm, email, lead_id, HUBSPOT_OWNERS[second], SALESFORCE_USERS[second])
+    async with httpx.AsyncClient() as http:
+        hub_writes = [w for w in (await http.get(f"{crm.hubspot}/_standin/writes")).json() if w["id"] == contact["id"]]
+        sf_writes = (await http.get(f"{crm.salesforce}/_standin/writes")).json()
+    assert [w["op"] for w in hub_writes][:2] == ["create", "update"]
+    [sf_lead] = await salesforce_lead(crm, lead_id)
+    assert [w["created"] for w in sf_writes if w["id"] == sf_lead["Id"]][:2] == [True, False]
+
+
+async def test_rate_limits_are_waited_out(crm: Pipeline) -> None:
+    async with httpx.AsyncClient() as http:
+        await http.post(f"{crm.hubspot}/_standin/faults", json={"rate_limited": 2})
+        await http.post(f"{crm.salesforce}/_standin/faults", json={"limit_exceeded": 2, "expire_tokens": True})
+    tag = uuid.uuid4().hex[:10]
+    lead_id = await post_typeform(crm, tag)
+    [alert] = (await alerts_for(crm.slack, {tag}, settle=0.0))[tag]
+    rep = SLACK_TO_REP[alert["channel"]]
+    await owners(crm, f"lauren+{tag}@hooli.com", lead_id, HUBSPOT_OWNERS[rep], SALESFORCE_USERS[rep], timeout=30)
+
+
+async def test_notify_killed_mid_write_writes_once(crm: Pipeline) -> None:
+    notify = crm.services["notify"]
+    async with httpx.AsyncClient() as http:
+        await http.post(f"{crm.hubspot}/_standin/faults", json={"reply_delay": 3.0})
+        await http.post(f"{crm.salesforce}/_standin/faults", json={"reply_delay": 3.0})
+        tag = uuid.uuid4().hex[:10]
+        email = f"lauren+{tag}@hooli.com"
+        lead_id = await post_typeform(crm, tag)
+        [alert] = (await alerts_for(crm.slack, {tag}, settle=0.0))[tag]
+        claimed = await http.post(f"{crm.slack}/_standin/click", json={"ts": alert["ts"], "user_id": alert["channel"]})
+        assert claimed.json()["body"]["ok"], "claimed, so no SLA reassignment moves the owner meanwhile"
+        async with asyncio.timeout(20):
+            while not (await hubspot_contact(crm, email) and await salesforce_lead(crm, lead_id)):
+                await asyncio.sleep(0.05)
+        notify.kill()
+        await http.post(f"{crm.hubspot}/_standin/faults", json={"reply_delay": 0.0})
+        await http.post(f"{crm.salesforce}/_standin/faults", json={"reply_delay": 0.0})
+        notify.start()
+        notify.wait_ready(f"{crm.notify}/readyz")
+        rep = SLACK_TO_REP[alert["channel"]]
+        await owners(crm, email, lead_id, HUBSPOT_OWNERS[rep], SALESFORCE_USERS[rep], timeout=40)
+        await asyncio.sleep(2.0)
+        [contact] = await hubspot_contact(crm, email)
+        [sf_lead] = await salesforce_lead(crm, lead_id)
+        hub_writes = [w for w in (await http.get(f"{crm.hubspot}/_standin/writes")).json() if w["id"] == contact["id"]]
+        sf_writes = [
+            w for w in (await http.get(f"{crm.salesforce}/_standin/writes")).json() if w["id"] == sf_lead["Id"]
+        ]
+    assert [w["op"] for w in hub_writes] == ["create"], "the write in doubt was found, not repeated"
+    assert len(sf_writes) == 1, "the upsert in doubt was found, not repeated"
+
+
+def hubspot_v3(secret: str, method: str, url: str, body: bytes, stamp: str) -> str:
+    signed = f"{method}{url}".encode() + body + stamp.encode()
+    return base64.b64encode(hmac.new(secret.encode(), signed, hashlib.sha256).digest()).decode()
+
+
+async def test_a_hubspot_contact_creation_batch_becomes_routed_leads(crm: Pipeline) -> None:
+    tag = uuid.uuid4().hex[:10]
+    async with httpx.AsyncClient() as http:
+        contact = (
+            await http.post(
+                f"{crm.hubspot}/_standin/contacts",
+                json={"properties": {"email": f"hs.{tag}@initech.com", "firstname": "Hana", "jobtitle": "VP of Sales"}},
+            )
+        ).json()
+        batch = [
+            {"eventId": 101, "subscriptionType": "contact.creation", "objectId": int(contact["id"]), "portalId": 62515,
+             "appId": 54321, "occurredAt": 1700000000000, "attemptNumber": 0, "changeFlag": "CREATED"},
+            {"eventId": 102, "subscriptionType": "contact.propertyChange", "objectId": int(contact["id"]),
+             "propertyName": "phone", "propertyValue": "1", "portalId": 62515, "occurredAt": 1700000000000},
+        ]  # fmt: skip
+        body = json.dumps(batch).encode()
+        url = f"{crm.capture}/v1/webhooks/hubspot-app"
+        stamp = str(int(time.time() * 1000))
+        headers = {
+            "Content-Type": "application/json",
+            "X-HubSpot-Request-Timestamp": stamp,
+            "X-HubSpot-Signature-v3": hubspot_v3(HUBSPOT_APP_SECRET, "POST", url, body, stamp),
+        }
+        answer = await http.post(url, content=body, headers=headers)
+        assert answer.status_code == 202, answer.text
+        assert [lead.get("status") for lead in answer.json()["leads"]][1] == "ignored"
+        forged = await http.post(url, content=body, headers={**headers, "X-HubSpot-Signature-v3": "AAAA"})
+        assert forged.status_code == 401
+    [alert] = (await alerts_for(crm.slack, {f"hs.{tag}"}))[f"hs.{tag}"]
+    assert "Hana" in str(alert["body"])
+
+
+async def test_a_standard_webhooks_envelope_becomes_a_routed_lead(crm: Pipeline) -> None:
+    tag = uuid.uuid4().hex[:10]
+    envelope = {
+        "type": "lead.created",
+        "timestamp": "2026-11-23T12:00:00Z",
+        "data": {"email": f"sw.{tag}@initech.com", "name": "Sven Webhook", "title": "VP of Engineering"},
+    }
+    body = json.dumps(envelope)
+    signature = Webhook(PARTNER_SECRET).sign(f"msg_{tag}", now := datetime.now(UTC), body)
+    headers = {
+        "webhook-id": f"msg_{tag}",
+        "webhook-timestamp": str(int(now.timestamp())),
+        "webhook-signature": signature,
+        "Content-Type": "application/json",
+    }
+    async with httpx.AsyncClient() as http:
+        answer = await http.post(f"{crm.capture}/v1/webhooks/partner", content=body, headers=headers)
+    assert answer.status_code == 202, answer.text
+    [alert] = (await alerts_for(crm.slack, {f"sw.{tag}"}))[f"sw.{tag}"]
+    assert "Sven" in str(alert["body"])
