@@ -17,8 +17,8 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
-INTERVAL_MS = 10_000
-LIMIT = 100
+INTERVAL_MS = 1_000
+LIMIT = 10
 
 
 class Faults(BaseModel):
@@ -62,9 +62,9 @@ def create_app(token: str) -> FastAPI:
             faults = faults.model_copy(update={"rate_limited": faults.rate_limited - 1})
             body = {
                 "status": "error",
-                "message": "You have reached your ten_secondly_rolling limit.",
+                "message": "You have reached your secondly limit.",
                 "errorType": "RATE_LIMIT",
-                "policyName": "TEN_SECONDLY_ROLLING",
+                "policyName": "SECONDLY",
             }
             return JSONResponse(body, status_code=429, headers={**headers(), "X-HubSpot-RateLimit-Remaining": "0"})
         return None

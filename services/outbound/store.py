@@ -143,7 +143,7 @@ async def lock_due(session: AsyncSession, now: datetime, stale: datetime, limit:
     as being sent, oldest first per lead."""
     rows = await session.execute(
         text(
-            f"SELECT d.id, d.event_id, d.event_type, d.lead_id, d.payload, d.attempts, {_SUB}"
+            f"SELECT d.id AS delivery_id, d.event_id, d.event_type, d.lead_id, d.payload, d.attempts, {_SUB}"
             " FROM outbound.deliveries d JOIN outbound.subscriptions s ON s.id = d.subscription_id"
             " WHERE s.enabled AND ((d.status = 'queued' AND d.next_at <= :now)"
             " OR (d.status = 'sending' AND d.sending_at < :stale))"
@@ -151,7 +151,9 @@ async def lock_due(session: AsyncSession, now: datetime, stale: datetime, limit:
         ),
         {"now": now, "stale": stale, "n": limit},
     )
-    found = [Delivery(r.id, _sub(r), r.event_id, r.event_type, r.lead_id, r.payload, r.attempts + 1) for r in rows]
+    found = [
+        Delivery(r.delivery_id, _sub(r), r.event_id, r.event_type, r.lead_id, r.payload, r.attempts + 1) for r in rows
+    ]
     if found:
         await session.execute(
             text(

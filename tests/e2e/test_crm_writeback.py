@@ -130,6 +130,8 @@ async def test_rate_limits_are_waited_out(crm: Pipeline) -> None:
     tag = uuid.uuid4().hex[:10]
     lead_id = await post_typeform(crm, tag)
     [alert] = (await alerts_for(crm.slack, {tag}, settle=0.0))[tag]
+    async with httpx.AsyncClient() as http:
+        await http.post(f"{crm.slack}/_standin/click", json={"ts": alert["ts"], "user_id": alert["channel"]})
     rep = SLACK_TO_REP[alert["channel"]]
     await owners(crm, f"lauren+{tag}@hooli.com", lead_id, HUBSPOT_OWNERS[rep], SALESFORCE_USERS[rep], timeout=30)
 
