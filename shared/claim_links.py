@@ -87,3 +87,30 @@ def read_digest_token(secret: str, token: str, now: datetime) -> int:
     if now >= expires:
         raise ExpiredLink("this digest link has expired")
     return digest_id
+
+
+RECORD_PURPOSE = "record"
+
+
+def make_record_token(secret: str, assignment_id: UUID, channel: str, now: datetime, ttl: timedelta) -> str:
+    """A link to the CRM record an assignment's write-back made (notify redirects to it)."""
+    claims = {"p": RECORD_PURPOSE, "a": str(assignment_id), "c": channel, "exp": int((now + ttl).timestamp())}
+    body = _b64(orjson.dumps(claims))
+    return f"{body}.{_mac(secret, body)}"
+
+
+def read_record_token(secret: str, token: str, now: datetime) -> tuple[UUID, str]:
+    body, _, mac = token.partition(".")
+    if not body or not mac or len(token) > 512 or not hmac.compare_digest(mac, _mac(secret, body)):
+        raise InvalidLink("this record link is not valid")
+    try:
+        claims = orjson.loads(_unb64(body))
+        purpose, found = claims["p"], (UUID(claims["a"]), str(claims["c"]))
+        expires = datetime.fromtimestamp(claims["exp"], now.tzinfo)
+    except (ValueError, KeyError, TypeError, OverflowError) as exc:
+        raise InvalidLink("this record link is not valid") from exc
+    if purpose != RECORD_PURPOSE:
+        raise InvalidLink("this link is not a record link")
+    if now >= expires:
+        raise ExpiredLink("this record link has expired")
+    return found

@@ -149,6 +149,9 @@ class Assignment(Frozen):
     channels: list[str] = Field(default_factory=list, description="Where to alert the rep; empty means Slack.")
     rule_id: str | None = None
     sla_due_at: datetime | None = Field(default=None, description="Claim before this, or the lead moves on.")
+    records: dict[str, str] = Field(
+        default_factory=dict, description="notify only: channel -> link to the lead's CRM record, shown in the alert."
+    )
 
 
 class Nurture(Frozen):
@@ -178,3 +181,4 @@ class Notified(Frozen):
     external_id: str | None = None
     provider_status: str | None = Field(default=None, description="The provider's latest status, e.g. delivered.")
     error: str | None = None
+    alert: bool = Field(default=True, description="False for a CRM write-back (external_id is the CRM record).")

@@ -242,7 +242,7 @@ async def notified(session: AsyncSession, event: LeadNotifiedEvent) -> None:
             "e": d.error,
         },
     )
-    if d.status == "sent":
+    if d.status == "sent" and d.alert:
         await session.execute(
             text(
                 "INSERT INTO insights.assignments (assignment_id, lead_id, first_alert_at) VALUES (:a, :l, :at)"

@@ -5,7 +5,7 @@ from datetime import timedelta
 
 import httpx
 
-from services.notify.channels import REGISTRY, build_channels, unknown_channels
+from services.notify.channels import REGISTRY, build_channels, record_labels, unknown_channels
 from services.notify.channels.base import ChannelContext
 from services.notify.channels.email import SmtpEmail
 from services.notify.channels.twilio import TwilioSms
@@ -18,6 +18,7 @@ from services.notify.interactions import router as slack_router
 from services.notify.links import ClaimLinks
 from services.notify.outcomes import OutcomePublisher
 from services.notify.pacing import Pacer
+from services.notify.record_links import router as record_router
 from services.notify.slack_client import SlackClient
 from services.notify.twilio_status import router as twilio_router
 from shared.business.loader import load_config_or_exit
@@ -51,9 +52,12 @@ async def setup(rt: Runtime) -> AsyncIterator[Sequence[Worker]]:
                 settings.claim_link_secret.get_secret_value(),
                 settings.claim_base_url,
                 timedelta(hours=settings.claim_link_ttl_hours),
+                settings.public_url,
+                record_labels(),
             )
         app.state.http, app.state.slack, app.state.background = http, slack, set()
         channels = build_channels(ChannelContext(http, settings, slack, config.channel_options))
+        app.state.channels = channels
         policy = SendPolicy(
             concurrency=settings.send_concurrency,
             max_attempts=settings.delivery_max_attempts,
@@ -79,5 +83,5 @@ async def setup(rt: Runtime) -> AsyncIterator[Sequence[Worker]]:
         yield [dispatcher, outcomes, digest_sender, StageRunner(STAGE, deps, settings, rt.producer)]
 
 
-app = create_app("notify", settings, setup, [slack_router, twilio_router, digest_router])
+app = create_app("notify", settings, setup, [slack_router, twilio_router, digest_router, record_router])
 app.state.config = config

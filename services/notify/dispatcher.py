@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 from uuid import uuid4
 
 from services.notify import queue
+from services.notify.channels import is_alert
 from services.notify.channels.base import Channel, DeliveryError
 from services.notify.links import ClaimLinks
 from services.notify.pacing import Pacer
@@ -42,9 +43,10 @@ class SendPolicy:
 
 
 def observe_speed_to_lead(d: queue.Delivery) -> None:
-    """The first alert of a lead (attempt 1; a reassignment's clock is the SLA's business)."""
+    """The first alert of a lead (attempt 1; a reassignment's clock is the SLA's business; a CRM
+    write-back is no alert)."""
     arrived = d.assignment.lead_arrived_at
-    if arrived is not None and d.assignment.attempt == 1:
+    if arrived is not None and d.assignment.attempt == 1 and is_alert(d.channel):
         seconds = (datetime.now(UTC) - arrived).total_seconds()
         metrics.SPEED_TO_LEAD.labels(d.assignment.lead.source, d.channel).observe(max(seconds, 0.0))
 
@@ -197,8 +199,10 @@ class Dispatcher:
                 if found is not None:
                     metrics.NOTIFICATIONS.labels(d.channel, "reconciled").inc()
                     return found
-            link = self._links.url(d.assignment) if self._links is not None else None
-            return await channel.send(d.assignment, d.target, link)
+            link, a = None, d.assignment
+            if self._links is not None:
+                link, a = self._links.url(a), self._links.with_records(a) if is_alert(d.channel) else a
+            return await channel.send(a, d.target, link)
         except DeliveryError as exc:
             return exc
         except Exception as exc:

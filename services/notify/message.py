@@ -98,6 +98,8 @@ def alert_blocks(a: Assignment, claim_url: str | None = None) -> list[dict[str, 
     ]
     if claim_url is not None:
         blocks[-1]["elements"].append({"type": "mrkdwn", "text": f"<{claim_url}|Claim link>"})
+    for label, url in a.records.items():
+        blocks[-1]["elements"].append({"type": "mrkdwn", "text": f"<{url}|Open in {label}>"})
     return blocks
 
 
@@ -142,6 +144,7 @@ def email_text(a: Assignment, claim_url: str | None) -> str:
         lines += ["", deadline]
     if claim_url:
         lines += ["", f"Claim it: {claim_url}"]
+    lines += [f"Open in {label}: {url}" for label, url in a.records.items()]
     lines += ["", a.reason]
     return "\n".join(lines) + "\n"
 

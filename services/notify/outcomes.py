@@ -15,6 +15,7 @@ from aiokafka import AIOKafkaProducer
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.notify.channels import is_alert
 from shared.backoff import Backoff, pause
 from shared.db import Database
 from shared.events import LeadNotifiedEvent, kafka_headers, serialize_event
@@ -63,6 +64,7 @@ def outcome_event(row: OutcomeRow) -> LeadNotifiedEvent:
             external_id=row.external_id,
             provider_status=row.provider_status,
             error=row.error,
+            alert=is_alert(row.channel),
         ),
     )
 

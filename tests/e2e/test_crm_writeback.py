@@ -8,6 +8,7 @@ import base64
 import hashlib
 import hmac
 import json
+import re
 import time
 import uuid
 from collections.abc import Iterator
@@ -24,8 +25,9 @@ from tests.e2e.test_claim import TYPEFORM_SECRET, typeform_submission
 from tests.e2e.test_webhook_to_slack import alerts_for
 from tests.support.inprocess import free_port
 from tests.support.pipeline import HUBSPOT_TOKEN, Pipeline, run_pipeline
-from tests.support.stack import ROOT, Stack
+from tests.support.stack import OPS, ROOT, Stack
 
+PORTAL = "62515"
 HUBSPOT_APP_SECRET = "hubspot-app-client-secret"
 PARTNER_SECRET = "whsec_" + base64.b64encode(b"partner-standard-webhooks-key").decode()
 HUBSPOT_OWNERS = {"alice": "7001", "bruno": "7002", "chen": "7003"}
@@ -56,7 +58,9 @@ def crm_config(hubspot_url: str) -> Path:
 def crm(stack: Stack) -> Iterator[Pipeline]:
     ports = (free_port(), free_port())
     config = crm_config(f"http://127.0.0.1:{ports[0]}")
-    with run_pipeline(stack, ROOT / ".local" / "test-logs" / "e2e-crm", config=config, crm=ports) as p:
+    links = {"LEADRELAY_HUBSPOT_PORTAL_ID": PORTAL, "LEADRELAY_HUBSPOT_APP_URL": "https://app.hubspot.example"}
+    logs = ROOT / ".local" / "test-logs" / "e2e-crm"
+    with run_pipeline(stack, logs, config=config, crm=ports, insights=True, extra_env=links) as p:
         yield p
 
 
@@ -107,7 +111,33 @@ async def test_the_crm_owner_follows_the_assignment_and_its_reassignment(crm: Pi
     first = SLACK_TO_REP[alert["channel"]]
     await owners(crm, email, lead_id, HUBSPOT_OWNERS[first], SALESFORCE_USERS[first])
     [contact] = await hubspot_contact(crm, email)
+    [sf_lead] = await salesforce_lead(crm, lead_id)
     assert contact["properties"]["firstname"] == "Lauren"
+    links = dict(re.findall(r"<(http[^|>]+/v1/records/[^|>]+)\|Open in (HubSpot|Salesforce)>", str(alert["body"])))
+    assert sorted(links.values()) == ["HubSpot", "Salesforce"], "the alert links to both CRM records"
+    async with httpx.AsyncClient() as http:
+        for url, crm_name in links.items():
+            opened = await http.get(url)
+            assert opened.status_code == 302, opened.text
+            expected = (
+                f"https://app.hubspot.example/contacts/{PORTAL}/record/0-1/{contact['id']}"
+                if crm_name == "HubSpot"
+                else f"{crm.salesforce}/lightning/r/Lead/{sf_lead['Id']}/view"
+            )
+            assert opened.headers["location"] == expected
+        forged = await http.get(next(iter(links))[:-4] + "AAAA")
+        assert forged.status_code == 400
+        async with asyncio.timeout(15):
+            while True:
+                page = (await http.get(f"{crm.insights}/v1/leads/{lead_id}/timeline", headers=OPS)).json()
+                ids = {a["channel"]: a["external_id"] for a in page.get("alerts", [])}
+                if {"hubspot", "salesforce", "slack"} <= set(ids):
+                    break
+                await asyncio.sleep(0.2)
+    assert ids["hubspot"] == contact["id"] and ids["salesforce"] == sf_lead["Id"], "the CRM ids are in the trace"
+    [first_assignment] = [a for a in page["assignments"] if a["attempt"] == 1]
+    slack_at = next(a["at"] for a in page["alerts"] if a["channel"] == "slack")
+    assert first_assignment["first_alert_at"] == slack_at, "a CRM write is no alert: speed to lead is Slack's"
 
     async with asyncio.timeout(30):
         while len(alerts := (await alerts_for(crm.slack, {tag}, settle=0.0))[tag]) < 2:

@@ -33,6 +33,12 @@ class Channel(Protocol):
         ...
 
 
+class RecordChannel(Channel, Protocol):
+    async def record_url(self, external_id: str) -> str | None:
+        """Where a person sees the record the write-back made (None: no link can be given)."""
+        ...
+
+
 @dataclass(frozen=True)
 class ChannelContext:
     """What a channel's `build` may use: notify's HTTP client, settings and Slack client."""

@@ -5,6 +5,8 @@ to repeat, and after a crash mid-write a contact already owned by the rep counts
 
 from datetime import datetime
 
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
 from services.notify.channels.base import ChannelContext, DeliveryError
 from shared.hubspot_api import HubSpotApi, HubSpotError, api_from_env
 from shared.payloads import Assignment
@@ -26,11 +28,25 @@ def contact_properties(a: Assignment) -> dict[str, str]:
     return {k: v for k, v in found.items() if v}
 
 
+class RecordSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="LEADRELAY_HUBSPOT_", env_ignore_empty=True, extra="ignore")
+    portal_id: str | None = None
+    """The HubSpot account id, for links to contact records in alerts."""
+    app_url: str = "https://app.hubspot.com"
+
+
 class HubSpotOwner:
     name = "hubspot"
 
-    def __init__(self, api: HubSpotApi) -> None:
+    def __init__(self, api: HubSpotApi, records: RecordSettings | None = None) -> None:
         self._api = api
+        self._records = records or RecordSettings()
+
+    async def record_url(self, external_id: str) -> str | None:
+        r = self._records
+        if r.portal_id is None:
+            return None
+        return f"{r.app_url.rstrip('/')}/contacts/{r.portal_id}/record/0-1/{external_id}"
 
     def target(self, assignment: Assignment) -> str | None:
         return assignment.rep.contacts.get(self.name)

@@ -102,6 +102,11 @@ class SalesforceOwner:
             raise DeliveryError(f"Salesforce refused the upsert: HTTP {response.status_code} {response.text[:300]}")
         return str(response.json()["id"])
 
+    async def record_url(self, external_id: str) -> str | None:
+        if self._token is None:
+            await self._login()
+        return f"{self._instance}/lightning/r/{self._options.object}/{external_id}/view"
+
     async def find_sent(self, assignment: Assignment, target: str, since: datetime) -> str | None:
         response = await self._call("GET", self._path(assignment), None)
         if response.status_code == 200 and response.json().get("OwnerId") == target:
