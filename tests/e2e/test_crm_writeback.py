@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import asyncpg
 import httpx
 import pytest
 import yaml
@@ -203,7 +204,9 @@ def hubspot_v3(secret: str, method: str, url: str, body: bytes, stamp: str) -> s
     return base64.b64encode(hmac.new(secret.encode(), signed, hashlib.sha256).digest()).decode()
 
 
-async def test_a_hubspot_contact_creation_batch_becomes_routed_leads(crm: Pipeline) -> None:
+async def test_a_hubspot_contact_creation_batch_becomes_routed_leads_and_a_stage_change_an_outcome(
+    crm: Pipeline, stack: Stack
+) -> None:
     tag = uuid.uuid4().hex[:10]
     async with httpx.AsyncClient() as http:
         contact = (
@@ -233,6 +236,29 @@ async def test_a_hubspot_contact_creation_batch_becomes_routed_leads(crm: Pipeli
         assert forged.status_code == 401
     [alert] = (await alerts_for(crm.slack, {f"hs.{tag}"}))[f"hs.{tag}"]
     assert "Hana" in str(alert["body"])
+
+    won = [
+        {"eventId": 103, "subscriptionType": "contact.propertyChange", "objectId": int(contact["id"]),
+         "propertyName": "lifecyclestage", "propertyValue": "customer", "portalId": 62515,
+         "occurredAt": int(time.time() * 1000)},
+    ]  # fmt: skip
+    body = json.dumps(won).encode()
+    stamp = str(int(time.time() * 1000))
+    headers = {**headers, "X-HubSpot-Request-Timestamp": stamp}
+    headers["X-HubSpot-Signature-v3"] = hubspot_v3(HUBSPOT_APP_SECRET, "POST", url, body, stamp)
+    async with httpx.AsyncClient() as http:
+        answer = await http.post(url, content=body, headers=headers)
+    assert answer.status_code == 202, answer.text
+    lead_id = answer.json()["lead_id"]
+    conn = await asyncpg.connect(stack.dsn)
+    try:
+        async with asyncio.timeout(15):
+            while not await conn.fetchval(
+                "SELECT count(*) FROM score.activities WHERE lead_id = $1 AND kind = 'won'", uuid.UUID(lead_id)
+            ):
+                await asyncio.sleep(0.2)
+    finally:
+        await conn.close()
 
 
 async def test_a_standard_webhooks_envelope_becomes_a_routed_lead(crm: Pipeline) -> None:
