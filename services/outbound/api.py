@@ -87,6 +87,8 @@ async def create(request: Request, body: NewSubscription) -> JSONResponse:
     host = urlsplit(body.url).hostname or ""
     if private(host) and not settings.allow_private_urls:
         raise ApiError.field(422, "invalid_request", "url", "a loopback, private or link-local address")
+    if settings.allowed_hosts is not None and host.lower() not in settings.allowed_hosts:
+        raise ApiError.field(422, "invalid_request", "url", "not one of the hosts LEADRELAY_ALLOWED_HOSTS allows")
     secret = "whsec_" + base64.b64encode(secrets.token_bytes(32)).decode()
     async with rt.db.session_scope() as session:
         sub = await store.create(

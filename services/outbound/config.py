@@ -12,6 +12,9 @@ class OutboundSettings(BaseServiceSettings):
         default=50, ge=1, description="Failures in a row after which a subscription is disabled (with an alert)."
     )
     send_timeout_s: float = Field(default=10.0, gt=0)
+    allowed_hosts: list[str] | None = Field(
+        default=None, description='If set, the only hosts a webhook URL may name (e.g. ["hooks.zapier.com"]).'
+    )
     allow_private_urls: bool = Field(
         default=False, description="Allow webhook URLs on loopback or private addresses (local development)."
     )

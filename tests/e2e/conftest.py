@@ -8,5 +8,7 @@ from tests.support.stack import ROOT, Stack
 
 @pytest.fixture(scope="module")
 def pipeline(stack: Stack) -> Iterator[Pipeline]:
-    with run_pipeline(stack, ROOT / ".local" / "test-logs" / "e2e", insights=True) as running:
+    only_here = {"LEADRELAY_ALLOW_PRIVATE_URLS": "true", "LEADRELAY_ALLOWED_HOSTS": '["127.0.0.1"]'}
+    logs = ROOT / ".local" / "test-logs" / "e2e"
+    with run_pipeline(stack, logs, insights=True, outbound=True, extra_env=only_here) as running:
         yield running

@@ -13,7 +13,7 @@ SCHEMATHESIS = str(ROOT / ".venv" / "bin" / "schemathesis")
 LOGS = ROOT / ".local" / "test-logs" / "schemathesis"
 
 
-@pytest.mark.parametrize("service", ["capture", "route", "notify", "insights"])
+@pytest.mark.parametrize("service", ["capture", "route", "notify", "insights", "outbound"])
 @pytest.mark.parametrize("key", ["anonymous", "intake", "ops", "claim"])
 def test_no_5xx_from_generated_requests(pipeline: Pipeline, service: str, key: str) -> None:
     base = getattr(pipeline, service)
