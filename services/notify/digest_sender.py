@@ -88,9 +88,13 @@ class DigestSender:
         try:
             where, message_id = await self._deliver(contents)
         except (DeliveryError, OSError) as exc:
-            log.warning("digest %s on %s not sent (%s); retrying", digest.id, digest.channel, exc)
             async with self._db.session_scope() as session:
-                await digests.record_failed(session, digest.id, datetime.now(UTC) + timedelta(seconds=5), str(exc))
+                retry_at = datetime.now(UTC) + timedelta(seconds=5)
+                again = await digests.record_failed(session, digest.id, retry_at, str(exc))
+            if again:
+                log.warning("digest %s on %s not sent (%s); retrying", digest.id, digest.channel, exc)
+            else:
+                log.error("digest %s on %s given up after repeated failures: %s", digest.id, digest.channel, exc)
             return
         async with self._db.session_scope() as session:
             await digests.record_sent(session, digest.id, where, message_id)

@@ -237,14 +237,25 @@ async def record_sent(session: AsyncSession, digest_id: int, message_channel: st
     await session.execute(
         text(
             "UPDATE notify.digests SET message_channel = :mc, message_id = :m, sent_at = now(), sending_at = NULL,"
-            " sends = sends + 1, last_error = NULL WHERE id = :d"
+            " sends = sends + 1, failures = 0, last_error = NULL WHERE id = :d"
         ),
         {"d": digest_id, "mc": message_channel, "m": message_id},
     )
 
 
-async def record_failed(session: AsyncSession, digest_id: int, retry_at: datetime, error: str) -> None:
-    await session.execute(
-        text("UPDATE notify.digests SET dirty = true, due_at = :at, sending_at = NULL, last_error = :e WHERE id = :d"),
-        {"d": digest_id, "at": retry_at, "e": error[:500]},
-    )
+GIVE_UP_AFTER = 10
+"""Failed sends in a row after which a digest stops being retried (its leads stay claimable)."""
+
+
+async def record_failed(session: AsyncSession, digest_id: int, retry_at: datetime, error: str) -> bool:
+    """A failed send, retried at `retry_at` unless it failed GIVE_UP_AFTER times in a row: False then."""
+    failures = (
+        await session.execute(
+            text(
+                "UPDATE notify.digests SET failures = failures + 1, dirty = failures + 1 < :n, due_at = :at,"
+                " sending_at = NULL, last_error = :e WHERE id = :d RETURNING failures"
+            ),
+            {"d": digest_id, "at": retry_at, "e": error[:500], "n": GIVE_UP_AFTER},
+        )
+    ).scalar_one()
+    return int(failures) < GIVE_UP_AFTER

@@ -194,8 +194,11 @@ def decide(
 
 
 def escalate(config: BusinessConfig, pool_id: str, reason: str, trace: list[str]) -> Decision:
-    """SLA attempts exhausted: the pool's manager gets the lead (held if there is none)."""
-    pool = config.pool(pool_id)
+    """SLA attempts exhausted: the pool's manager gets the lead (held if there is none, or if the pool
+    is no longer in the config: a held lead is routed again by the current rules)."""
+    pool = next((p for p in config.pools if p.id == pool_id), None)
+    if pool is None:
+        return Decision("held", f"{reason}; pool {pool_id} is no longer configured", [*trace, "held"], None, None)
     if pool.manager is None:
         return Decision("held", f"{reason}; pool {pool_id} has no manager", [*trace, "held"], None, pool_id)
     manager = config.rep(pool.manager)

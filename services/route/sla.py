@@ -68,12 +68,25 @@ class SlaClock:
         now = self._clock()
         async with self._db.session_scope() as session:
             due = await repository.lock_due(session, now, BATCH)
-            events = [e for row in due if (e := await self._fire(session, row, now)) is not None]
+            events = [e for row in due if (e := await self._fire_one(session, row, now)) is not None]
             for event in events:
                 await self._producer.send_and_wait(
                     self._topic, serialize_event(event), key=str(event.lead_id).encode(), headers=kafka_headers(event)
                 )
         return len(due)
+
+    async def _fire_one(self, session: AsyncSession, row: AssignmentRow, now: datetime) -> LeadAssignedEvent | None:
+        """One clock, in a savepoint: a clock that cannot fire is put off a minute (and logged) instead
+        of holding back every other due clock."""
+        try:
+            async with session.begin_nested():
+                return await self._fire(session, row, now)
+        except Exception:
+            log.exception(
+                "SLA clock for assignment %s (lead %s) cannot fire; retrying in a minute", row.id, row.lead_id
+            )
+            await repository.postpone(session, row.id, now + HELD_RETRY)
+            return None
 
     async def _fire(self, session: AsyncSession, row: AssignmentRow, now: datetime) -> LeadAssignedEvent | None:
         await repository.lock_lead(session, row.lead_id)

@@ -5,7 +5,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from services.route.availability import RepLoad, in_working_hours, period_starts, skip_reason
-from services.route.engine import apply, decide
+from services.route.engine import apply, decide, escalate
 from services.route.state import Snapshot
 from shared.business.loader import BusinessConfig
 from shared.business.reps import Rep
@@ -184,3 +184,10 @@ def test_a_rep_back_from_time_off_does_not_get_a_flood(away: int, rounds: int) -
     back = Snapshot({**snap.loads, "chen": RepLoad()}, snap.pools, snap.account_owners)
     picks, _ = run(cfg, 3 * rounds, back)
     assert abs(Counter(picks)["chen"] - rounds) <= 1
+
+
+def test_escalating_from_a_pool_the_config_no_longer_has_holds_the_lead() -> None:
+    """A pending lead whose pool was removed from the config: held (retried by the current rules),
+    not an error that stops every other SLA clock."""
+    d = escalate(config(), "retired_pool", "SLA missed 3 times", ["x"])
+    assert d.outcome == "held" and "pool retired_pool is no longer configured" in d.reason and d.rep_id is None
