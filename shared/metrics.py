@@ -78,3 +78,8 @@ OUTBOUND = Counter(
 OUTBOUND_DISABLED = Counter(
     "leadrelay_outbound_disabled_total", "outbound: subscriptions disabled after failing too many times in a row"
 )
+EVENT_GROUP_SIZE = Histogram(
+    "leadrelay_event_group_commit_size",
+    "capture: POST /v1/events requests written together in one transaction (group commit)",
+    buckets=(1, 2, 4, 8, 16, 32, 64, 128, 256, 512),
+)

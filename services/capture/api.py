@@ -9,11 +9,13 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ValidationError
 
 from services.capture.activity import ActivityIn
+from services.capture.activity_batch import Item
 from services.capture.config import CaptureSettings
 from services.capture.csv_upload import import_rows, read_upload
+from services.capture.group_commit import EventGroupCommit
 from services.capture.intake import GenericLead, body_hash
 from services.capture.outbox import OutboxRelay
-from services.capture.service import Accepted, UnknownLead, accept_activity, accept_lead
+from services.capture.service import Accepted, accept_lead
 from shared import metrics
 from shared.http_errors import ApiError, field_errors
 from shared.json_body import json_object
@@ -109,26 +111,18 @@ async def behaviour_event(
     request: Request, key: IntakeKey, idempotency_key: Annotated[str | None, Header(max_length=200)] = None
 ) -> JSONResponse:
     """A behaviour event (page view, download, email open, demo request, ...) for a lead known by id or
-    email; an unknown email creates the lead. Published as lead.activity through the outbox."""
-    rt, settings = runtime(request)
+    email; an unknown email creates the lead. Published as lead.activity through the outbox. Concurrent
+    requests share one transaction (group commit); each is answered after it commits."""
     event, body = await parse_body(request, ActivityIn, "events")
     if missing := event.missing_lead():
         metrics.INTAKE.labels("events", "invalid").inc()
         raise ApiError(422, "invalid_request", missing)
-    try:
-        accepted = await accept_activity(
-            rt.db,
-            settings,
-            namespace=f"events:{key.name}",
-            lead_id=event.lead_id,
-            email=event.email,
-            activity=event.to_activity(),
-            idempotency_key=idempotency_key or event.event_id,
-            body_hash=body_hash(body),
-        )
-    except UnknownLead as exc:
+    group: EventGroupCommit = request.app.state.event_commit
+    item = Item(event.lead_id, event.email, event.to_activity(), idempotency_key or event.event_id, body_hash(body))
+    accepted = await group.accept(f"events:{key.name}", item)
+    if accepted is None:
         metrics.INTAKE.labels("events", "invalid").inc()
-        raise ApiError.field(422, "invalid_request", "lead_id", "no lead with this id") from exc
+        raise ApiError.field(422, "invalid_request", "lead_id", "no lead with this id")
     return answer_accepted(request, "events", accepted)
 
 

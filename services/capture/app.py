@@ -11,6 +11,7 @@ from services.capture.config import CaptureSettings
 from services.capture.events_batch import router as events_batch_router
 from services.capture.forms_api import FormLimits
 from services.capture.forms_api import router as forms_router
+from services.capture.group_commit import EventGroupCommit
 from services.capture.outbox import OutboxRelay
 from services.capture.outbox_listener import OutboxListener
 from services.capture.vendor_api import router as vendor_router
@@ -28,6 +29,7 @@ refuse_weak_secrets(settings, config)
 async def setup(rt: Runtime) -> AsyncIterator[Sequence[Worker]]:
     relay = OutboxRelay(rt.db, rt.producer, settings.outbox_batch)
     app.state.relay = relay
+    app.state.event_commit = EventGroupCommit(rt.db, settings)
     rt.broker_required_for_ready = False
     async with httpx.AsyncClient(timeout=httpx.Timeout(10.0, connect=3.0)) as http:
         app.state.http = http
