@@ -32,11 +32,11 @@ def capture(stack: Stack) -> Iterator[str]:
 async def test_concurrent_events_share_transactions_and_each_gets_its_own_answer(capture: str, stack: Stack) -> None:
     tag = uuid.uuid4().hex[:8]
     emails = [f"gc{i}.{tag}@initech.com" for i in range(30)]
-    events = [
+    events: list[dict[str, object]] = [
         {"kind": "page_view", "email": emails[i % 30], "event_id": f"ev-{tag}-{i}", "properties": {"url": f"/p/{i}"}}
         for i in range(150)
     ]
-    unknown = [{"kind": "page_view", "lead_id": str(uuid.uuid4())} for _ in range(5)]
+    unknown: list[dict[str, object]] = [{"kind": "page_view", "lead_id": str(uuid.uuid4())} for _ in range(5)]
     limit = asyncio.Semaphore(40)
 
     async def post(http: httpx.AsyncClient, body: Mapping[str, object]) -> httpx.Response:
