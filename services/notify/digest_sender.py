@@ -15,10 +15,10 @@ from services.notify.channels.base import DeliveryError
 from services.notify.channels.email import SmtpEmail
 from services.notify.channels.twilio import TwilioSms
 from services.notify.slack_client import SlackClient
-from shared.backoff import pause
 from shared.business.notifications import EscalationDigest
 from shared.claim_links import make_digest_token
 from shared.db import Database
+from shared.polling import PollingWorker
 
 log = logging.getLogger(__name__)
 EVENT_TYPE = "leadrelay_digest"
@@ -40,7 +40,7 @@ class DigestLinks:
         return f"{self.public_url.rstrip('/')}/v1/digests/{token}"
 
 
-class DigestSender:
+class DigestSender(PollingWorker):
     def __init__(
         self,
         db: Database,
@@ -54,24 +54,9 @@ class DigestSender:
     ) -> None:
         self._db, self._slack, self._sms, self._email, self._links = db, slack, sms, email, links
         self._policy = policy
-        self._alive, self._poll = alive_seconds, poll_seconds
-        self._stopping = asyncio.Event()
-
-    def stop(self) -> None:
-        self._stopping.set()
-
-    def readiness(self) -> dict[str, bool]:
-        return {}
-
-    async def run(self) -> None:
-        while not self._stopping.is_set():
-            try:
-                busy = await self.tick()
-            except Exception as exc:
-                log.warning("digest sender cannot reach the queue (%r); retrying", exc)
-                busy = False
-            if not busy:
-                await pause(self._stopping, self._poll)
+        self._alive = alive_seconds
+        self.idle_seconds = poll_seconds
+        super().__init__()
 
     async def tick(self) -> bool:
         now = datetime.now(UTC)

@@ -16,38 +16,21 @@ from services.outbound import store
 from services.outbound.config import OutboundSettings
 from services.outbound.destinations import Destination, Outcome
 from shared import metrics
-from shared.backoff import pause
 from shared.db import Database
+from shared.polling import PollingWorker
 
 log = logging.getLogger(__name__)
 BATCH = 100
 STALE = timedelta(seconds=60)
 
 
-class Sender:
+class Sender(PollingWorker):
     def __init__(self, db: Database, destinations: Mapping[str, Destination], settings: OutboundSettings) -> None:
         self._db, self._destinations, self._settings = db, destinations, settings
-        self._stopping = asyncio.Event()
-        self.wake = asyncio.Event()
+        super().__init__()
+        self.idle_seconds = 0.5
 
-    def stop(self) -> None:
-        self._stopping.set()
-
-    def readiness(self) -> dict[str, bool]:
-        return {}
-
-    async def run(self) -> None:
-        while not self._stopping.is_set():
-            try:
-                sent = await self.tick()
-            except Exception as exc:
-                log.warning("outbound sender cannot reach the database (%r); retrying", exc)
-                sent = 0
-            if sent < BATCH:
-                self.wake.clear()
-                await pause(self.wake, 0.5)
-
-    async def tick(self) -> int:
+    async def tick(self) -> bool:
         now = datetime.now(UTC)
         async with self._db.session_scope() as session:
             due = await store.lock_due(session, now, now - STALE, BATCH)
@@ -56,7 +39,7 @@ class Sender:
             async with self._db.session_scope() as session:
                 for delivery, outcome in zip(due, outcomes, strict=True):
                     await self._record(session, delivery, outcome)
-        return len(due)
+        return len(due) == BATCH
 
     async def _deliver(self, delivery: store.Delivery) -> Outcome:
         destination = self._destinations.get(delivery.subscription.kind)
