@@ -114,7 +114,9 @@ async def test_console_login_lead_trace_pause_report_and_rep_claim(
     browser.get(f"{console}/console/rules")
     browser.find_element(By.ID, "sim-email").send_keys(f"next-{tag}@initech.com")
     browser.find_element(By.ID, "simulate").click()
-    upcoming = browser.find_element(By.ID, "sim-rep").text
+    upcoming = WebDriverWait(browser, 10, ignored_exceptions=CHANGING).until(
+        lambda b: b.find_element(By.ID, "sim-rep").text
+    )
     assert upcoming in SLACK_IDS.values()
     browser.save_screenshot(str(SHOTS / "3-simulate.png"))
 
