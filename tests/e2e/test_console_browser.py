@@ -9,7 +9,7 @@ from collections.abc import Callable, Iterator
 import httpx
 import pytest
 from selenium import webdriver
-from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
+from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException, WebDriverException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
 
@@ -19,7 +19,8 @@ from tests.support.pipeline import Pipeline, run_pipeline
 from tests.support.stack import ALICE_KEY, INTAKE, OPS, OPS_KEY, ROOT, Stack
 
 SHOTS = ROOT / ".local" / "test-logs" / "console"
-CHANGING = (StaleElementReferenceException, NoSuchElementException)
+CHANGING = (StaleElementReferenceException, NoSuchElementException, WebDriverException)
+"""A page reloading under a wait: the element is gone, stale, or chromium's node left the document."""
 SLACK_IDS = {"U01ALICE": "alice", "U01BRUNO": "bruno", "U01CHEN": "chen"}
 
 
