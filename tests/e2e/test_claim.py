@@ -58,13 +58,13 @@ async def test_typeform_lead_claimed_from_the_slack_button(pipeline: Pipeline) -
         assert click["status"] == 200 and click["body"]["ok"] is True, click
         report(f"Slack Claim button round trip (stand-in -> notify -> route -> answer): {click['elapsed_ms']:.0f} ms")
 
-        again = await http.post(f"{pipeline.slack}/_standin/click", json={"ts": alert["ts"], "user_id": rep_user})
         trace = await routing(http, pipeline, lead_id, "decisions")
         updated = await _updated(http, pipeline, alert["ts"])
+        again = await http.post(f"{pipeline.slack}/_standin/click", json={"ts": alert["ts"], "user_id": rep_user})
 
     [decision] = trace["decisions"]
     assert decision["status"] == "claimed" and decision["claimed_at"] is not None, "the SLA clock has stopped"
-    assert again.status_code == 409, "the button is gone once claimed"
+    assert again.status_code == 409, "the button is gone once the message is updated"
     assert "Claimed by" in str(updated["body"]["blocks"]) and "actions" not in str(updated["body"]["blocks"])
 
 
