@@ -83,3 +83,8 @@ EVENT_GROUP_SIZE = Histogram(
     "capture: POST /v1/events requests written together in one transaction (group commit)",
     buckets=(1, 2, 4, 8, 16, 32, 64, 128, 256, 512),
 )
+LEAD_GROUP_SIZE = Histogram(
+    "leadrelay_lead_group_commit_size",
+    "capture: lead intake requests (generic, vendor webhooks, forms) written together in one transaction",
+    buckets=(1, 2, 4, 8, 16, 32, 64, 128, 256, 512),
+)

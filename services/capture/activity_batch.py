@@ -8,7 +8,9 @@ from uuid import UUID, uuid4
 
 from services.capture import repository
 from services.capture.config import CaptureSettings
+from services.capture.group_commit import GroupCommit
 from services.capture.service import Accepted, create_lead
+from shared import metrics
 from shared.db import Database
 from shared.events import LeadActivityEvent, kafka_headers, new_event, serialize_event
 from shared.kafka import topic_name
@@ -23,6 +25,14 @@ class Item:
     activity: Activity
     event_id: str | None
     body_hash: str
+
+
+EventCommit = GroupCommit[Item, Accepted | None]
+
+
+def event_commit(db: Database, settings: CaptureSettings) -> EventCommit:
+    """`POST /v1/events` requests written together: one `accept_activities` per namespace and batch."""
+    return GroupCommit(lambda ns, items: accept_activities(db, settings, ns, items), metrics.EVENT_GROUP_SIZE)
 
 
 async def accept_activities(

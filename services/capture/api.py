@@ -9,13 +9,13 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ValidationError
 
 from services.capture.activity import ActivityIn
-from services.capture.activity_batch import Item
+from services.capture.activity_batch import EventCommit, Item
 from services.capture.config import CaptureSettings
 from services.capture.csv_upload import import_rows, read_upload
-from services.capture.group_commit import EventGroupCommit
 from services.capture.intake import GenericLead, body_hash
+from services.capture.lead_batch import LeadCommit, LeadItem
 from services.capture.outbox import OutboxRelay
-from services.capture.service import Accepted, accept_lead
+from services.capture.service import Accepted
 from shared import metrics
 from shared.http_errors import ApiError, field_errors
 from shared.json_body import json_object
@@ -83,14 +83,13 @@ async def generic_webhook(
     request: Request, key: IntakeKey, idempotency_key: Annotated[str | None, Header(max_length=200)] = None
 ) -> JSONResponse:
     """A lead as JSON from your own backend. The lead's source is the key's name."""
-    rt, settings = runtime(request)
+    _, settings = runtime(request)
     lead, body = await parse_body(request, GenericLead, "generic")
     if missing := lead.missing_contact():
         metrics.INTAKE.labels("generic", "invalid").inc()
         raise ApiError(422, "invalid_request", missing)
-    accepted = await accept_lead(
-        rt.db,
-        settings,
+    commit: LeadCommit = request.app.state.lead_commit
+    item = LeadItem(
         source=key.name,
         namespace=f"api:{key.name}",
         idempotency_key=idempotency_key,
@@ -98,6 +97,7 @@ async def generic_webhook(
         fields=lead.to_fields(),
         window=timedelta(hours=settings.dedupe_window_hours),
     )
+    accepted = await commit.accept("leads", item)
     return answer_accepted(request, "generic", accepted)
 
 
@@ -117,7 +117,7 @@ async def behaviour_event(
     if missing := event.missing_lead():
         metrics.INTAKE.labels("events", "invalid").inc()
         raise ApiError(422, "invalid_request", missing)
-    group: EventGroupCommit = request.app.state.event_commit
+    group: EventCommit = request.app.state.event_commit
     item = Item(event.lead_id, event.email, event.to_activity(), idempotency_key or event.event_id, body_hash(body))
     accepted = await group.accept(f"events:{key.name}", item)
     if accepted is None:

@@ -6,12 +6,13 @@ from contextlib import asynccontextmanager
 
 import httpx
 
+from services.capture.activity_batch import event_commit
 from services.capture.api import router
 from services.capture.config import CaptureSettings
 from services.capture.events_batch import router as events_batch_router
 from services.capture.forms_api import FormLimits
 from services.capture.forms_api import router as forms_router
-from services.capture.group_commit import EventGroupCommit
+from services.capture.lead_batch import lead_commit
 from services.capture.outbox import OutboxRelay
 from services.capture.outbox_listener import OutboxListener
 from services.capture.vendor_api import router as vendor_router
@@ -29,7 +30,8 @@ refuse_weak_secrets(settings, config)
 async def setup(rt: Runtime) -> AsyncIterator[Sequence[Worker]]:
     relay = OutboxRelay(rt.db, rt.producer, settings.outbox_batch)
     app.state.relay = relay
-    app.state.event_commit = EventGroupCommit(rt.db, settings)
+    app.state.event_commit = event_commit(rt.db, settings)
+    app.state.lead_commit = lead_commit(rt.db, settings)
     rt.broker_required_for_ready = False
     async with httpx.AsyncClient(timeout=httpx.Timeout(10.0, connect=3.0)) as http:
         app.state.http = http

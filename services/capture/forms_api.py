@@ -19,7 +19,7 @@ from services.capture.api import ERRORS, json_body, runtime
 from services.capture.captcha import CaptchaUnavailable, captcha_passed
 from services.capture.form_body import form_fields
 from services.capture.intake import GenericLead
-from services.capture.service import accept_lead
+from services.capture.lead_batch import LeadCommit, LeadItem
 from shared import metrics
 from shared.business.loader import BusinessConfig
 from shared.business.sources import Form
@@ -97,7 +97,7 @@ async def form_preflight(request: Request, form_id: str = FormId) -> Response:
     openapi_extra=json_body(GenericLead, "application/x-www-form-urlencoded", "application/json"),
 )
 async def form_submission(request: Request, form_id: str = FormId) -> Response:
-    rt, settings = runtime(request)
+    _, settings = runtime(request)
     form = configured_form(request, form_id)
     origin = allowed_origin(request, form)
     ip = request.client.host if request.client else "unknown"
@@ -122,9 +122,8 @@ async def form_submission(request: Request, form_id: str = FormId) -> Response:
             raise ApiError(422, "invalid_request", field_errors(exc.errors())) from exc
         if missing := lead.missing_contact():
             raise ApiError(422, "invalid_request", missing)
-        await accept_lead(
-            rt.db,
-            settings,
+        commit: LeadCommit = request.app.state.lead_commit
+        item = LeadItem(
             source=form.id,
             namespace=f"form:{form.id}",
             idempotency_key=None,
@@ -133,6 +132,7 @@ async def form_submission(request: Request, form_id: str = FormId) -> Response:
             window=timedelta(hours=settings.dedupe_window_hours),
             trust="public",
         )
+        await commit.accept("leads", item)
     except ApiError as exc:
         exc.headers.update(cors(origin))
         raise

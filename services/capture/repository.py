@@ -1,5 +1,6 @@
 """capture's queries (schema `capture` only): receipts for dedupe, leads, and the transactional outbox."""
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -66,77 +67,103 @@ class Receipt:
     response: dict[str, Any]
 
 
-async def receipt_and_known_lead(
-    session: AsyncSession,
-    namespace: str,
-    idempotency_key: str | None,
-    body_hash: str,
-    window: timedelta,
-    email: str | None,
-) -> tuple[dict[str, Any] | None, "KnownLead | None"]:
-    """In one round trip: the earlier answer to this delivery (by key, else by body within the window)
-    and the lead already known by this email."""
-    row = (
-        await session.execute(
-            text(
-                "SELECT (CASE WHEN CAST(:k AS text) IS NOT NULL THEN"
-                " (SELECT response FROM capture.receipts WHERE source = :s AND idempotency_key = :k)"
-                " ELSE (SELECT response FROM capture.receipts WHERE source = :s AND body_hash = :h"
-                " AND received_at > now() - CAST(:w AS interval) ORDER BY received_at LIMIT 1) END) AS previous,"
-                " (SELECT jsonb_build_object('id', id, 'fields', fields, 'trust', trust) FROM capture.leads"
-                " WHERE CAST(:e AS text) IS NOT NULL AND lower(email) = lower(:e) ORDER BY created_at LIMIT 1) AS known"
-            ),
-            {"s": namespace, "k": idempotency_key, "h": body_hash, "w": window, "e": email},
+@dataclass(frozen=True)
+class Lookup:
+    """One request's dedupe question: its earlier answer (by key, else by body within the window),
+    and the lead already known by its email."""
+
+    namespace: str
+    idempotency_key: str | None
+    body_hash: str
+    window: timedelta
+    email: str | None
+
+
+Found = tuple[dict[str, Any] | None, "KnownLead | None"]
+
+
+async def receipts_and_known_leads(session: AsyncSession, lookups: list[Lookup]) -> list[Found]:
+    """Every lookup's earlier answer and known lead, in the lookups' order, in one round trip."""
+    rows = await session.execute(
+        text(
+            "SELECT (CASE WHEN v.k IS NOT NULL THEN"
+            " (SELECT response FROM capture.receipts r WHERE r.source = v.s AND r.idempotency_key = v.k)"
+            " ELSE (SELECT response FROM capture.receipts r WHERE r.source = v.s AND r.body_hash = v.h"
+            " AND r.received_at > now() - make_interval(secs => v.w) ORDER BY r.received_at LIMIT 1) END)"
+            " AS previous,"
+            " (SELECT jsonb_build_object('id', id, 'fields', fields, 'trust', trust) FROM capture.leads"
+            " WHERE v.e IS NOT NULL AND lower(email) = lower(v.e) ORDER BY created_at LIMIT 1) AS known"
+            " FROM unnest(CAST(:s AS text[]), CAST(:k AS text[]), CAST(:h AS text[]), CAST(:w AS float8[]),"
+            " CAST(:e AS text[])) WITH ORDINALITY AS v(s, k, h, w, e, n) ORDER BY v.n"
+        ),
+        {
+            "s": [x.namespace for x in lookups],
+            "k": [x.idempotency_key for x in lookups],
+            "h": [x.body_hash for x in lookups],
+            "w": [x.window.total_seconds() for x in lookups],
+            "e": [x.email for x in lookups],
+        },
+    )
+    return [
+        (
+            dict(r.previous) if r.previous is not None else None,
+            KnownLead(UUID(r.known["id"]), dict(r.known["fields"]), r.known["trust"]) if r.known else None,
         )
-    ).one()
-    previous = dict(row.previous) if row.previous is not None else None
-    known = row.known
-    return previous, (KnownLead(UUID(known["id"]), dict(known["fields"]), known["trust"]) if known else None)
+        for r in rows
+    ]
+
+
+async def receipt_and_known_lead(session: AsyncSession, lookup: Lookup) -> Found:
+    [found] = await receipts_and_known_leads(session, [lookup])
+    return found
+
+
+NewLeadRows = Sequence[tuple[NewLead, OutboxRow, "Receipt | None"]]
+
+
+async def store_new_leads(session: AsyncSession, rows: NewLeadRows) -> None:
+    """New leads, each with its first touch, its outbox row and (for intake) its receipt, in one
+    statement; outbox ids follow the list's order."""
+    await session.execute(
+        text(
+            "WITH v AS (SELECT * FROM unnest(CAST(:id AS uuid[]), CAST(:email AS text[]), CAST(:phone AS text[]),"
+            " CAST(:source AS text[]), CAST(:fields AS text[]), CAST(:trust AS text[]), CAST(:topic AS text[]),"
+            " CAST(:key AS text[]), CAST(:payload AS bytea[]), CAST(:headers AS text[]), CAST(:rid AS uuid[]),"
+            " CAST(:ns AS text[]), CAST(:ik AS text[]), CAST(:bh AS text[]), CAST(:response AS text[]))"
+            " WITH ORDINALITY AS u(id, email, phone, source, fields, trust, topic, key, payload, headers,"
+            " rid, ns, ik, bh, response, n)),"
+            " lead AS (INSERT INTO capture.leads (id, email, phone, source, fields, trust)"
+            " SELECT id, email, phone, source, CAST(fields AS jsonb), trust FROM v),"
+            " touch AS (INSERT INTO capture.touches (lead_id, source, trust) SELECT id, source, trust FROM v),"
+            " outbox AS (INSERT INTO capture.outbox (topic, key, payload, headers)"
+            " SELECT topic, key, payload, CAST(headers AS jsonb) FROM v ORDER BY n)"
+            " INSERT INTO capture.receipts (id, source, idempotency_key, body_hash, lead_id, response)"
+            " SELECT rid, ns, ik, bh, id, CAST(response AS jsonb) FROM v WHERE rid IS NOT NULL"
+        ),
+        {
+            "id": [lead.id for lead, _, _ in rows],
+            "email": [lead.email for lead, _, _ in rows],
+            "phone": [lead.phone for lead, _, _ in rows],
+            "source": [lead.source for lead, _, _ in rows],
+            "fields": [orjson.dumps(lead.fields).decode() for lead, _, _ in rows],
+            "trust": [lead.trust for lead, _, _ in rows],
+            "topic": [o.topic for _, o, _ in rows],
+            "key": [o.key for _, o, _ in rows],
+            "payload": [o.payload for _, o, _ in rows],
+            "headers": [orjson.dumps([[k, v.decode()] for k, v in o.headers]).decode() for _, o, _ in rows],
+            "rid": [r.id if r else None for _, _, r in rows],
+            "ns": [r.namespace if r else None for _, _, r in rows],
+            "ik": [r.idempotency_key if r else None for _, _, r in rows],
+            "bh": [r.body_hash if r else None for _, _, r in rows],
+            "response": [orjson.dumps(r.response).decode() if r else None for _, _, r in rows],
+        },
+    )
 
 
 async def store_new_lead(
     session: AsyncSession, lead: NewLead, outbox: OutboxRow, receipt: Receipt | None = None
 ) -> None:
-    """The lead, its first touch, its outbox row and (for intake) the receipt, in one statement."""
-    writes = (
-        "WITH lead AS (INSERT INTO capture.leads (id, email, phone, source, fields, trust)"
-        " VALUES (:id, :email, :phone, :source, CAST(:fields AS jsonb), :trust)),"
-        " touch AS (INSERT INTO capture.touches (lead_id, source, trust) VALUES (:id, :source, :trust))"
-    )
-    outbox_insert = (
-        "INSERT INTO capture.outbox (topic, key, payload, headers)"
-        " VALUES (:topic, :key, :payload, CAST(:headers AS jsonb))"
-    )
-    params: dict[str, Any] = {
-        "id": lead.id,
-        "email": lead.email,
-        "phone": lead.phone,
-        "source": lead.source,
-        "fields": orjson.dumps(lead.fields).decode(),
-        "trust": lead.trust,
-        "topic": outbox.topic,
-        "key": outbox.key,
-        "payload": outbox.payload,
-        "headers": orjson.dumps([[k, v.decode()] for k, v in outbox.headers]).decode(),
-    }
-    if receipt is None:
-        await session.execute(text(f"{writes} {outbox_insert}"), params)
-        return
-    params.update(
-        receipt=receipt.id,
-        namespace=receipt.namespace,
-        idempotency_key=receipt.idempotency_key,
-        body_hash=receipt.body_hash,
-        response=orjson.dumps(receipt.response).decode(),
-    )
-    await session.execute(
-        text(
-            f"{writes}, outbox AS ({outbox_insert})"
-            " INSERT INTO capture.receipts (id, source, idempotency_key, body_hash, lead_id, response)"
-            " VALUES (:receipt, :namespace, :idempotency_key, :body_hash, :id, CAST(:response AS jsonb))"
-        ),
-        params,
-    )
+    await store_new_leads(session, [(lead, outbox, receipt)])
 
 
 async def insert_receipt(

@@ -50,7 +50,7 @@ async def accept_lead(
     async with db.session_scope() as session:
         await repository.lock_dedupe_keys(session, locks)
         previous, known = await repository.receipt_and_known_lead(
-            session, namespace, idempotency_key, body_hash, window, fields.email
+            session, repository.Lookup(namespace, idempotency_key, body_hash, window, fields.email)
         )
         if previous is not None:
             return Accepted(previous, replayed=True)
@@ -58,7 +58,7 @@ async def accept_lead(
         event: EnvelopeBase
         if known is None:
             lead_id = uuid4()
-            response = _answer(trust, receipt_id, lead_id)
+            response = answer_for(trust, receipt_id, lead_id)
             receipt = repository.Receipt(receipt_id, namespace, idempotency_key, body_hash, response)
             event = await create_lead(session, settings, lead_id, receipt_id, source, fields, trust, receipt)
             with bind_event(event):
@@ -66,11 +66,11 @@ async def accept_lead(
             return Accepted(response, replayed=False)
         if trust == "public":
             lead_id = known.id
-            event = await _public_touch(session, settings, lead_id, source, fields)
+            event = await public_touch(session, settings, lead_id, source, fields)
         else:
             lead_id = known.id
-            event = await _profile_lead(session, settings, lead_id, receipt_id, source, known, fields)
-        response = _answer(trust, receipt_id, lead_id)
+            event = await update_profile(session, settings, lead_id, receipt_id, source, known, fields)
+        response = answer_for(trust, receipt_id, lead_id)
         await repository.insert_receipt(
             session,
             receipt_id=receipt_id,
@@ -85,7 +85,7 @@ async def accept_lead(
     return Accepted(response, replayed=False)
 
 
-def _answer(trust: Trust, receipt_id: UUID, lead_id: UUID) -> dict[str, Any]:
+def answer_for(trust: Trust, receipt_id: UUID, lead_id: UUID) -> dict[str, Any]:
     if trust == "public":
         return {"status": "received", "receipt_id": str(receipt_id)}
     return {"lead_id": str(lead_id), "status": "accepted"}
@@ -129,7 +129,7 @@ async def create_lead(
     return event
 
 
-async def _profile_lead(
+async def update_profile(
     session: AsyncSession,
     settings: CaptureSettings,
     lead_id: UUID,
@@ -154,7 +154,7 @@ async def _profile_lead(
     return event
 
 
-async def _public_touch(
+async def public_touch(
     session: AsyncSession, settings: CaptureSettings, lead_id: UUID, source: str, fields: LeadFields
 ) -> LeadActivityEvent:
     """A known person submitted a public form again: kept as a touch with what they sent, and

@@ -14,7 +14,8 @@ from pydantic import ValidationError
 
 from services.capture.api import ERRORS, answer_accepted, runtime
 from services.capture.config import CaptureSettings
-from services.capture.service import Accepted, accept_activity, accept_lead
+from services.capture.lead_batch import LeadCommit, LeadItem
+from services.capture.service import Accepted, accept_activity
 from services.capture.sources.base import Inbound, Parsed, PayloadError, Reader, SignatureError, UpstreamUnavailable
 from services.capture.sources.meta import handshake
 from services.capture.sources.registry import ADAPTERS
@@ -110,15 +111,16 @@ async def _accept(
     body_hash = hashlib.sha256(body + parsed.delivery_id.encode()).hexdigest()
     accepted: Accepted
     if parsed.fields is not None:
-        accepted = await accept_lead(
-            rt.db,
-            settings,
+        commit: LeadCommit = request.app.state.lead_commit
+        item = LeadItem(
             source=source_id,
+            namespace=source_id,
             idempotency_key=parsed.delivery_id,
             body_hash=body_hash,
             fields=parsed.fields,
             window=timedelta(hours=settings.dedupe_window_hours),
         )
+        accepted = await commit.accept("leads", item)
     elif parsed.activity is not None:
         accepted = await accept_activity(
             rt.db,

@@ -1,0 +1,181 @@
+"""Accepting many leads at once (group commit), with the rules of `accept_lead` applied in arrival
+order: one transaction, one statement taking every dedupe lock of the batch (sorted, so batches never
+deadlock), one statement finding every earlier receipt and known lead, and one statement writing
+every new lead with its touch, outbox row and receipt. A delivery repeated inside the batch is a
+replay of the first; a later item for a person created earlier in the batch updates that lead. The
+rarer known-person paths (a profile update, a public touch) run item by item in the same transaction.
+
+If the batch fails, each item is accepted alone (`accept_lead`), so one bad item (an oversized
+message, say) fails only its own request."""
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from uuid import uuid4
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.capture import repository
+from services.capture.config import CaptureSettings
+from services.capture.group_commit import GroupCommit
+from services.capture.message_size import refuse_oversized
+from services.capture.service import Accepted, Trust, accept_lead, answer_for, public_touch, update_profile
+from shared import metrics
+from shared.db import Database
+from shared.events import LeadCapturedEvent, kafka_headers, new_event, serialize_event
+from shared.kafka import topic_name
+from shared.payloads import CapturedLead, LeadFields
+from shared.topics import Topic
+
+
+@dataclass(frozen=True)
+class LeadItem:
+    source: str
+    namespace: str
+    idempotency_key: str | None
+    body_hash: str
+    fields: LeadFields
+    window: timedelta
+    trust: Trust = "trusted"
+
+    def locks(self) -> list[str]:
+        keys = [f"{self.namespace}:body:{self.body_hash}"]
+        keys += [f"{self.namespace}:key:{self.idempotency_key}"] if self.idempotency_key else []
+        return keys + ([f"email:{self.fields.email.lower()}"] if self.fields.email else [])
+
+    def delivery(self) -> tuple[str, str, str]:
+        """What makes two requests the same delivery: the key when there is one, else the body."""
+        if self.idempotency_key is not None:
+            return (self.namespace, "key", self.idempotency_key)
+        return (self.namespace, "body", self.body_hash)
+
+
+LeadCommit = GroupCommit[LeadItem, Accepted]
+
+
+def lead_commit(db: Database, settings: CaptureSettings) -> LeadCommit:
+    """The process's group commit for leads; every lead intake route accepts through it."""
+    return GroupCommit(lambda _group, items: accept_leads(db, settings, items), metrics.LEAD_GROUP_SIZE)
+
+
+async def accept_leads(db: Database, settings: CaptureSettings, items: list[LeadItem]) -> list[Accepted | Exception]:
+    try:
+        return list(await _accept_together(db, settings, items))
+    except Exception:
+        if len(items) == 1:
+            raise
+    answers: list[Accepted | Exception] = []
+    for item in items:
+        try:
+            answers.append(await _accept_alone(db, settings, item))
+        except Exception as exc:
+            answers.append(exc)
+    return answers
+
+
+async def _accept_alone(db: Database, settings: CaptureSettings, item: LeadItem) -> Accepted:
+    return await accept_lead(
+        db,
+        settings,
+        source=item.source,
+        namespace=item.namespace,
+        idempotency_key=item.idempotency_key,
+        body_hash=item.body_hash,
+        fields=item.fields,
+        window=item.window,
+        trust=item.trust,
+    )
+
+
+class _Batch:
+    """The batch's new leads, waiting for one insert, and what earlier items of the batch decided."""
+
+    def __init__(self, settings: CaptureSettings) -> None:
+        self.settings = settings
+        self.topic = topic_name(settings, Topic.LEAD_CAPTURED.value)
+        self.new: list[tuple[repository.NewLead, repository.OutboxRow, repository.Receipt]] = []
+        self.answered: dict[tuple[str, str, str], dict[str, Any]] = {}
+        self.people: dict[str, repository.KnownLead] = {}
+
+    def add_new_lead(self, item: LeadItem) -> Accepted:
+        lead_id, receipt_id = uuid4(), uuid4()
+        event = new_event(
+            LeadCapturedEvent,
+            lead_id=lead_id,
+            producer=f"capture@{item.source}",
+            data=CapturedLead(
+                source=item.source, received_at=datetime.now(UTC), receipt_id=receipt_id, fields=item.fields
+            ),
+        )
+        payload = serialize_event(event)
+        refuse_oversized(event, payload, self.settings.max_message_bytes)
+        response = answer_for(item.trust, receipt_id, lead_id)
+        fields = item.fields.model_dump(mode="json")
+        self.new.append(
+            (
+                repository.NewLead(lead_id, item.source, item.trust, item.fields.email, item.fields.phone, fields),
+                repository.OutboxRow(0, self.topic, str(lead_id), payload, kafka_headers(event)),
+                repository.Receipt(receipt_id, item.namespace, item.idempotency_key, item.body_hash, response),
+            )
+        )
+        if item.fields.email:
+            self.people[item.fields.email.lower()] = repository.KnownLead(lead_id, fields, item.trust)
+        return Accepted(response, replayed=False)
+
+    async def flush(self, session: AsyncSession) -> None:
+        if self.new:
+            await repository.store_new_leads(session, self.new)
+            self.new = []
+
+
+async def _accept_together(db: Database, settings: CaptureSettings, items: list[LeadItem]) -> list[Accepted]:
+    batch = _Batch(settings)
+    out: list[Accepted] = []
+    async with db.session_scope() as session:
+        await repository.lock_dedupe_keys(session, sorted({k for item in items for k in item.locks()}))
+        found = await repository.receipts_and_known_leads(
+            session,
+            [repository.Lookup(i.namespace, i.idempotency_key, i.body_hash, i.window, i.fields.email) for i in items],
+        )
+        for item, (previous, known) in zip(items, found, strict=True):
+            previous = batch.answered.get(item.delivery()) or previous
+            if previous is not None:
+                out.append(Accepted(previous, replayed=True))
+                continue
+            email = item.fields.email.lower() if item.fields.email else None
+            known = (batch.people.get(email) if email else None) or known
+            if known is None:
+                accepted = batch.add_new_lead(item)
+            else:
+                await batch.flush(session)
+                accepted, now_known = await _known_person(session, settings, item, known)
+                if email:
+                    batch.people[email] = now_known
+            batch.answered[item.delivery()] = accepted.response
+            out.append(accepted)
+        await batch.flush(session)
+    return out
+
+
+async def _known_person(
+    session: AsyncSession, settings: CaptureSettings, item: LeadItem, known: repository.KnownLead
+) -> tuple[Accepted, repository.KnownLead]:
+    """A person already known: a trusted source updates their profile, a public form adds a touch."""
+    receipt_id = uuid4()
+    if item.trust == "public":
+        await public_touch(session, settings, known.id, item.source, item.fields)
+        now_known = known
+    else:
+        event = await update_profile(session, settings, known.id, receipt_id, item.source, known, item.fields)
+        now_known = repository.KnownLead(known.id, event.data.fields.model_dump(mode="json"), "trusted")
+    response = answer_for(item.trust, receipt_id, known.id)
+    await repository.insert_receipt(
+        session,
+        receipt_id=receipt_id,
+        source=item.namespace,
+        idempotency_key=item.idempotency_key,
+        body_hash=item.body_hash,
+        lead_id=known.id,
+        response=response,
+    )
+    return Accepted(response, replayed=False), now_known
