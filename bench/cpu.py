@@ -37,19 +37,16 @@ def label(proc: psutil.Process) -> str | None:
 def snapshot() -> Snapshot:
     totals: Snapshot = {}
     for proc in psutil.process_iter():
-        group = label(proc)
-        if group is None and proc.ppid() != 1:
-            try:
+        try:
+            group = label(proc)
+            if group is None and proc.ppid() != 1:
                 parent = proc.parent()
                 group = label(parent) if parent is not None else None
-            except psutil.NoSuchProcess:
-                group = None
-        if group is None:
-            continue
-        try:
+            if group is None:
+                continue
             times = proc.cpu_times()
         except (psutil.NoSuchProcess, psutil.AccessDenied):
-            continue
+            continue  # gone (or not ours) between the listing and the read
         totals[group] = totals.get(group, 0.0) + times.user + times.system
     return totals
 
