@@ -143,7 +143,7 @@ class StageRunner(Generic[D]):
         self, consumer: AIOKafkaConsumer, batches: dict[TopicPartition, list[ConsumerRecord]]
     ) -> None:
         try:
-            results = await asyncio.gather(*(self._process_partition(r) for r in batches.values()))
+            results = await asyncio.gather(*(self._process_group(g) for g in self._groups(batches)))
         except Stopping:
             log.info("%s stopping mid-batch; uncommitted records will be redelivered", self.stage.name)
             return
@@ -157,9 +157,20 @@ class StageRunner(Generic[D]):
         except (CommitFailedError, IllegalStateError) as exc:
             log.warning("%s commit failed after rebalance (%s); batch will be redelivered", self.stage.name, exc)
 
-    async def _process_partition(self, records: list[ConsumerRecord]) -> list[asyncio.Future[Any]]:
-        batchable = self.stage.batch_transaction is not None or self.stage.handle_batch is not None
-        if batchable and len(records) > 1:
+    def _batchable(self) -> bool:
+        return self.stage.batch_transaction is not None or self.stage.handle_batch is not None
+
+    def _groups(self, batches: dict[TopicPartition, list[ConsumerRecord]]) -> list[list[ConsumerRecord]]:
+        """A batch-capable stage handles everything one poll returned as one batch (one transaction,
+        one acquisition of its locks, instead of one per partition contending for the same rows);
+        each partition's records keep their order in it, so per-lead order holds. A stage without a
+        batch path handles its partitions side by side."""
+        if self._batchable():
+            return [[r for records in batches.values() for r in records]]
+        return list(batches.values())
+
+    async def _process_group(self, records: list[ConsumerRecord]) -> list[asyncio.Future[Any]]:
+        if self._batchable() and len(records) > 1:
             batched = await self._process_as_batch(records)
             if batched is not None:
                 return batched
