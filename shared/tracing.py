@@ -52,6 +52,16 @@ def setup(service: str, otlp_endpoint: str | None) -> bool:
     return True
 
 
+def traced(transport: Any) -> Any:
+    """An httpx transport with client spans when tracing is on (the global instrumentation covers
+    httpx's own transports only); the transport itself when it is off."""
+    if not _enabled:
+        return transport
+    from opentelemetry.instrumentation.httpx import AsyncOpenTelemetryTransport
+
+    return AsyncOpenTelemetryTransport(transport)
+
+
 def shutdown() -> None:
     """Flush spans still buffered (the SDK's provider only)."""
     provider: Any = trace.get_tracer_provider()

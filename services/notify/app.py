@@ -22,6 +22,7 @@ from services.notify.record_links import router as record_router
 from services.notify.slack_client import SlackClient
 from services.notify.twilio_status import router as twilio_router
 from shared.business.loader import load_config_or_exit
+from shared.http_client import provider_client
 from shared.runtime import StageRunner
 from shared.secret_policy import refuse_weak_secrets
 from shared.service import Runtime, Worker, create_app
@@ -38,7 +39,7 @@ if unknown := unknown_channels(config):
 
 @asynccontextmanager
 async def setup(rt: Runtime) -> AsyncIterator[Sequence[Worker]]:
-    async with httpx.AsyncClient(timeout=httpx.Timeout(10.0, connect=3.0)) as http:
+    async with provider_client(httpx.Timeout(10.0, connect=3.0)) as http:
         slack = SlackClient(
             http,
             settings.slack_api_url,
