@@ -6,11 +6,13 @@ from dataclasses import dataclass
 from typing import Any
 
 import httpx
+import orjson
 
-from services.notify.channels.base import DeliveryError
+from services.notify.delivery_error import DeliveryError
 from shared.backoff import Backoff, retry_after_seconds
 
 log = logging.getLogger(__name__)
+JSON = {"Content-Type": "application/json; charset=utf-8"}  # Slack's documented JSON body type
 
 
 class SlackError(DeliveryError):
@@ -75,7 +77,8 @@ class SlackClient:
                 if form:
                     response = await self._http.post(url, data=payload, headers=headers)
                 else:
-                    response = await self._http.post(url, json=payload, headers=headers)
+                    body = orjson.dumps(payload)
+                    response = await self._http.post(url, content=body, headers={**headers, **JSON})
             except httpx.TransportError as exc:
                 last_error = f"connection error: {exc!r}"
                 await backoff.wait()

@@ -6,15 +6,12 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 import httpx
 
+from services.notify.delivery_error import DeliveryError as DeliveryError
 from shared.payloads import Assignment
 
 if TYPE_CHECKING:
     from services.notify.config import NotifySettings
     from services.notify.slack_client import SlackClient
-
-
-class DeliveryError(Exception):
-    """The channel refused the alert, or every retry failed: recorded as failed, then dead-lettered."""
 
 
 class Channel(Protocol):
