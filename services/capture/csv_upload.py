@@ -14,7 +14,7 @@ from fastapi import Request
 
 from services.capture.config import CaptureSettings
 from services.capture.csv_import import Row, read_rows
-from services.capture.service import accept_lead
+from services.capture.lead_batch import LeadItem, accept_lead
 from shared.db import Database
 from shared.http_errors import ApiError
 
@@ -122,9 +122,7 @@ async def import_rows(
             if row.fields is None:
                 result.errors.append({"row": row.number, "fields": row.errors})
                 continue
-            accepted = await accept_lead(
-                db,
-                settings,
+            item = LeadItem(
                 source=source,
                 namespace=namespace,
                 idempotency_key=f"{upload.sha256}:{row.number}",
@@ -132,6 +130,7 @@ async def import_rows(
                 fields=row.fields,
                 window=timedelta(hours=settings.dedupe_window_hours),
             )
+            accepted = await accept_lead(db, settings, item)
             result.duplicates += accepted.replayed
             result.accepted += not accepted.replayed
         await asyncio.sleep(0)

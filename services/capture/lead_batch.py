@@ -1,15 +1,18 @@
-"""Accepting many leads at once (group commit), with the rules of `accept_lead` applied in arrival
-order: one transaction, one statement taking every dedupe lock of the batch (sorted, so batches never
-deadlock), one statement finding every earlier receipt and known lead, and one statement writing
-every new lead with its touch, outbox row and receipt. A delivery repeated inside the batch is a
-replay of the first; a later item for a person created earlier in the batch updates that lead. The
-rarer known-person paths (a profile update, a public touch) run item by item in the same transaction.
+"""Accepting leads, one or many at once (group commit), with the same rules in arrival order:
+- a trusted delivery of a known person fills in their profile; a public form's adds a touch and
+  never changes the lead, and its answer never names it;
+- a repeated delivery (same key, or same body within the window) gets the first answer, also inside
+  one batch; `namespace` scopes dedupe (a vendor source id, `api:<key>`, `form:<id>`), so one sender
+  can never replay another's delivery.
 
-If the batch fails, each item is accepted alone (`accept_lead`), so one bad item (an oversized
+One transaction per batch: one statement takes every dedupe lock (sorted, so batches never
+deadlock), one finds every earlier receipt and known person, one writes every new lead with its
+touch, outbox row and receipt. The rarer known-person paths run item by item in the same
+transaction. If the batch fails, each item is accepted alone, so one bad item (an oversized
 message, say) fails only its own request."""
 
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 from uuid import uuid4
 
@@ -18,14 +21,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.capture import repository
 from services.capture.config import CaptureSettings
 from services.capture.group_commit import GroupCommit
-from services.capture.message_size import refuse_oversized
-from services.capture.service import Accepted, Trust, accept_lead, answer_for, public_touch, update_profile
+from services.capture.service import Accepted, Trust, answer_for, new_lead_rows, public_touch, update_profile
 from shared import metrics
 from shared.db import Database
-from shared.events import LeadCapturedEvent, kafka_headers, new_event, serialize_event
-from shared.kafka import topic_name
-from shared.payloads import CapturedLead, LeadFields
-from shared.topics import Topic
+from shared.payloads import LeadFields
 
 
 @dataclass(frozen=True)
@@ -67,24 +66,16 @@ async def accept_leads(db: Database, settings: CaptureSettings, items: list[Lead
     answers: list[Accepted | Exception] = []
     for item in items:
         try:
-            answers.append(await _accept_alone(db, settings, item))
+            answers.append(await accept_lead(db, settings, item))
         except Exception as exc:
             answers.append(exc)
     return answers
 
 
-async def _accept_alone(db: Database, settings: CaptureSettings, item: LeadItem) -> Accepted:
-    return await accept_lead(
-        db,
-        settings,
-        source=item.source,
-        namespace=item.namespace,
-        idempotency_key=item.idempotency_key,
-        body_hash=item.body_hash,
-        fields=item.fields,
-        window=item.window,
-        trust=item.trust,
-    )
+async def accept_lead(db: Database, settings: CaptureSettings, item: LeadItem) -> Accepted:
+    """One lead on its own (a CSV import's rows, or a batch's items after the batch failed)."""
+    [accepted] = await _accept_together(db, settings, [item])
+    return accepted
 
 
 class _Batch:
@@ -92,34 +83,18 @@ class _Batch:
 
     def __init__(self, settings: CaptureSettings) -> None:
         self.settings = settings
-        self.topic = topic_name(settings, Topic.LEAD_CAPTURED.value)
-        self.new: list[tuple[repository.NewLead, repository.OutboxRow, repository.Receipt]] = []
+        self.new: list[repository.NewLeadRow] = []
         self.answered: dict[tuple[str, str, str], dict[str, Any]] = {}
         self.people: dict[str, repository.KnownLead] = {}
 
     def add_new_lead(self, item: LeadItem) -> Accepted:
         lead_id, receipt_id = uuid4(), uuid4()
-        event = new_event(
-            LeadCapturedEvent,
-            lead_id=lead_id,
-            producer=f"capture@{item.source}",
-            data=CapturedLead(
-                source=item.source, received_at=datetime.now(UTC), receipt_id=receipt_id, fields=item.fields
-            ),
-        )
-        payload = serialize_event(event)
-        refuse_oversized(event, payload, self.settings.max_message_bytes)
         response = answer_for(item.trust, receipt_id, lead_id)
-        fields = item.fields.model_dump(mode="json")
-        self.new.append(
-            (
-                repository.NewLead(lead_id, item.source, item.trust, item.fields.email, item.fields.phone, fields),
-                repository.OutboxRow(0, self.topic, str(lead_id), payload, kafka_headers(event)),
-                repository.Receipt(receipt_id, item.namespace, item.idempotency_key, item.body_hash, response),
-            )
-        )
+        receipt = repository.Receipt(receipt_id, item.namespace, item.idempotency_key, item.body_hash, response)
+        _, rows = new_lead_rows(self.settings, lead_id, receipt_id, item.source, item.fields, item.trust, receipt)
+        self.new.append(rows)
         if item.fields.email:
-            self.people[item.fields.email.lower()] = repository.KnownLead(lead_id, fields, item.trust)
+            self.people[item.fields.email.lower()] = repository.KnownLead(lead_id, rows[0].fields, item.trust)
         return Accepted(response, replayed=False)
 
     async def flush(self, session: AsyncSession) -> None:

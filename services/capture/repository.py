@@ -118,10 +118,10 @@ async def receipt_and_known_lead(session: AsyncSession, lookup: Lookup) -> Found
     return found
 
 
-NewLeadRows = Sequence[tuple[NewLead, OutboxRow, "Receipt | None"]]
+NewLeadRow = tuple[NewLead, OutboxRow, "Receipt | None"]
 
 
-async def store_new_leads(session: AsyncSession, rows: NewLeadRows) -> None:
+async def store_new_leads(session: AsyncSession, rows: Sequence[NewLeadRow]) -> None:
     """New leads, each with its first touch, its outbox row and (for intake) its receipt, in one
     statement; outbox ids follow the list's order."""
     await session.execute(
@@ -158,12 +158,6 @@ async def store_new_leads(session: AsyncSession, rows: NewLeadRows) -> None:
             "response": [orjson.dumps(r.response).decode() if r else None for _, _, r in rows],
         },
     )
-
-
-async def store_new_lead(
-    session: AsyncSession, lead: NewLead, outbox: OutboxRow, receipt: Receipt | None = None
-) -> None:
-    await store_new_leads(session, [(lead, outbox, receipt)])
 
 
 async def insert_receipt(

@@ -1,4 +1,5 @@
-"""Accepting a lead: dedupe, store receipt + lead + outbox row in one transaction, answer after commit."""
+"""The parts of accepting a lead or a behaviour event: the answer, a new lead's rows, a known person's
+profile update or public touch, and one behaviour event alone (`lead_batch` accepts leads)."""
 
 import logging
 from dataclasses import dataclass
@@ -15,7 +16,6 @@ from services.capture.profiling import merge
 from shared.db import Database
 from shared.events import EnvelopeBase, LeadActivityEvent, LeadCapturedEvent, kafka_headers, new_event, serialize_event
 from shared.kafka import topic_name
-from shared.logs import bind_event
 from shared.payloads import Activity, CapturedLead, LeadFields
 from shared.topics import Topic
 
@@ -27,62 +27,6 @@ Trust = Literal["trusted", "public"]
 class Accepted:
     response: dict[str, Any]
     replayed: bool
-
-
-async def accept_lead(
-    db: Database,
-    settings: CaptureSettings,
-    *,
-    source: str,
-    idempotency_key: str | None,
-    body_hash: str,
-    fields: LeadFields,
-    window: timedelta,
-    namespace: str | None = None,
-    trust: Trust = "trusted",
-) -> Accepted:
-    """Store a lead (or a new touch of a known person) and its outbox row. `namespace` scopes dedupe
-    (a vendor source id, `api:<key>`, `form:<id>`): one sender can never replay another's delivery.
-    A public submission's answer never names the lead, and never changes a lead that exists."""
-    namespace = namespace or source
-    locks = [f"{namespace}:body:{body_hash}"] + ([f"{namespace}:key:{idempotency_key}"] if idempotency_key else [])
-    locks += [f"email:{fields.email.lower()}"] if fields.email else []
-    async with db.session_scope() as session:
-        await repository.lock_dedupe_keys(session, locks)
-        previous, known = await repository.receipt_and_known_lead(
-            session, repository.Lookup(namespace, idempotency_key, body_hash, window, fields.email)
-        )
-        if previous is not None:
-            return Accepted(previous, replayed=True)
-        receipt_id = uuid4()
-        event: EnvelopeBase
-        if known is None:
-            lead_id = uuid4()
-            response = answer_for(trust, receipt_id, lead_id)
-            receipt = repository.Receipt(receipt_id, namespace, idempotency_key, body_hash, response)
-            event = await create_lead(session, settings, lead_id, receipt_id, source, fields, trust, receipt)
-            with bind_event(event):
-                log.debug("lead accepted from %s", source)
-            return Accepted(response, replayed=False)
-        if trust == "public":
-            lead_id = known.id
-            event = await public_touch(session, settings, lead_id, source, fields)
-        else:
-            lead_id = known.id
-            event = await update_profile(session, settings, lead_id, receipt_id, source, known, fields)
-        response = answer_for(trust, receipt_id, lead_id)
-        await repository.insert_receipt(
-            session,
-            receipt_id=receipt_id,
-            source=namespace,
-            idempotency_key=idempotency_key,
-            body_hash=body_hash,
-            lead_id=lead_id,
-            response=response,
-        )
-    with bind_event(event):
-        log.debug("lead accepted from %s", source)
-    return Accepted(response, replayed=False)
 
 
 def answer_for(trust: Trust, receipt_id: UUID, lead_id: UUID) -> dict[str, Any]:
@@ -99,8 +43,7 @@ async def _publish(session: AsyncSession, settings: CaptureSettings, topic: Topi
     )
 
 
-async def create_lead(
-    session: AsyncSession,
+def new_lead_rows(
     settings: CaptureSettings,
     lead_id: UUID,
     receipt_id: UUID,
@@ -108,9 +51,8 @@ async def create_lead(
     fields: LeadFields,
     trust: Trust = "trusted",
     receipt: repository.Receipt | None = None,
-) -> LeadCapturedEvent:
-    """A new lead: its row, first touch and lead.captured outbox row (and the intake receipt, when
-    given) written by one statement."""
+) -> tuple[LeadCapturedEvent, repository.NewLeadRow]:
+    """A new lead's lead.captured event and the rows that store it (refused if over the message limit)."""
     event = new_event(
         LeadCapturedEvent,
         lead_id=lead_id,
@@ -120,12 +62,22 @@ async def create_lead(
     payload = serialize_event(event)
     refuse_oversized(event, payload, settings.max_message_bytes)
     topic = topic_name(settings, Topic.LEAD_CAPTURED.value)
-    await repository.store_new_lead(
-        session,
-        repository.NewLead(lead_id, source, trust, fields.email, fields.phone, fields.model_dump(mode="json")),
-        repository.OutboxRow(0, topic, str(lead_id), payload, kafka_headers(event)),
-        receipt,
-    )
+    lead = repository.NewLead(lead_id, source, trust, fields.email, fields.phone, fields.model_dump(mode="json"))
+    return event, (lead, repository.OutboxRow(0, topic, str(lead_id), payload, kafka_headers(event)), receipt)
+
+
+async def create_lead(
+    session: AsyncSession,
+    settings: CaptureSettings,
+    lead_id: UUID,
+    receipt_id: UUID,
+    source: str,
+    fields: LeadFields,
+) -> LeadCapturedEvent:
+    """A new lead with no intake receipt of its own (one a behaviour event names by email): its row,
+    first touch and lead.captured outbox row, written by one statement."""
+    event, rows = new_lead_rows(settings, lead_id, receipt_id, source, fields)
+    await repository.store_new_leads(session, [rows])
     return event
 
 
