@@ -7,6 +7,8 @@
     leadrelay insights rebuild
     leadrelay simulate-day [--leads 500] [--write-config PATH]
     leadrelay model report [--generated N] | train
+    leadrelay topics plan|apply
+    leadrelay acl plan|apply [--principal SERVICE=User:name]
 
 `replay` re-runs the leads route recorded in that period against a candidate config, without writing
 anything, and prints per rep: leads now vs. then, cap hits, SLA risk, and the leads that would move
@@ -16,7 +18,8 @@ its error; `dlq replay` re-publishes them to their topic once the cause is fixed
 `insights rebuild` empties insights' read model and rewinds its group to offset 0 (stop insights
 first). `simulate-day` drives the running stack through a compressed business day (see
 services/ops/simulate_day.py). `model` reports on or trains the predictive scoring model
-(see services/score/model_cli.py)."""
+(see services/score/model_cli.py). `topics` provisions the declared topics and `acl` the
+least-privilege ACLs per service principal (see services/ops/provision_cli.py)."""
 
 import argparse
 import asyncio
@@ -32,6 +35,7 @@ from services.dlq import list_dead_letters
 from services.dlq import replay as dlq_replay
 from services.insights.rebuild import rebuild_command
 from services.ops.lag_cli import lag_command
+from services.ops.provision_cli import acl_command, add_provision_parsers, topics_command
 from services.ops.simulate_day_cli import add_simulate_day_parser, simulate_day_command
 from services.route import repository
 from services.route.replay import RecordedLead, render, replay
@@ -85,7 +89,12 @@ def main(argv: list[str] | None = None) -> int:
     ins.add_argument("action", choices=["rebuild"])
     add_simulate_day_parser(sub)
     add_model_parser(sub)
+    add_provision_parsers(sub)
     args = parser.parse_args(argv)
+    if args.command == "topics":
+        return topics_command(args.action)
+    if args.command == "acl":
+        return acl_command(args.action, args.principal)
     if args.command == "model":
         return model_command(args)
     if args.command == "insights":

@@ -5,9 +5,9 @@ the tool's own consumer group remembers what was replayed, so nothing is replaye
 import asyncio
 from dataclasses import dataclass
 
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord
+from aiokafka import AIOKafkaConsumer, ConsumerRecord
 
-from shared.kafka import topic_name
+from shared.kafka import make_consumer, make_producer, topic_name
 from shared.settings import BaseServiceSettings
 from shared.topics import Topic, dlq
 
@@ -33,9 +33,9 @@ def _headers(raw: list[tuple[str, bytes]] | tuple[tuple[str, bytes], ...] | None
 async def _consume(
     settings: BaseServiceSettings, topic: Topic, group: str | None, seconds: float
 ) -> tuple[AIOKafkaConsumer, list[ConsumerRecord]]:
-    consumer = AIOKafkaConsumer(
+    consumer = make_consumer(
+        settings,
         topic_name(settings, dlq(topic.value)),
-        bootstrap_servers=settings.kafka_bootstrap,
         group_id=topic_name(settings, group) if group else None,
         enable_auto_commit=False,
         auto_offset_reset="earliest",
@@ -61,7 +61,7 @@ async def list_dead_letters(settings: BaseServiceSettings, topic: Topic, seconds
 async def replay(settings: BaseServiceSettings, topic: Topic, seconds: float = 5) -> int:
     """Re-publish every dead letter not replayed before; returns how many were re-published."""
     consumer, records = await _consume(settings, topic, REPLAY_GROUP, seconds)
-    producer = AIOKafkaProducer(bootstrap_servers=settings.kafka_bootstrap, acks="all", enable_idempotence=True)
+    producer = make_producer(settings, "leadrelay-dlq-replay")
     await producer.start()
     try:
         acks = []

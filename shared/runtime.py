@@ -22,7 +22,7 @@ from shared import metrics, tracing
 from shared.backoff import Backoff
 from shared.errors import is_transient
 from shared.events import EnvelopeBase, Event, kafka_headers, parse_event, serialize_event
-from shared.kafka import topic_name
+from shared.kafka import make_consumer, topic_name
 from shared.logs import bind_event
 from shared.settings import BaseServiceSettings
 from shared.topics import Topic, dlq
@@ -105,8 +105,8 @@ class StageRunner(Generic[D]):
             log.warning("%s: batch still in flight at rebalance; it will be reprocessed", self.stage.name)
 
     async def run(self) -> None:
-        consumer = AIOKafkaConsumer(
-            bootstrap_servers=self._settings.kafka_bootstrap,
+        consumer = make_consumer(
+            self._settings,
             group_id=topic_name(self._settings, self.stage.name),
             client_id=self.stage.name,
             enable_auto_commit=False,

@@ -22,7 +22,7 @@ from shared.correlation import RequestCorrelation
 from shared.db import Database, make_engine
 from shared.http_errors import install_error_handlers
 from shared.http_metrics import HttpMetrics
-from shared.kafka import BrokerProbe, ensure_topics, make_producer, start_with_retry
+from shared.kafka import BrokerProbe, ensure_topics, make_producer, missing_topics, start_with_retry
 from shared.logs import configure_logging
 from shared.settings import BaseServiceSettings
 from shared.zones import Public, operator
@@ -53,22 +53,32 @@ class Runtime:
     probe: BrokerProbe | None = None
     failed_worker: str | None = None
     """Set when a worker's loop raised: the process is then unhealthy and stops itself."""
+    missing_topics: list[str] = field(default_factory=list)
+    """This service's topics the broker does not have (outside development nothing creates them)."""
 
 
 Setup = Callable[[Runtime], AbstractAsyncContextManager[Sequence[Worker]]]
 
 
 async def _boot_kafka(rt: Runtime) -> None:
+    """Start the producer, then make sure this service's topics are there before any worker runs:
+    created in development, only checked elsewhere (`leadrelay topics apply` provisions them), with
+    what is missing shown by /readyz until it appears."""
     if not await start_with_retry(rt.producer, f"{rt.name} producer", rt.stopping):
         return
-    backoff = Backoff("ensure_topics", initial=0.5)
+    backoff = Backoff("topics", initial=0.5)
     while not rt.stopping.is_set():
         try:
-            await ensure_topics(rt.settings)
-            break
+            if rt.settings.creates_topics:
+                await ensure_topics(rt.settings)
+                break
+            rt.missing_topics = await missing_topics(rt.settings, rt.name)
+            if not rt.missing_topics:
+                break
+            log.warning("%s: topics missing (run `leadrelay topics apply`): %s", rt.name, rt.missing_topics)
         except Exception as exc:
-            log.warning("cannot create topics yet (%s)", exc)
-            await backoff.wait(rt.stopping)
+            log.warning("cannot %s topics yet (%s)", "create" if rt.settings.creates_topics else "list", exc)
+        await backoff.wait(rt.stopping)
     rt.kafka_up.set()
 
 
@@ -154,12 +164,20 @@ def _ops_router() -> APIRouter:
             rt.probe = BrokerProbe(rt.settings)
         db_ok, broker_ok = await asyncio.gather(rt.db.reachable(), rt.probe.reachable())
         checks = {"database": db_ok, "broker": broker_ok and rt.kafka_up.is_set()}
+        causes: dict[str, str] = {}
+        if not broker_ok and rt.probe.failure:
+            causes["broker"] = rt.probe.failure
+        elif rt.missing_topics:
+            causes["broker"] = f"topics missing (run `leadrelay topics apply`): {', '.join(rt.missing_topics)}"
         for worker in rt.workers:
             checks.update(worker.readiness())
         required = {k: v for k, v in checks.items() if k != "broker" or rt.broker_required_for_ready}
         ready = all(required.values())
         metrics.READY.set(1 if ready else 0)
-        return JSONResponse({"ready": ready, "checks": checks}, status_code=200 if ready else 503)
+        body: dict[str, object] = {"ready": ready, "checks": checks}
+        if causes:
+            body["causes"] = causes
+        return JSONResponse(body, status_code=200 if ready else 503)
 
     @router.get("/metrics", dependencies=[Depends(operator("ops:read"))])
     async def prometheus_metrics() -> Response:

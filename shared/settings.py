@@ -3,13 +3,16 @@
 Any setting can also come from a file: `LEADRELAY_<NAME>_FILE=/run/secrets/x` reads the value from that
 file (trailing newline dropped), the way Kubernetes and Docker mount secrets."""
 
+import ipaddress
 import os
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, Field, SecretStr, field_validator
 from pydantic.fields import FieldInfo
-from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, PydanticBaseSettingsSource, SettingsConfigDict
+
+from shared.kafka_security import KafkaSecuritySettings
 
 ROOT = Path(__file__).resolve().parent.parent
 PREFIX = "LEADRELAY_"
@@ -46,7 +49,7 @@ class FileSecrets(PydanticBaseSettingsSource):
         return found
 
 
-class BaseServiceSettings(BaseSettings):
+class BaseServiceSettings(KafkaSecuritySettings):
     """What every leadrelay process needs; each service extends it with its own fields."""
 
     model_config = SettingsConfigDict(env_prefix=PREFIX, env_file=".env", env_ignore_empty=True, extra="ignore")
@@ -58,8 +61,28 @@ class BaseServiceSettings(BaseSettings):
     database_url: str = "postgresql+asyncpg://postgres@127.0.0.1:55432/leadrelay"
     topic_prefix: str = Field(default="", description="Namespace for topics and consumer groups.")
     topic_partitions: int = Field(default=6, ge=1)
-    topic_replication: int = Field(
-        default=1, ge=1, description="Replicas per topic the services create: 3 on a 3-broker cluster."
+    topic_replication: int = Field(default=1, ge=1, description="Replicas per topic: 3 in production.")
+    topic_min_insync_replicas: int = Field(default=1, ge=1, description="min.insync.replicas: 2 in production.")
+    topic_retention_ms: int = Field(
+        default=-1, ge=-1, description="retention.ms of the event topics; -1 (forever) lets insights rebuild."
+    )
+    dlq_retention_ms: int = Field(
+        default=90 * 24 * 3600 * 1000, ge=-1, description="retention.ms of the .dlq topics (dlq replay's horizon)."
+    )
+    create_topics: bool | None = Field(
+        default=None,
+        description="Services create missing topics at boot (default: development only; in production"
+        " `leadrelay topics apply` provisions them and services only check).",
+    )
+    trusted_proxies: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Addresses or CIDRs of the reverse proxies whose X-Forwarded-For/-Proto are believed"
+        " (JSON list or comma-separated); empty: none, the peer address is the client.",
+    )
+    public_url: str | None = Field(
+        default=None,
+        description="This service's URL as the outside world calls it (https://leads.example.com): vendor"
+        " signatures over the URL, the links it mints, and Secure cookies use it.",
     )
     config: Path = ROOT / "config" / "leadrelay.example.yaml"
     host: str = "127.0.0.1"
@@ -80,6 +103,20 @@ class BaseServiceSettings(BaseSettings):
     max_body_bytes: int = Field(default=256 * 1024, ge=1024, description="Cap on any request body.")
     docs_enabled: bool | None = Field(default=None, description="/docs and /openapi.json (default: development only).")
 
+    @field_validator("trusted_proxies", mode="before")
+    @classmethod
+    def _comma_separated(cls, value: Any) -> Any:
+        if isinstance(value, str) and not value.lstrip().startswith("["):
+            return [part.strip() for part in value.split(",") if part.strip()]
+        return value
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _networks(cls, value: list[str]) -> list[str]:
+        for entry in value:
+            ipaddress.ip_network(entry, strict=False)
+        return value
+
     @field_validator("api_keys", mode="before")
     @classmethod
     def _bare_keys(cls, value: Any) -> Any:
@@ -93,6 +130,10 @@ class BaseServiceSettings(BaseSettings):
     @property
     def development(self) -> bool:
         return self.env == "development"
+
+    @property
+    def creates_topics(self) -> bool:
+        return self.development if self.create_topics is None else self.create_topics
 
     @property
     def docs(self) -> bool:

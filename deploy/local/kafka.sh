@@ -4,14 +4,34 @@
 # LEADRELAY_KAFKA_BROKERS=3) runs a 3-node cluster, node i on port + 10*(i-1), with replication
 # factor 3 and min.insync.replicas=2 as defaults, so one node can die without losing a write.
 # Jars come from Maven Central via pom.xml; state, logs and pid files stay in the ignored .local/.
+#
+# `--secure` runs the broker the way managed Kafka runs: one SASL_SSL listener (SCRAM-SHA-512) with a
+# certificate from a local CA (openssl, under $dir/tls), one SCRAM user per leadrelay service plus
+# `ops` and the super user `admin`, created at format time (passwords in $dir/credentials), and the
+# StandardAuthorizer with no access unless an ACL grants it (`leadrelay acl apply`). Its defaults:
+# .local/kafka-secure on port 9292. The controller listener stays PLAINTEXT on 127.0.0.1 (KRaft
+# controllers cannot use SCRAM), so its ANONYMOUS principal is a super user: local use only.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
 brokers=${LEADRELAY_KAFKA_BROKERS:-1}
-if [ "${1:-}" = "--brokers" ]; then brokers=$2; shift 2; fi
-dir=${LEADRELAY_KAFKA_DIR:-$root/.local/kafka}
-port=${LEADRELAY_KAFKA_PORT:-9192}
+secure=0
+while [ $# -gt 0 ]; do
+  case $1 in
+    --brokers) brokers=$2; shift 2 ;;
+    --secure) secure=1; shift ;;
+    *) break ;;
+  esac
+done
+if [ "$secure" = 1 ]; then
+  dir=${LEADRELAY_KAFKA_DIR:-$root/.local/kafka-secure}
+  port=${LEADRELAY_KAFKA_PORT:-9292}
+else
+  dir=${LEADRELAY_KAFKA_DIR:-$root/.local/kafka}
+  port=${LEADRELAY_KAFKA_PORT:-9192}
+fi
 libs=$root/.local/kafka/libs
+principals=(admin ops capture enrich score route notify insights outbound)
 
 install() {
   if [ -f "$libs/kafka_2.13-4.3.1.jar" ] && [ -f "$libs/kafka-tools-4.3.1.jar" ]; then return 0; fi
@@ -45,19 +65,80 @@ configure() {
     sed -i -e '/^controller.quorum.bootstrap.servers=/d' "$d/server.properties"
     echo "controller.quorum.voters=$(voters)" >> "$d/server.properties"
   fi
+  if [ "$secure" = 1 ]; then secure_properties "$d" "$p"; fi
+}
+
+# A CA and a broker certificate for 127.0.0.1/localhost, made once with openssl.
+certificates() {
+  local t=$dir/tls
+  [ -f "$t/broker.pem" ] && return 0
+  command -v openssl >/dev/null || { echo "kafka.sh: openssl is required for --secure" >&2; exit 1; }
+  mkdir -p "$t"
+  openssl req -x509 -newkey rsa:2048 -nodes -days 825 -subj "/CN=leadrelay local CA" \
+    -keyout "$t/ca.key" -out "$t/ca.pem" 2>/dev/null
+  openssl req -newkey rsa:2048 -nodes -subj "/CN=localhost" -keyout "$t/broker.key" -out "$t/broker.csr" 2>/dev/null
+  printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth,clientAuth\n' > "$t/broker.ext"
+  openssl x509 -req -in "$t/broker.csr" -CA "$t/ca.pem" -CAkey "$t/ca.key" -CAcreateserial -days 825 \
+    -extfile "$t/broker.ext" -out "$t/broker.pem" 2>/dev/null
+  openssl pkcs8 -topk8 -nocrypt -in "$t/broker.key" -out "$t/broker.pk8"
+  cat "$t/broker.pk8" "$t/broker.pem" > "$t/broker-keystore.pem"
+  chmod 600 "$t"/*.key "$t"/*.pk8 "$t/broker-keystore.pem"
+}
+
+# One random password per principal, made once; `name password` per line.
+credentials() {
+  local f=$dir/credentials name
+  [ -f "$f" ] && return 0
+  mkdir -p "$dir"
+  for name in "${principals[@]}"; do echo "$name $(openssl rand -hex 16)"; done > "$f"
+  chmod 600 "$f"
+}
+
+password_of() { awk -v n="$1" '$1 == n {print $2}' "$dir/credentials"; }
+
+secure_properties() {
+  local d=$1 p=$2 t=$dir/tls
+  sed -i -e '/^listeners=/d' -e '/^advertised.listeners=/d' -e '/^inter.broker.listener.name=/d' \
+    -e '/^listener.security.protocol.map=/d' "$d/server.properties"
+  cat >> "$d/server.properties" <<PROPS
+listeners=SASL_SSL://127.0.0.1:$p,CONTROLLER://127.0.0.1:$((p + 1))
+advertised.listeners=SASL_SSL://127.0.0.1:$p
+listener.security.protocol.map=SASL_SSL:SASL_SSL,CONTROLLER:PLAINTEXT
+inter.broker.listener.name=SASL_SSL
+sasl.enabled.mechanisms=SCRAM-SHA-512
+sasl.mechanism.inter.broker.protocol=SCRAM-SHA-512
+listener.name.sasl_ssl.scram-sha-512.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required username="admin" password="$(password_of admin)";
+ssl.keystore.type=PEM
+ssl.keystore.location=$t/broker-keystore.pem
+ssl.truststore.type=PEM
+ssl.truststore.location=$t/ca.pem
+ssl.client.auth=none
+authorizer.class.name=org.apache.kafka.metadata.authorizer.StandardAuthorizer
+allow.everyone.if.no.acl.found=false
+super.users=User:admin;User:ANONYMOUS
+PROPS
+}
+
+scram_args() {
+  local name
+  for name in "${principals[@]}"; do
+    printf '%s\n' --add-scram "SCRAM-SHA-512=[name=$name,password=$(password_of "$name")]"
+  done
 }
 
 format() {
   local i=$1 d cluster
   d=$(node_dir "$i")
   [ -f "$d/data/meta.properties" ] && return 0
+  local scram=()
+  if [ "$secure" = 1 ]; then mapfile -t scram < <(scram_args); fi
   if [ "$brokers" -eq 1 ]; then
     java -cp "$libs/*" kafka.tools.StorageTool format --standalone \
-      -t "$(java -cp "$libs/*" kafka.tools.StorageTool random-uuid)" \
+      -t "$(java -cp "$libs/*" kafka.tools.StorageTool random-uuid)" "${scram[@]}" \
       -c "$d/server.properties" >"$d/logs/format.log" 2>&1
   else
     [ -f "$dir/cluster.id" ] || java -cp "$libs/*" kafka.tools.StorageTool random-uuid > "$dir/cluster.id"
-    java -cp "$libs/*" kafka.tools.StorageTool format -t "$(cat "$dir/cluster.id")" \
+    java -cp "$libs/*" kafka.tools.StorageTool format -t "$(cat "$dir/cluster.id")" "${scram[@]}" \
       -c "$d/server.properties" >"$d/logs/format.log" 2>&1
   fi
 }
@@ -70,6 +151,7 @@ start_node() {
     echo "kafka.sh: port $p is taken by a process this checkout did not start; stop it or set LEADRELAY_KAFKA_PORT" >&2
     exit 1
   fi
+  if [ "$secure" = 1 ]; then certificates; credentials; fi
   configure "$i"
   format "$i"
   nohup java -Xms256m -Xmx512m -XX:+UseG1GC \
@@ -111,5 +193,5 @@ case "${1:-}" in
   status) status ;;
   kill-node) kill_node "${2:?node number}" ;;
   start-node) install; start_node "${2:?node number}" ;;
-  *) echo "usage: $0 [--brokers N] install|start|stop|status|kill-node N|start-node N" >&2; exit 2 ;;
+  *) echo "usage: $0 [--brokers N] [--secure] install|start|stop|status|kill-node N|start-node N" >&2; exit 2 ;;
 esac

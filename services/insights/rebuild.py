@@ -4,14 +4,13 @@ first: the command refuses while the group has members."""
 
 import asyncio
 
-from aiokafka import AIOKafkaConsumer, TopicPartition
-from aiokafka.admin import AIOKafkaAdminClient
+from aiokafka import TopicPartition
 
 from services.insights import projection
 from services.insights.handler import INPUTS, STAGE
 from services.ops.lag import member_count
 from shared.db import Database, make_engine
-from shared.kafka import topic_name
+from shared.kafka import make_admin, make_consumer, topic_name
 from shared.settings import BaseServiceSettings
 
 
@@ -20,7 +19,7 @@ class GroupActive(Exception):
 
 
 async def _partitions(settings: BaseServiceSettings, group: str) -> list[TopicPartition]:
-    admin = AIOKafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap, request_timeout_ms=10_000)
+    admin = make_admin(settings, request_timeout_ms=10_000)
     await admin.start()
     try:
         members = sum(member_count(d) for d in await admin.describe_consumer_groups([group]))
@@ -40,9 +39,7 @@ async def rewind(settings: BaseServiceSettings) -> int:
     partitions = await _partitions(settings, group)
     if not partitions:
         return 0
-    consumer = AIOKafkaConsumer(
-        bootstrap_servers=settings.kafka_bootstrap, group_id=group, enable_auto_commit=False, request_timeout_ms=10_000
-    )
+    consumer = make_consumer(settings, group_id=group, enable_auto_commit=False, request_timeout_ms=10_000)
     await consumer.start()
     try:
         consumer.assign(partitions)

@@ -10,28 +10,9 @@ from pydantic import TypeAdapter
 from shared.events import EnvelopeBase, Event
 from shared.settings import ROOT
 from shared.topics import Topic
+from shared.topology import consumers, producers
 
 OUTPUT = ROOT / "docs" / "asyncapi.yaml"
-PRODUCERS = {
-    Topic.LEAD_CAPTURED: "capture",
-    Topic.LEAD_ACTIVITY: "capture",
-    Topic.LEAD_ENRICHED: "enrich",
-    Topic.LEAD_SCORED: "score",
-    Topic.LEAD_ASSIGNED: "route",
-    Topic.LEAD_NURTURE: "route",
-    Topic.LEAD_ACKNOWLEDGED: "route",
-    Topic.LEAD_NOTIFIED: "notify",
-}
-CONSUMERS = {
-    Topic.LEAD_CAPTURED: ["enrich", "insights", "outbound"],
-    Topic.LEAD_ACTIVITY: ["score"],
-    Topic.LEAD_ENRICHED: ["score", "insights"],
-    Topic.LEAD_SCORED: ["route", "insights", "outbound"],
-    Topic.LEAD_ASSIGNED: ["notify", "insights", "outbound"],
-    Topic.LEAD_NURTURE: ["insights", "outbound"],
-    Topic.LEAD_ACKNOWLEDGED: ["notify", "insights", "outbound"],
-    Topic.LEAD_NOTIFIED: ["insights"],
-}
 HEADERS = {
     "type": "object",
     "properties": {
@@ -74,15 +55,16 @@ def document() -> dict[str, Any]:
             "messages": {name: {"$ref": f"#/components/messages/{name}"}},
         }
         ref = {"$ref": f"#/channels/{topic.value}"}
-        operations[f"{PRODUCERS[topic]}Sends{name}"] = {"action": "send", "channel": ref}
-        for consumer in CONSUMERS[topic]:
+        for producer in producers(topic):
+            operations[f"{producer}Sends{name}"] = {"action": "send", "channel": ref}
+        for consumer in consumers(topic):
             operations[f"{consumer}Receives{name}"] = {"action": "receive", "channel": ref}
     return {
         "asyncapi": "3.0.0",
         "info": {
             "title": "leadrelay topics",
             "version": "1",
-            "description": "Every Kafka topic leadrelay's five services use, with the event each carries.",
+            "description": "Every Kafka topic leadrelay's seven services use, with the event each carries.",
         },
         "defaultContentType": "application/json",
         "channels": channels,

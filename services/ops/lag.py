@@ -9,9 +9,11 @@ from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from aiokafka import AIOKafkaConsumer, TopicPartition
-from aiokafka.admin import AIOKafkaAdminClient
+from aiokafka import TopicPartition
 from aiokafka.coordinator.protocol import ConsumerProtocolMemberAssignment
+
+from shared.kafka import make_admin, make_consumer
+from shared.settings import BaseServiceSettings
 
 
 @dataclass(frozen=True)
@@ -67,12 +69,12 @@ def _members(description: Any) -> dict[TopicPartition, Member]:
 
 
 async def _oldest_timestamps(
-    bootstrap: str, positions: dict[TopicPartition, int], timeout_s: float
+    settings: BaseServiceSettings, positions: dict[TopicPartition, int], timeout_s: float
 ) -> dict[TopicPartition, int]:
     """The timestamp of the message at each position (the first one not yet consumed)."""
     if not positions:
         return {}
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False, max_poll_records=1)
+    consumer = make_consumer(settings, enable_auto_commit=False, max_poll_records=1)
     await consumer.start()
     found: dict[TopicPartition, int] = {}
     try:
@@ -92,14 +94,15 @@ async def _oldest_timestamps(
 
 
 async def consumer_lag(
-    bootstrap: str, groups: Iterable[str] | None = None, prefix: str = "", timeout_s: float = 5.0
+    settings: BaseServiceSettings, groups: Iterable[str] | None = None, timeout_s: float = 5.0
 ) -> list[PartitionLag]:
     """Every partition of every topic each group reads (has committed on or is assigned); groups: the
     given ones, else every consumer group whose name starts with `prefix`. A partition the group has
     not committed on yet counts from its first offset (the stages start from the earliest), which
     `kafka-consumer-groups.sh` leaves out for a group with no members: a stopped stage's lag then
     still counts every message waiting for it."""
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=int(timeout_s * 1000))
+    prefix = settings.topic_prefix
+    admin = make_admin(settings, request_timeout_ms=int(timeout_s * 1000))
     await admin.start()
     try:
         wanted = (
@@ -120,14 +123,14 @@ async def consumer_lag(
     finally:
         await admin.close()
     partitions = [TopicPartition(t["topic"], p["partition"]) for t in described for p in t["partitions"]]
-    starts, ends = await _offsets(bootstrap, sorted(partitions))
+    starts, ends = await _offsets(settings, sorted(partitions))
     rows = []
     for group in wanted:
         read = {tp.topic for tp in (*committed[group], *owners[group])}
         mine = sorted(tp for tp in ends if tp.topic in read)
         position = {tp: committed[group].get(tp, starts.get(tp, 0)) for tp in mine}
         behind = {tp: position[tp] for tp in mine if position[tp] < ends[tp]}
-        stamps = await _oldest_timestamps(bootstrap, behind, timeout_s)
+        stamps = await _oldest_timestamps(settings, behind, timeout_s)
         for tp in mine:
             done = committed[group].get(tp)
             end = ends[tp]
@@ -151,12 +154,12 @@ async def consumer_lag(
 
 
 async def _offsets(
-    bootstrap: str, partitions: list[TopicPartition]
+    settings: BaseServiceSettings, partitions: list[TopicPartition]
 ) -> tuple[dict[TopicPartition, int], dict[TopicPartition, int]]:
     """First and end offsets of the partitions."""
     if not partitions:
         return {}, {}
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
+    consumer = make_consumer(settings, enable_auto_commit=False)
     await consumer.start()
     try:
         return dict(await consumer.beginning_offsets(partitions)), dict(await consumer.end_offsets(partitions))

@@ -62,7 +62,7 @@ def table(rows: list[PartitionLag]) -> Table:
 async def _watch(settings: BaseServiceSettings, groups: list[str] | None, every_s: float, console: Console) -> None:
     with Live(console=console, auto_refresh=False) as live:
         while True:
-            rows = await consumer_lag(settings.kafka_bootstrap, groups, settings.topic_prefix)
+            rows = await consumer_lag(settings, groups)
             live.update(table(rows), refresh=True)
             await asyncio.sleep(every_s)
 
@@ -80,7 +80,7 @@ def lag_command(groups: list[str] | None, as_json: bool, watch: float | None, se
             pass
         return 0
     try:
-        rows = asyncio.run(consumer_lag(settings.kafka_bootstrap, groups, settings.topic_prefix))
+        rows = asyncio.run(consumer_lag(settings, groups))
     except KafkaError as exc:
         print(f"leadrelay lag: cannot read the lag from Kafka at {settings.kafka_bootstrap}: {exc}", file=sys.stderr)
         return 1

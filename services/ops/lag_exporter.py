@@ -62,7 +62,7 @@ class LagCollector(Collector):
 async def sample_forever(settings: BaseServiceSettings, collector: LagCollector, every_s: float) -> None:
     while True:
         try:
-            collector.sample = await consumer_lag(settings.kafka_bootstrap, prefix=settings.topic_prefix)
+            collector.sample = await consumer_lag(settings)
             collector.sampled_at_ms = now_ms()
         except Exception as exc:
             collector.failures += 1

@@ -8,6 +8,7 @@ from collections.abc import Callable
 import httpx
 
 from services.ops.lag import consumer_lag
+from shared.settings import BaseServiceSettings
 from tests.e2e.test_webhook_to_slack import alerts_for
 from tests.support.pipeline import Pipeline
 from tests.support.stack import INTAKE, KAFKA
@@ -16,7 +17,7 @@ LEADS = 20
 
 
 async def route_lag(pipeline: Pipeline) -> int:
-    rows = await consumer_lag(KAFKA, [f"{pipeline.topic_prefix}route"])
+    rows = await consumer_lag(BaseServiceSettings(kafka_bootstrap=KAFKA), [f"{pipeline.topic_prefix}route"])
     return sum(r.lag for r in rows if r.topic.endswith("lead.scored"))
 
 

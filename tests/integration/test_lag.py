@@ -15,7 +15,7 @@ from aiokafka.structs import OffsetAndMetadata
 
 from services.ops.lag import consumer_lag
 from services.ops.lag_exporter import create_exporter
-from shared.settings import ApiKey
+from shared.settings import ApiKey, BaseServiceSettings
 from tests.support.inprocess import free_port
 from tests.support.kafka_io import produce_all
 from tests.support.stack import KAFKA, OPS, OPS_KEY, ROOT, Stack
@@ -80,7 +80,7 @@ async def test_lag_matches_kafka_consumer_groups_describe_and_dates_the_oldest_u
     stack: Stack,
 ) -> None:
     topic, group, produced_at = await lagging_group(stack)
-    rows = await consumer_lag(KAFKA, [group])
+    rows = await consumer_lag(BaseServiceSettings(kafka_bootstrap=KAFKA), [group])
     ours = {(r.topic, r.partition): (str(r.committed), str(r.end), str(r.lag)) for r in rows if r.committed is not None}
     theirs = await asyncio.to_thread(kafka_describe, group)
     assert ours == theirs

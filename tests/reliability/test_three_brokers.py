@@ -10,6 +10,7 @@ import uuid
 from pathlib import Path
 
 from aiokafka.admin import AIOKafkaAdminClient
+from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
 
 from tests.e2e.test_webhook_to_slack import alerts_for
 from tests.reliability.test_service_kills import send_burst
@@ -75,10 +76,20 @@ def test_one_of_three_brokers_killed_mid_stream_loses_and_duplicates_nothing(sta
     cluster = Cluster(ROOT / ".local" / f"kafka3-{uuid.uuid4().hex[:6]}", free_cluster_port())
     shutil.rmtree(cluster.directory, ignore_errors=True)
     cluster.run("start")
+    prefix = f"{stack.topic_prefix}k3."
     try:
         asyncio.run(cluster.wait_for_brokers(3))
-        env = {"LEADRELAY_KAFKA_BOOTSTRAP": cluster.bootstrap, "LEADRELAY_TOPIC_REPLICATION": "3"}
-        with run_pipeline(stack, ROOT / ".local" / "test-logs" / "three-brokers", extra_env=env) as pipeline:
+        env = {
+            "LEADRELAY_KAFKA_BOOTSTRAP": cluster.bootstrap,
+            "LEADRELAY_TOPIC_REPLICATION": "3",
+            "LEADRELAY_TOPIC_MIN_INSYNC_REPLICAS": "2",
+            "LEADRELAY_TOPIC_PREFIX": prefix,
+        }
+        provision_topics(env)
+        asyncio.run(check_provisioned(cluster, prefix))
+        logs = ROOT / ".local" / "test-logs" / "three-brokers"
+        production = {**env, "LEADRELAY_CREATE_TOPICS": "false"}
+        with run_pipeline(stack, logs, extra_env=production, topic_prefix=prefix) as pipeline:
             accepted, alerts, broker_log = asyncio.run(scenario(pipeline, cluster))
     finally:
         cluster.run("stop")
@@ -94,9 +105,41 @@ def test_one_of_three_brokers_killed_mid_stream_loses_and_duplicates_nothing(sta
     assert not lost and not duplicated, (lost[:5], duplicated[:5])
 
 
+def topics_command(env: dict[str, str], action: str) -> subprocess.CompletedProcess[str]:
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("LEADRELAY_")}
+    return subprocess.run(
+        [str(ROOT / ".venv/bin/leadrelay"), "topics", action], env={**clean, **env}, capture_output=True, text=True
+    )
+
+
+def provision_topics(env: dict[str, str]) -> None:
+    """`leadrelay topics apply` as a platform team runs it before the services: idempotent, and it
+    refuses to lower the replication factor it set."""
+    applied = topics_command(env, "apply")
+    assert applied.returncode == 0 and "+ create" in applied.stdout, applied.stdout + applied.stderr
+    again = topics_command(env, "plan")
+    assert again.returncode == 0 and "nothing to do" in again.stdout, again.stdout
+    lower = topics_command(
+        {**env, "LEADRELAY_TOPIC_REPLICATION": "1", "LEADRELAY_TOPIC_MIN_INSYNC_REPLICAS": "1"}, "apply"
+    )
+    assert lower.returncode == 1 and "replication factor 3, declared 1" in lower.stdout, lower.stdout
+
+
+async def check_provisioned(cluster: Cluster, prefix: str) -> None:
+    admin = AIOKafkaAdminClient(bootstrap_servers=cluster.bootstrap)
+    await admin.start()
+    try:
+        resource = ConfigResource(ConfigResourceType.TOPIC, f"{prefix}lead.scored")
+        [response] = await admin.describe_configs([resource])
+    finally:
+        await admin.close()
+    configs = {entry[0]: entry[1] for entry in response.resources[0][4]}
+    assert configs["min.insync.replicas"] == "2" and configs["retention.ms"] == "-1", configs
+
+
 async def scenario(pipeline: Pipeline, cluster: Cluster) -> tuple[set[str], dict[str, list[object]], list[str]]:
     assert await replicas_of(cluster, f"{pipeline.topic_prefix}lead.scored") == {3}, (
-        "topics are created with 3 replicas"
+        "topics are provisioned with 3 replicas"
     )
     tags = [uuid.uuid4().hex[:10] for _ in range(LEADS)]
     accepted: set[str] = set()

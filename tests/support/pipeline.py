@@ -50,11 +50,15 @@ def run_pipeline(
     insights: bool = False,
     crm: tuple[int, int] | None = None,
     outbound: bool = False,
+    service_env: dict[str, dict[str, str]] | None = None,
+    topic_prefix: str | None = None,
 ) -> Iterator[Pipeline]:
     """Start everything, wait until every service is ready, and on exit stop it with SIGTERM,
-    failing if a process does not shut down gracefully."""
+    failing if a process does not shut down gracefully. `service_env` adds settings for one service
+    only (its own Kafka principal, say)."""
+    own = service_env or {}
     slack_port, twilio_port, smtp_port, smtp_http_port = free_port(), free_port(), free_port(), free_port()
-    prefix = f"{stack.topic_prefix}p{uuid.uuid4().hex[:4]}."
+    prefix = topic_prefix or f"{stack.topic_prefix}p{uuid.uuid4().hex[:4]}."
     ports = {name: free_port() for name in (*SERVICES, "insights", "outbound")}
     env = stack.env(
         LEADRELAY_TOPIC_PREFIX=prefix,
@@ -131,17 +135,18 @@ def run_pipeline(
             procs[3].wait_ready(f"{crm_urls['hubspot']}/_standin/contacts")
             procs[4].wait_ready(f"{crm_urls['salesforce']}/_standin/leads")
         first = len(procs)
-        procs += [service(name, ports[name], env, log_dir).start() for name in SERVICES]
+        procs += [service(name, ports[name], {**env, **own.get(name, {})}, log_dir).start() for name in SERVICES]
         for proc, name in zip(procs[first:], SERVICES, strict=True):
             proc.wait_ready(f"http://127.0.0.1:{ports[name]}/readyz")
         running = dict(zip(SERVICES, procs[first:], strict=True))
         if insights:
-            console_env = {**env, "LEADRELAY_ROUTE_API_KEY": CONSOLE_KEY}
+            console_env = {**env, "LEADRELAY_ROUTE_API_KEY": CONSOLE_KEY, **own.get("insights", {})}
             running["insights"] = service("insights", ports["insights"], console_env, log_dir).start()
             procs.append(running["insights"])
             running["insights"].wait_ready(f"http://127.0.0.1:{ports['insights']}/readyz")
         if outbound:
-            running["outbound"] = service("outbound", ports["outbound"], env, log_dir).start()
+            running["outbound"] = service("outbound", ports["outbound"], {**env, **own.get("outbound", {})}, log_dir)
+            running["outbound"].start()
             procs.append(running["outbound"])
             running["outbound"].wait_ready(f"http://127.0.0.1:{ports['outbound']}/readyz")
         yield Pipeline(
