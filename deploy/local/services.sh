@@ -27,7 +27,9 @@ export LEADRELAY_SLACK_SIGNING_SECRET=${LEADRELAY_SLACK_SIGNING_SECRET:-local-sl
 export LEADRELAY_CLAIM_LINK_SECRET=${LEADRELAY_CLAIM_LINK_SECRET:-local-claim-link-secret}
 export LEADRELAY_ROUTE_URL=${LEADRELAY_ROUTE_URL:-http://127.0.0.1:${ports[route]}}
 export LEADRELAY_CLAIM_BASE_URL=${LEADRELAY_CLAIM_BASE_URL:-http://127.0.0.1:${ports[route]}}
-export LEADRELAY_PUBLIC_URL=${LEADRELAY_PUBLIC_URL:-http://127.0.0.1:${ports[notify]}}
+# Each service's own public URL (vendor signatures over the URL, minted links): its local address
+# unless LEADRELAY_PUBLIC_URL names the proxy in front of all of them.
+public_url() { echo "${LEADRELAY_PUBLIC_URL:-http://127.0.0.1:${ports[$1]}}"; }
 export LEADRELAY_CONSOLE_URL=${LEADRELAY_CONSOLE_URL:-http://127.0.0.1:${ports[insights]}/console}
 # Local stand-ins for Twilio and an SMTP relay (set these to real values to send real SMS / email).
 export LEADRELAY_TWILIO_API_URL=${LEADRELAY_TWILIO_API_URL:-http://127.0.0.1:${ports[twilio-standin]}}
@@ -84,9 +86,9 @@ start() {
     if [ "$s" = insights ]; then
       # insights' console acts on route with its own key (ops:read, ops:write, claim).
       LEADRELAY_PORT=${ports[$s]} LEADRELAY_ROUTE_API_KEY=${CONSOLE_ROUTE_KEY:-local-console-key} \
-        launch "$s" "$py" -m "services.$s"
+        LEADRELAY_PUBLIC_URL=$(public_url "$s") launch "$s" "$py" -m "services.$s"
     else
-      LEADRELAY_PORT=${ports[$s]} launch "$s" "$py" -m "services.$s"
+      LEADRELAY_PORT=${ports[$s]} LEADRELAY_PUBLIC_URL=$(public_url "$s") launch "$s" "$py" -m "services.$s"
     fi
   done
   for s in "${standins[@]}"; do

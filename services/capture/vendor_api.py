@@ -24,6 +24,7 @@ from shared.business.loader import BusinessConfig
 from shared.business.sources import Source
 from shared.http_errors import ApiError
 from shared.json_body import refuse_hostile
+from shared.public_url import public_request_url
 from shared.service import Runtime
 from shared.zones import Vendor
 
@@ -91,7 +92,7 @@ async def vendor_webhook(request: Request, source_id: str = SourceId) -> JSONRes
     source = configured(request, source_id)
     inbound = Inbound(
         method=request.method,
-        url=str(request.url),
+        url=public_request_url(request, settings.public_url),
         path=request.url.path,
         headers={k.lower(): v for k, v in request.headers.items()},
         query=dict(request.query_params),

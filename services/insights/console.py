@@ -18,6 +18,7 @@ from services.insights.api import csv_response, jsonable
 from services.insights.queries import ReportFilters
 from services.insights.route_client import RouteClient, RouteUnavailable
 from shared.business.loader import BusinessConfig
+from shared.public_url import is_https
 from shared.rate_limit import RateLimiter
 from shared.zones import Public, find_key
 
@@ -91,7 +92,7 @@ async def login(request: Request, key: FormField) -> Response:
         max_age=int(request.app.state.settings.session_hours * 3600),
         httponly=True,
         samesite="strict",
-        secure=not request.app.state.settings.development,
+        secure=not request.app.state.settings.development or is_https(request, request.app.state.settings.public_url),
         path="/console",
     )
     return response

@@ -1,4 +1,6 @@
-from pydantic import Field, SecretStr, field_validator
+from typing import Self
+
+from pydantic import Field, SecretStr, field_validator, model_validator
 
 from services.notify.pacing import Pace
 from shared.settings import BaseServiceSettings
@@ -25,7 +27,8 @@ class NotifySettings(BaseServiceSettings):
     twilio_auth_token: SecretStr | None = None
     twilio_from: str | None = Field(default=None, description="The sending number, E.164.")
     twilio_status_callback_url: str | None = Field(
-        default=None, description="Public URL of POST /v1/twilio/status, as Twilio will call it."
+        default=None,
+        description="Public URL of POST /v1/twilio/status, as Twilio calls it (default: public_url + that path).",
     )
     smtp_host: str | None = None
     smtp_port: int = 587
@@ -41,6 +44,13 @@ class NotifySettings(BaseServiceSettings):
     send_concurrency: int = Field(default=32, ge=1, description="Provider calls in flight at once.")
     delivery_max_attempts: int = Field(default=6, ge=1)
     delivery_retry_base_s: float = Field(default=2.0, gt=0, description="Backoff doubles from this per attempt.")
+
+    @model_validator(mode="after")
+    def _callback_from_public_url(self) -> Self:
+        """Twilio signs the callback URL it was given: by default notify's public URL + the path."""
+        if self.twilio_status_callback_url is None and "public_url" in self.model_fields_set:
+            self.twilio_status_callback_url = f"{self.public_url.rstrip('/')}/v1/twilio/status"
+        return self
 
     @field_validator("slack_bot_token")
     @classmethod

@@ -75,7 +75,6 @@ def run_pipeline(
         LEADRELAY_TWILIO_STATUS_CALLBACK_URL=f"http://127.0.0.1:{ports['notify']}/v1/twilio/status",
         LEADRELAY_SMTP_HOST="127.0.0.1",
         LEADRELAY_SMTP_PORT=str(smtp_port),
-        LEADRELAY_PUBLIC_URL=f"http://127.0.0.1:{ports['notify']}",
         LEADRELAY_CONSOLE_URL=f"http://127.0.0.1:{ports['insights']}/console",
     )
     if config is not None:
@@ -83,6 +82,8 @@ def run_pipeline(
     if paces is not None:
         env["LEADRELAY_CHANNEL_PACES"] = paces
     env.update(extra_env or {})
+    if "LEADRELAY_PUBLIC_URL" not in env:  # each service is reached at its own address
+        own = {name: {"LEADRELAY_PUBLIC_URL": f"http://127.0.0.1:{ports[name]}", **own.get(name, {})} for name in ports}
     interactions = f"http://127.0.0.1:{ports['notify']}/v1/slack/interactions"
     standin = slack_standin(slack_port, env, log_dir, SLACK_SIGNING_SECRET, interactions).start()
     twilio = Proc(
