@@ -2,7 +2,11 @@
 # Private PostgreSQL cluster under .local/postgres: install | start | stop | status.
 # Uses Debian's postgresql package (installed if absent); runs as the 'postgres' user because the
 # server refuses to run as root, on its own port and socket directory, so no system service is used.
+# `--tls` also serves TLS with a server certificate for 127.0.0.1/localhost from a local CA made by
+# openssl ($dir/tls/ca.crt), for clients that connect with sslmode verify-full.
 set -euo pipefail
+tls=0
+if [ "${1:-}" = "--tls" ]; then tls=1; shift; fi
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
 dir=${LEADRELAY_PG_DIR:-$root/.local/postgres}
@@ -38,6 +42,20 @@ install() {
   fi
 }
 
+certificates() {
+  local t=$dir/tls
+  [ -f "$t/server.crt" ] && return 0
+  mkdir -p "$t"
+  openssl req -x509 -newkey rsa:2048 -nodes -days 825 -subj "/CN=leadrelay local PostgreSQL CA" \
+    -keyout "$t/ca.key" -out "$t/ca.crt" 2>/dev/null
+  openssl req -newkey rsa:2048 -nodes -subj "/CN=localhost" -keyout "$t/server.key" -out "$t/server.csr" 2>/dev/null
+  printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\n' > "$t/server.ext"
+  openssl x509 -req -in "$t/server.csr" -CA "$t/ca.crt" -CAkey "$t/ca.key" -CAcreateserial -days 825 \
+    -extfile "$t/server.ext" -out "$t/server.crt" 2>/dev/null
+  chmod 600 "$t/server.key" "$t/ca.key"
+  if [ "$(id -u)" = 0 ]; then chown -R postgres: "$t"; fi
+}
+
 running() { [ -f "$dir/data/postmaster.pid" ] && as_pg "$(bindir)/pg_ctl" -D "$dir/data" status >/dev/null 2>&1; }
 
 start() {
@@ -53,9 +71,14 @@ start() {
     echo "postgres.sh: port $port is taken by a process this checkout did not start; stop it or set LEADRELAY_PG_PORT" >&2
     exit 1
   fi
+  local ssl=""
+  if [ "$tls" = 1 ]; then
+    certificates
+    ssl="-c ssl=on -c ssl_cert_file=$dir/tls/server.crt -c ssl_key_file=$dir/tls/server.key"
+  fi
   if running; then echo "postgres: already running (port $port)"; else
     as_pg "$bin/pg_ctl" -D "$dir/data" -l "$dir/log" -w -t 60 \
-      -o "-p $port -k $dir -c listen_addresses=127.0.0.1 -c max_connections=200 -c fsync=off" start >/dev/null
+      -o "-p $port -k $dir -c listen_addresses=127.0.0.1 -c max_connections=200 -c fsync=off $ssl" start >/dev/null
     echo "postgres: started (127.0.0.1:$port)"
   fi
   if ! as_pg "$bin/psql" -h 127.0.0.1 -p "$port" -U postgres -tAc "select 1 from pg_database where datname='$db'" | grep -q 1; then
@@ -73,6 +96,7 @@ case "${1:-}" in
   install) install ;;
   start) start ;;
   stop) stop ;;
+  where) relocate_if_unreachable; echo "$dir" ;;
   status) relocate_if_unreachable; if running; then echo "postgres: running"; else echo "postgres: stopped"; exit 1; fi ;;
-  *) echo "usage: $0 install|start|stop|status" >&2; exit 2 ;;
+  *) echo "usage: $0 [--tls] install|start|stop|status|where" >&2; exit 2 ;;
 esac

@@ -1,7 +1,8 @@
 """The whole pipeline on a broker run the way managed Kafka runs: SASL_SSL with SCRAM-SHA-512, a CA
 of its own, the StandardAuthorizer, and one principal per service holding only the ACLs that
 `leadrelay acl apply` generates from the topology. Topics come from `leadrelay topics apply`; the
-services create none (LEADRELAY_CREATE_TOPICS=false) and only check for theirs."""
+services create none (LEADRELAY_CREATE_TOPICS=false) and only check for theirs. Each service also
+connects to PostgreSQL as its own login, with rights on its own schema only."""
 
 import asyncio
 import os
@@ -11,6 +12,7 @@ import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
+import asyncpg
 import httpx
 import pytest
 from aiokafka.errors import TopicAuthorizationFailedError
@@ -22,7 +24,7 @@ from tests.support.inprocess import free_port
 from tests.support.pipeline import Pipeline, run_pipeline
 from tests.support.processes import Proc, service
 from tests.support.secure_kafka import SecureKafka, secure_kafka
-from tests.support.stack import INTAKE, ROOT, Stack
+from tests.support.stack import ADMIN_DSN, INTAKE, PG_PORT, ROOT, Stack
 
 SERVICES = ("capture", "enrich", "score", "route", "notify", "insights", "outbound")
 LOGS = ROOT / ".local" / "test-logs" / "secure-kafka"
@@ -62,8 +64,35 @@ def prefix(stack: Stack, broker: SecureKafka) -> str:
 
 
 @pytest.fixture(scope="module")
-def secure_pipeline(stack: Stack, broker: SecureKafka, prefix: str) -> Iterator[Pipeline]:
-    own = {name: broker.env(name) for name in SERVICES}
+def database_logins(stack: Stack) -> Iterator[dict[str, str]]:
+    """One database login per service, a member of its role (migration 0019): own schema only."""
+    suffix = uuid.uuid4().hex[:6]
+    logins = {name: f"lr_{name}_{suffix}" for name in SERVICES}
+
+    async def run(statements: list[str]) -> None:
+        conn = await asyncpg.connect(ADMIN_DSN)
+        try:
+            for statement in statements:
+                await conn.execute(statement)
+        finally:
+            await conn.close()
+
+    asyncio.run(run([f"CREATE ROLE {login} LOGIN IN ROLE leadrelay_{name}" for name, login in logins.items()]))
+    yield logins
+    asyncio.run(run([f"DROP OWNED BY {login}; DROP ROLE {login}" for login in logins.values()]))
+
+
+@pytest.fixture(scope="module")
+def secure_pipeline(
+    stack: Stack, broker: SecureKafka, prefix: str, database_logins: dict[str, str]
+) -> Iterator[Pipeline]:
+    own = {
+        name: broker.env(name)
+        | {
+            "LEADRELAY_DATABASE_URL": f"postgresql+asyncpg://{database_logins[name]}@127.0.0.1:{PG_PORT}/{stack.database}"
+        }
+        for name in SERVICES
+    }
     production_topics = {"LEADRELAY_CREATE_TOPICS": "false"}
     with run_pipeline(
         stack,
