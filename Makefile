@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: asyncapi bench-events profile bench-stages browser install run up down migrate topics demo test lint unit integration e2e reliability bench clean
+.PHONY: asyncapi bench-events profile bench-stages browser tools helm install run up down migrate topics demo test lint unit integration e2e reliability bench clean
 
 $(STAMP): requirements.lock pyproject.toml
 	@$(PY) -c 'import sys; assert sys.version_info >= (3, 11), "leadrelay needs Python 3.11+"'
@@ -53,11 +53,25 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy shared services standins
 
-browser:
-	@command -v chromium >/dev/null && command -v chromedriver >/dev/null || \
-	  (apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium chromium-driver)
+# Debian packages the test tiers run for real: a browser for the console, nginx as the TLS proxy,
+# Prometheus for the scrape-and-alert test. Installed only when missing (nothing is started by apt).
+DEBS := chromium:chromium chromedriver:chromium-driver nginx:nginx-light prometheus:prometheus promtool:prometheus
+tools:
+	@missing=$$(for d in $(DEBS); do command -v $${d%%:*} >/dev/null || [ -x /usr/sbin/$${d%%:*} ] || echo $${d#*:}; done | sort -u); \
+	if [ -n "$$missing" ]; then apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q $$missing; fi
 
-test: lint install browser
+browser: tools
+
+# Helm v4, built from the Go module proxy with the machine's Go, cached under .local/bin.
+HELM_VERSION := v4.3.2
+HELM := .local/bin/helm
+$(HELM):
+	mkdir -p .local/bin
+	GOBIN=$(CURDIR)/.local/bin GOFLAGS=-mod=mod go install helm.sh/helm/v4/cmd/helm@$(HELM_VERSION)
+
+helm: $(HELM)
+
+test: lint install tools helm
 	$(BIN)/pytest -q tests/unit tests/integration tests/e2e tests/reliability
 
 unit: $(STAMP)

@@ -12,7 +12,7 @@ from shared.settings import ROOT, BaseServiceSettings, secret_values
 
 EXAMPLE_CONFIG = ROOT / "config" / "leadrelay.example.yaml"
 MIN_BYTES = 16
-PLACEHOLDERS = ("replace-me", "changeme", "change-me")
+PLACEHOLDERS = ("replace-me", "changeme", "change-me", "change-")
 LOCAL_DEFAULTS = frozenset(
     {
         "local-dev-key",

@@ -37,7 +37,7 @@ class Pool(Strict):
         default=None, description="How the manager hears of an escalation (default: the manager's own channels)."
     )
 
-    @field_validator("members", mode="before")
+    @field_validator("members", mode="before", json_schema_input_type=list[Member | str])
     @classmethod
     def _bare_ids(cls, value: Any) -> Any:
         if isinstance(value, list):

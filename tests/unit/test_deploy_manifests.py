@@ -1,6 +1,6 @@
-"""The production deploy files cannot run here (no Docker engine, no cluster): check what can be
-checked. Every file parses; every service, command, topic, consumer group and LEADRELAY_ variable
-they name exists in the code."""
+"""The compose file and the image cannot run here as containers (no Docker engine): check what can
+be checked without running them. tests/e2e/test_compose.py runs compose's services as processes and
+tests/integration/test_helm_chart.py renders the Helm chart."""
 
 import re
 from pathlib import Path
@@ -9,33 +9,12 @@ from typing import Any
 import pytest
 import yaml
 
-from services.capture.config import CaptureSettings
-from services.enrich.config import EnrichSettings
-from services.insights.config import InsightsSettings
-from services.notify.channels.salesforce import SalesforceSettings
-from services.notify.config import NotifySettings
-from services.outbound.config import OutboundSettings
-from services.route.config import RouteSettings
-from services.score.config import ScoreSettings
-from shared.hubspot_api import HubSpotSettings
 from shared.settings import ROOT
 from shared.topics import Topic
+from tests.support.deploy_vars import KNOWN_VARS
 
 DEPLOY = ROOT / "deploy"
-FILES = [DEPLOY / "docker-compose.yml", *sorted((DEPLOY / "k8s").glob("*.yaml"))]
-SETTINGS = (
-    CaptureSettings,
-    EnrichSettings,
-    ScoreSettings,
-    RouteSettings,
-    NotifySettings,
-    InsightsSettings,
-    OutboundSettings,
-)
-CHANNEL_SETTINGS = {"LEADRELAY_HUBSPOT_": HubSpotSettings, "LEADRELAY_SALESFORCE_": SalesforceSettings}
-KNOWN_VARS = {f"LEADRELAY_{name.upper()}" for cls in SETTINGS for name in cls.model_fields} | {
-    f"{prefix}{name.upper()}" for prefix, cls in CHANNEL_SETTINGS.items() for name in cls.model_fields
-}
+FILES = [DEPLOY / "compose.yaml"]
 
 
 def documents(path: Path) -> list[Any]:
@@ -75,35 +54,15 @@ def test_dockerfile_copies_what_exists() -> None:
             assert (ROOT / item).exists(), f"Dockerfile copies missing {item}"
 
 
-def k8s_docs() -> list[dict[str, Any]]:
-    return [d for p in sorted((DEPLOY / "k8s").glob("*.yaml")) for d in documents(p)]
-
-
-def test_every_deployment_runs_hardened_and_has_a_disruption_budget() -> None:
-    docs = k8s_docs()
-    budgets = {d["metadata"]["name"] for d in docs if d["kind"] == "PodDisruptionBudget"}
-    for deployment in (d for d in docs if d["kind"] == "Deployment"):
-        pod = deployment["spec"]["template"]["spec"]
-        assert pod["securityContext"]["runAsNonRoot"] is True, deployment["metadata"]["name"]
-        for container in pod["containers"]:
-            assert container["securityContext"]["readOnlyRootFilesystem"] is True
-            assert container["securityContext"]["allowPrivilegeEscalation"] is False
-        if deployment["metadata"]["name"].startswith("leadrelay-"):
-            assert deployment["metadata"]["name"] in budgets, (
-                f"no PodDisruptionBudget for {deployment['metadata']['name']}"
-            )
-    for node in walk(docs):
-        if isinstance(node, dict) and node.get("type") == "kafka":
-            assert node["metadata"]["offsetResetPolicy"] == "earliest", "a new consumer group must not skip leads"
-
-
 def test_compose_waits_on_health_and_runs_the_exporters() -> None:
-    [compose] = documents(DEPLOY / "docker-compose.yml")
+    [compose] = documents(DEPLOY / "compose.yaml")
     services = compose["services"]
     assert services["migrate"]["depends_on"]["postgres"]["condition"] == "service_healthy"
     for name in ("kafka", "postgres", "capture", "enrich", "score", "route", "notify", "lag-exporter"):
         assert "healthcheck" in services[name], f"{name} has no healthcheck"
-    assert services["capture"]["depends_on"]["kafka"]["condition"] == "service_healthy"
+    assert services["topics"]["depends_on"]["kafka"]["condition"] == "service_healthy"
+    assert services["capture"]["depends_on"]["topics"]["condition"] == "service_completed_successfully"
+    assert services["topics"]["command"] == ["leadrelay", "topics", "apply"]
     assert "kafka-exporter" in services and services["lag-exporter"]["command"][:3] == ["leadrelay", "lag", "--serve"]
 
 
