@@ -68,21 +68,14 @@ configure() {
   if [ "$secure" = 1 ]; then secure_properties "$d" "$p"; fi
 }
 
-# A CA and a broker certificate for 127.0.0.1/localhost, made once with openssl.
+# A CA and a broker certificate for 127.0.0.1/localhost (certs.sh), and the PEM keystore Kafka reads.
 certificates() {
   local t=$dir/tls
-  [ -f "$t/broker.pem" ] && return 0
-  command -v openssl >/dev/null || { echo "kafka.sh: openssl is required for --secure" >&2; exit 1; }
-  mkdir -p "$t"
-  openssl req -x509 -newkey rsa:2048 -nodes -days 825 -subj "/CN=leadrelay local CA" \
-    -keyout "$t/ca.key" -out "$t/ca.pem" 2>/dev/null
-  openssl req -newkey rsa:2048 -nodes -subj "/CN=localhost" -keyout "$t/broker.key" -out "$t/broker.csr" 2>/dev/null
-  printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth,clientAuth\n' > "$t/broker.ext"
-  openssl x509 -req -in "$t/broker.csr" -CA "$t/ca.pem" -CAkey "$t/ca.key" -CAcreateserial -days 825 \
-    -extfile "$t/broker.ext" -out "$t/broker.pem" 2>/dev/null
-  openssl pkcs8 -topk8 -nocrypt -in "$t/broker.key" -out "$t/broker.pk8"
-  cat "$t/broker.pk8" "$t/broker.pem" > "$t/broker-keystore.pem"
-  chmod 600 "$t"/*.key "$t"/*.pk8 "$t/broker-keystore.pem"
+  [ -f "$t/broker-keystore.pem" ] && return 0
+  "$here/certs.sh" "$t" "leadrelay local Kafka CA"
+  openssl pkcs8 -topk8 -nocrypt -in "$t/server.key" -out "$t/server.pk8"
+  cat "$t/server.pk8" "$t/server.crt" > "$t/broker-keystore.pem"
+  chmod 600 "$t/server.pk8" "$t/broker-keystore.pem"
 }
 
 # One random password per principal, made once; `name password` per line.
@@ -111,7 +104,7 @@ listener.name.sasl_ssl.scram-sha-512.sasl.jaas.config=org.apache.kafka.common.se
 ssl.keystore.type=PEM
 ssl.keystore.location=$t/broker-keystore.pem
 ssl.truststore.type=PEM
-ssl.truststore.location=$t/ca.pem
+ssl.truststore.location=$t/ca.crt
 ssl.client.auth=none
 authorizer.class.name=org.apache.kafka.metadata.authorizer.StandardAuthorizer
 allow.everyone.if.no.acl.found=false

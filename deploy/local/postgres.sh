@@ -43,17 +43,8 @@ install() {
 }
 
 certificates() {
-  local t=$dir/tls
-  [ -f "$t/server.crt" ] && return 0
-  mkdir -p "$t"
-  openssl req -x509 -newkey rsa:2048 -nodes -days 825 -subj "/CN=leadrelay local PostgreSQL CA" \
-    -keyout "$t/ca.key" -out "$t/ca.crt" 2>/dev/null
-  openssl req -newkey rsa:2048 -nodes -subj "/CN=localhost" -keyout "$t/server.key" -out "$t/server.csr" 2>/dev/null
-  printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\n' > "$t/server.ext"
-  openssl x509 -req -in "$t/server.csr" -CA "$t/ca.crt" -CAkey "$t/ca.key" -CAcreateserial -days 825 \
-    -extfile "$t/server.ext" -out "$t/server.crt" 2>/dev/null
-  chmod 600 "$t/server.key" "$t/ca.key"
-  if [ "$(id -u)" = 0 ]; then chown -R postgres: "$t"; fi
+  "$here/certs.sh" "$dir/tls" "leadrelay local PostgreSQL CA"
+  if [ "$(id -u)" = 0 ]; then chown -R postgres: "$dir/tls"; fi
 }
 
 running() { [ -f "$dir/data/postmaster.pid" ] && as_pg "$(bindir)/pg_ctl" -D "$dir/data" status >/dev/null 2>&1; }

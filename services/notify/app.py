@@ -30,6 +30,10 @@ from shared.service import Runtime, Worker, create_app
 settings = NotifySettings()
 config = load_config_or_exit(settings.config)
 refuse_weak_secrets(settings, config)
+if not settings.development and (loopback := settings.loopback_links()):
+    print(
+        f"notify: {', '.join(loopback)} point at this machine; reps elsewhere cannot open those links", file=sys.stderr
+    )
 if unknown := unknown_channels(config):
     sys.exit(
         f"{settings.config}: channels {unknown} are not registered in services/notify/channels"

@@ -1,4 +1,5 @@
 from typing import Self
+from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr, field_validator, model_validator
 
@@ -51,6 +52,16 @@ class NotifySettings(BaseServiceSettings):
         if self.twilio_status_callback_url is None and "public_url" in self.model_fields_set:
             self.twilio_status_callback_url = f"{self.public_url.rstrip('/')}/v1/twilio/status"
         return self
+
+    def loopback_links(self) -> list[str]:
+        """The link settings that still point at this machine: fine for a local run, but a rep's
+        phone cannot open such a link."""
+        urls = {
+            "LEADRELAY_CLAIM_BASE_URL": self.claim_base_url,
+            "LEADRELAY_PUBLIC_URL": self.public_url,
+            "LEADRELAY_CONSOLE_URL": self.console_url or "",
+        }
+        return [name for name, url in urls.items() if urlsplit(url).hostname in ("127.0.0.1", "localhost", "::1")]
 
     @field_validator("slack_bot_token")
     @classmethod

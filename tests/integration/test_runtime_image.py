@@ -17,21 +17,40 @@ VENV = ROOT / ".local" / "runtime-venv"
 
 
 def _digest() -> str:
-    return hashlib.sha256(LOCK.read_bytes() + (ROOT / "pyproject.toml").read_bytes()).hexdigest()
+    parts = (LOCK, ROOT / "pyproject.toml", ROOT / "deploy" / "Dockerfile")
+    return hashlib.sha256(b"".join(p.read_bytes() for p in parts)).hexdigest()
 
 
 @pytest.fixture(scope="module")
 def runtime_python() -> Path:
-    """The runtime venv, rebuilt whenever the lock or pyproject changes (it takes a minute or two)."""
+    """The runtime venv, rebuilt whenever the lock, pyproject or Dockerfile changes (a minute or two)."""
     python, stamp = VENV / "bin" / "python", VENV / ".lock-digest"
     if not (stamp.exists() and stamp.read_text() == _digest() and python.exists()):
         shutil.rmtree(VENV, ignore_errors=True)
         subprocess.run([sys.executable, "-m", "venv", str(VENV)], check=True, timeout=120)
         pip = [str(python), "-m", "pip", "install", "-q", "--disable-pip-version-check"]
         subprocess.run([*pip, "-r", str(LOCK)], check=True, timeout=900)
-        subprocess.run([*pip, "--no-deps", str(ROOT)], check=True, timeout=300, cwd=VENV)
+        src = _build_context(VENV / "src")
+        subprocess.run([*pip, "--no-deps", str(src)], check=True, timeout=300, cwd=VENV)
         stamp.write_text(_digest())
     return python
+
+
+def _build_context(target: Path) -> Path:
+    """What deploy/Dockerfile's build stage copies to /src before `pip install --no-deps /src`."""
+    dockerfile = (ROOT / "deploy" / "Dockerfile").read_text()
+    build_stage = dockerfile.split("\nFROM ")[1]
+    for line in build_stage.splitlines():
+        if line.startswith("COPY ") and "--from" not in line:
+            *sources, destination = line.split()[1:]
+            for source in sources:
+                dest = target / source if destination.endswith("/") else target / Path(destination).name
+                if (ROOT / source).is_dir():
+                    shutil.copytree(ROOT / source, dest, ignore=shutil.ignore_patterns("__pycache__"))
+                else:
+                    dest.parent.mkdir(parents=True, exist_ok=True)
+                    shutil.copy(ROOT / source, dest)
+    return target
 
 
 def _modules() -> list[str]:

@@ -26,7 +26,7 @@ class SecureKafka:
 
     @property
     def cafile(self) -> Path:
-        return self.directory / "tls" / "ca.pem"
+        return self.directory / "tls" / "ca.crt"
 
     def password(self, principal: str) -> str:
         for line in (self.directory / "credentials").read_text().splitlines():

@@ -20,6 +20,7 @@ from tests.support.inprocess import free_port
 from tests.support.stack import ROOT
 
 TEMPLATE = ROOT / "deploy" / "nginx" / "leadrelay.conf.template"
+CERTS = ROOT / "deploy" / "local" / "certs.sh"
 PROXY_ADDRESS = "127.0.0.5"
 
 
@@ -30,22 +31,9 @@ class TlsProxy:
 
 
 def make_certificates(directory: Path) -> tuple[Path, Path, Path]:
-    """(CA certificate, server certificate, server key) for 127.0.0.1 and localhost."""
-    directory.mkdir(parents=True, exist_ok=True)
-    ca_key, ca, key, csr, cert, ext = (
-        directory / n for n in ("ca.key", "ca.pem", "server.key", "server.csr", "server.pem", "server.ext")
-    )
-
-    def openssl(*args: str) -> None:
-        subprocess.run(["openssl", *args], check=True, capture_output=True, timeout=60)
-
-    openssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "30", "-subj", "/CN=leadrelay test CA",
-            "-keyout", str(ca_key), "-out", str(ca))  # fmt: skip
-    openssl("req", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=localhost", "-keyout", str(key), "-out", str(csr))
-    ext.write_text("subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\n")
-    openssl("x509", "-req", "-in", str(csr), "-CA", str(ca), "-CAkey", str(ca_key), "-CAcreateserial",
-            "-days", "30", "-extfile", str(ext), "-out", str(cert))  # fmt: skip
-    return ca, cert, key
+    """(CA certificate, server certificate, server key) for 127.0.0.1 and localhost, by deploy/local/certs.sh."""
+    subprocess.run([str(CERTS), str(directory), "leadrelay test CA"], check=True, capture_output=True, timeout=60)
+    return directory / "ca.crt", directory / "server.crt", directory / "server.key"
 
 
 @contextmanager
