@@ -72,7 +72,9 @@ $(HELM):
 helm: $(HELM)
 
 test: lint install tools helm
-	$(BIN)/pytest -q tests/unit tests/integration tests/e2e tests/reliability
+	@start=$$(date +%s); status=0; \
+	$(BIN)/pytest -q tests/unit tests/integration tests/e2e tests/reliability || status=$$?; \
+	echo "make test: pytest wall time $$(( $$(date +%s) - start )) s"; exit $$status
 
 unit: $(STAMP)
 	$(BIN)/pytest -q tests/unit

@@ -1,29 +1,16 @@
-"""Servers run inside the test's event loop (the Slack stand-in) on a free 127.0.0.1 port."""
+"""Servers run inside the test's event loop (the Slack stand-in) on a free 127.0.0.1 port (`free_port`
+is re-exported here for the tests that import it from this module)."""
 
 import asyncio
-import random
-import socket
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 import uvicorn
 from fastapi import FastAPI
 
-LISTEN_PORTS = range(20000, 32000)
-"""Below Linux's ephemeral range (32768-60999): a port picked there can be taken by some client's
-outgoing connection between the pick and the server's bind, which made a stand-in fail to start."""
+from tests.support.ports import free_port
 
-
-def free_port() -> int:
-    for _ in range(200):
-        port = random.choice(LISTEN_PORTS)
-        with socket.socket() as s:
-            try:
-                s.bind(("127.0.0.1", port))
-            except OSError:
-                continue
-            return port
-    raise RuntimeError("no free port below the ephemeral range")
+__all__ = ["free_port", "serve_app"]
 
 
 @asynccontextmanager

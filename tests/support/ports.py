@@ -6,11 +6,19 @@ and keeps its own broker and database under .local/test-kafka and .local/test-po
 import random
 import socket
 import subprocess
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_KAFKA_PORT, DEFAULT_PG_PORT = 9192, 55432
+
+
+LISTEN_PORTS = range(20000, 32000)
+"""Below Linux's ephemeral range (32768-60999): a port picked there can be taken by some client's
+outgoing connection between the pick and the server's bind, which made a stand-in fail to start."""
+_handed_out: set[int] = set()
+_lock = threading.Lock()
 
 
 def port_free(port: int) -> bool:
@@ -23,12 +31,21 @@ def port_free(port: int) -> bool:
 
 
 def free_port_block(size: int) -> int:
-    """A port p with p .. p + size - 1 all free, below the ephemeral range (see inprocess.free_port)."""
-    for _ in range(200):
-        base = random.randrange(20000, 32000 - size)
-        if all(port_free(base + i) for i in range(size)):
-            return base
-    raise RuntimeError("no free ports")
+    """A port p with p .. p + size - 1 all free, below the ephemeral range. Each port is handed out
+    once per test session (under a lock): a port checked free and released could otherwise be handed
+    to a second server of the same test before the first one binds it."""
+    with _lock:
+        for _ in range(500):
+            base = random.randrange(LISTEN_PORTS.start, LISTEN_PORTS.stop - size)
+            block = range(base, base + size)
+            if not _handed_out.intersection(block) and all(port_free(p) for p in block):
+                _handed_out.update(block)
+                return base
+    raise RuntimeError("no free ports below the ephemeral range")
+
+
+def free_port() -> int:
+    return free_port_block(1)
 
 
 def ours_running(script: str) -> bool:
