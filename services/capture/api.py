@@ -4,7 +4,7 @@ committed to PostgreSQL. The lead's source and the dedupe namespace come from th
 from datetime import timedelta
 from typing import Annotated, Any, TypeVar
 
-from fastapi import APIRouter, Header, Query, Request
+from fastapi import APIRouter, Header, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ValidationError
 
@@ -14,6 +14,7 @@ from services.capture.config import CaptureSettings
 from services.capture.csv_upload import import_rows, read_upload
 from services.capture.intake import GenericLead, body_hash
 from services.capture.lead_batch import LeadCommit, LeadItem
+from services.capture.message_size import activity_too_large
 from services.capture.outbox import OutboxRelay
 from services.capture.service import Accepted
 from shared import metrics
@@ -117,6 +118,9 @@ async def behaviour_event(
     if missing := event.missing_lead():
         metrics.INTAKE.labels("events", "invalid").inc()
         raise ApiError(422, "invalid_request", missing)
+    _, settings = runtime(request)
+    if too_large := activity_too_large(event.to_activity(), settings.max_message_bytes):
+        raise ApiError(422, "too_large", too_large)
     group: EventCommit = request.app.state.event_commit
     item = Item(event.lead_id, event.email, event.to_activity(), idempotency_key or event.event_id, body_hash(body))
     accepted = await group.accept(f"events:{key.name}", item)
@@ -131,17 +135,18 @@ async def behaviour_event(
     responses=ERRORS,
     openapi_extra={"requestBody": {"required": True, "content": {"text/csv": {"schema": {"type": "string"}}}}},
 )
-async def import_csv(
-    request: Request,
-    key: IntakeKey,
-    source: Annotated[str, Query(pattern=r"^[a-z0-9][a-z0-9_-]{0,39}$")] = "import",
-) -> JSONResponse:
+async def import_csv(request: Request, key: IntakeKey) -> JSONResponse:
     """A CSV of leads (a trade-show list): each valid row becomes a lead, each invalid one is reported
     with its row number and fields. The same file uploaded again creates nothing new. Read in chunks
-    with byte and row caps; parsing yields to the event loop, so other requests are never held up."""
+    with byte and row caps; parsing yields to the event loop, so other requests are never held up.
+    The leads' source is the key's name, as for the generic webhook: give each list its own key."""
+    if "source" in request.query_params:
+        raise ApiError.field(
+            422, "invalid_request", "source", "the source is the API key's name; use a key named for this list"
+        )
     rt, settings = runtime(request)
     upload = await read_upload(request, settings.max_import_bytes)
-    result = await import_rows(rt.db, settings, upload, source=source, namespace=f"import:{key.name}")
+    result = await import_rows(rt.db, settings, upload, source=key.name, namespace=f"import:{key.name}")
     if result.accepted:
         request.app.state.relay.wake.set()
     metrics.INTAKE.labels("import", "accepted").inc(result.accepted)

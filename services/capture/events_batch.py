@@ -12,6 +12,7 @@ from services.capture.activity import ActivityIn
 from services.capture.activity_batch import Item, accept_activities
 from services.capture.api import ERRORS, IntakeKey, json_body, runtime
 from services.capture.intake import body_hash
+from services.capture.message_size import activity_too_large
 from shared import metrics
 from shared.http_errors import ApiError, field_errors
 from shared.json_body import json_object
@@ -47,6 +48,9 @@ async def behaviour_events(
             continue
         if missing := event.missing_lead():
             results[i] = _item_error(i, missing)
+            continue
+        if too_large := activity_too_large(event.to_activity(), settings.max_message_bytes):
+            results[i] = _item_error(i, too_large)
             continue
         valid.append((i, event, raw))
     if valid:

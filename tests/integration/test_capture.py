@@ -163,10 +163,11 @@ async def test_csv_import_reports_bad_rows_and_is_idempotent(capture: str, pg: a
     key = INTAKE
     async with httpx.AsyncClient() as http:
         files = {"file": ("booth.csv", csv_text.encode(), "text/csv")}
-        first = await http.post(f"{capture}/v1/imports?source=trade-show", files=files, headers=key)
-        again = await http.post(f"{capture}/v1/imports?source=trade-show", files=files, headers=key)
+        first = await http.post(f"{capture}/v1/imports", files=files, headers=key)
+        again = await http.post(f"{capture}/v1/imports", files=files, headers=key)
+        chosen_source = await http.post(f"{capture}/v1/imports?source=trade-show", files=files, headers=key)
         raw = await http.post(
-            f"{capture}/v1/imports?source=trade-show",
+            f"{capture}/v1/imports",
             content=csv_text.encode(),
             headers={**key, "Content-Type": "text/csv"},
         )
@@ -188,8 +189,9 @@ async def test_csv_import_reports_bad_rows_and_is_idempotent(capture: str, pg: a
     assert (again.json()["accepted"], again.json()["duplicates"]) == (0, 2)
     assert (raw.json()["accepted"], raw.json()["duplicates"]) == (0, 2), "same file as a raw body: same rows"
     assert unauthorised.status_code == 401 and empty.status_code == 422
+    assert chosen_source.status_code == 422 and chosen_source.json()["fields"][0]["field"] == "source"
     count = await pg.fetchval("SELECT count(*) FROM capture.leads WHERE email LIKE $1", f"%+{tag}@%")
     sources = {
         r["source"] for r in await pg.fetch("SELECT source FROM capture.leads WHERE email LIKE $1", f"%+{tag}@%")
     }
-    assert count == 2 and sources == {"trade-show"}
+    assert count == 2 and sources == {"website"}, "the source is the intake key's name, not a query parameter"

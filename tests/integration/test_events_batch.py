@@ -62,3 +62,22 @@ async def test_hostile_batches_are_refused_whole_and_store_nothing(capture: str,
     assert huge.status_code == 413 and huge.json()["error"] == "too_large"
     assert anonymous.status_code == 401
     assert await pg.fetchval("SELECT count(*) FROM capture.receipts") == before
+
+
+async def test_an_item_over_the_message_limit_is_refused_alone(capture: str, pg: asyncpg.Connection) -> None:
+    """The batch body may be 1 MiB, one Kafka message 900 KiB: an item that would not fit in one
+    message is refused by name instead of being stored and stuck in the outbox."""
+    email = f"big+{uuid.uuid4().hex[:8]}@initech.com"
+    events = [
+        {"email": email, "kind": "page_view", "properties": {"blob": "y" * 950_000}},
+        {"email": email, "kind": "email_opened"},
+    ]
+    async with httpx.AsyncClient(timeout=30) as http:
+        response = await http.post(f"{capture}/v1/events/batch", json={"events": events}, headers=INTAKE)
+    assert response.status_code == 200, response.text
+    big, small = response.json()["results"]
+    assert big["status"] == "invalid" and big["fields"][0]["field"] == "properties.blob", big
+    assert "message limit" in big["fields"][0]["message"]
+    assert small["status"] == "accepted"
+    largest = await pg.fetchval("SELECT max(length(payload)) FROM capture.outbox")
+    assert largest is None or largest < 900 * 1024, "nothing over the message limit reached the outbox"
