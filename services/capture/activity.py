@@ -4,10 +4,11 @@ from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from services.capture.intake import EMAIL
 from shared.payloads import Activity
+from shared.time_bounds import BoundedDatetime
 
 
 class ActivityIn(BaseModel):
@@ -16,7 +17,7 @@ class ActivityIn(BaseModel):
     kind: str = Field(pattern=r"^[a-z][a-z_]{1,39}$", description="e.g. page_view, email_opened, demo_requested")
     lead_id: UUID | None = None
     email: str | None = Field(default=None, max_length=320, pattern=EMAIL.pattern)
-    occurred_at: AwareDatetime | None = None
+    occurred_at: BoundedDatetime | None = None
     properties: dict[str, Any] = Field(default_factory=dict)
     event_id: str | None = Field(default=None, max_length=200, description="The sender's id, for dedupe.")
 

@@ -5,31 +5,48 @@ from typing import Any
 from uuid import UUID
 
 import orjson
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.insights.reports import AssignmentRow, LeadRow
+from shared.time_bounds import EARLIEST, BoundedDate
 
 NAME = r"^[A-Za-z0-9_.:@ -]{1,100}$"
 
+MAX_RANGE = timedelta(days=366)
+"""A report reads its leads into memory: at most a year (and a day) of them."""
+
 
 class ReportFilters(BaseModel):
-    """Leads captured from `start` to `end` (UTC days, both included), optionally of one source and
-    utm campaign, and routed at least once to one pool or rep."""
+    """Leads captured from `start` to `end` (UTC days, both included; at most 366 days, by default the
+    366 before `end` or today), optionally of one source and utm campaign, and routed at least once
+    to one pool or rep."""
 
     model_config = ConfigDict(extra="forbid")
-    start: date | None = None
-    end: date | None = None
+    start: BoundedDate | None = None
+    end: BoundedDate | None = Field(default=None, validate_default=True)
     source: str | None = Field(default=None, pattern=NAME)
     campaign: str | None = Field(default=None, pattern=NAME)
     pool: str | None = Field(default=None, pattern=NAME)
     rep: str | None = Field(default=None, pattern=NAME)
 
+    @field_validator("end")
+    @classmethod
+    def _after_start_within_range(cls, end: date | None, info: ValidationInfo) -> date | None:
+        start = info.data.get("start")
+        if start is not None:
+            last = end or datetime.now(UTC).date()
+            if last < start:
+                raise ValueError("end is before start")
+            if last - start > MAX_RANGE:
+                raise ValueError(f"a report covers at most {MAX_RANGE.days} days after start")
+        return end
+
     @model_validator(mode="after")
-    def _ordered(self) -> "ReportFilters":
-        if self.start and self.end and self.end < self.start:
-            raise ValueError("end is before start")
+    def _default_start(self) -> "ReportFilters":
+        if self.start is None:
+            self.start = max((self.end or datetime.now(UTC).date()) - MAX_RANGE, EARLIEST)
         return self
 
     def params(self) -> dict[str, str]:

@@ -29,6 +29,7 @@ from services.outbound.config import OutboundSettings
 from services.outbound.events import TYPES
 from shared.http_errors import ApiError
 from shared.service import Runtime
+from shared.time_bounds import BoundedDatetime
 from shared.zones import Operator
 
 router = APIRouter()
@@ -59,7 +60,7 @@ class Change(BaseModel):
 
 class Replay(BaseModel):
     model_config = {"extra": "forbid"}
-    since: datetime | None = None
+    since: BoundedDatetime | None = None
     status: Status | None = None
 
 

@@ -8,7 +8,7 @@ from uuid import UUID
 
 from fastapi import APIRouter, Path, Request
 from fastapi.responses import JSONResponse
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from services.route import repository
 from services.route.availability import PERIODS, skip_reason
@@ -21,6 +21,7 @@ from shared.http_errors import ApiError, invalid
 from shared.payloads import Company, EnrichedLead, LeadFields, ScoredLead
 from shared.service import Runtime
 from shared.settings import ApiKey
+from shared.time_bounds import BoundedDatetime
 from shared.zones import Operator
 
 router = APIRouter()
@@ -131,7 +132,7 @@ class SimulateRequest(BaseModel):
     intent: int = 0
     grade: str | None = None
     stage: str | None = Field(default=None, description="lead, mql or sql; derived from the score when absent.")
-    at: AwareDatetime | None = Field(default=None, description="The clock to decide at (default: now).")
+    at: BoundedDatetime | None = Field(default=None, description="The clock to decide at (default: now).")
 
     def scored(self, thresholds_sql: int, thresholds_mql: int) -> ScoredLead:
         domain = self.email.rsplit("@", 1)[1].lower() if self.email and "@" in self.email else None
