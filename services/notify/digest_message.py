@@ -4,7 +4,7 @@ import html
 from typing import Any
 
 from services.notify.digests import Contents, Listed, Shown
-from services.notify.message import CLAIM_ACTION, claim_value, mrkdwn
+from services.notify.message import CLAIM_ACTION, claim_value, mrkdwn, mrkdwn_object
 from shared.payloads import Assignment
 
 DIGEST_BLOCK = "digest:"
@@ -30,7 +30,7 @@ def _row(s: Shown) -> dict[str, Any]:
     return {
         "type": "section",
         "block_id": f"{DIGEST_BLOCK}{a.assignment_id}",
-        "text": {"type": "mrkdwn", "text": f"{line}\n{mrkdwn(a.reason)[:400]}"},
+        "text": mrkdwn_object(f"{line}\n{mrkdwn(a.reason)[:400]}"),
         "accessory": {
             "type": "button",
             "action_id": CLAIM_ACTION,
@@ -56,19 +56,19 @@ def slack_blocks(c: Contents, page_url: str | None, console_url: str | None) -> 
         {"type": "header", "text": {"type": "plain_text", "text": headline(c)[:150]}},
         {
             "type": "context",
-            "elements": [{"type": "mrkdwn", "text": f"Escalations since {d.window_start:%H:%M} UTC, updated live"}],
+            "elements": [mrkdwn_object(f"Escalations since {d.window_start:%H:%M} UTC, updated live")],
         },
     ]
     if c.oldest:
-        blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": "*Oldest waiting*"}})
+        blocks.append({"type": "section", "text": mrkdwn_object("*Oldest waiting*")})
         blocks += [_row(s) for s in c.oldest]
     shown = {s.assignment.assignment_id for s in c.oldest}
     highest = [s for s in c.highest if s.assignment.assignment_id not in shown]
     if highest:
-        blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": "*Highest scored*"}})
+        blocks.append({"type": "section", "text": mrkdwn_object("*Highest scored*")})
         blocks += [_row(s) for s in highest]
     if links := _links(page_url, console_url, c.waiting + c.claimed):
-        blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": " · ".join(links)}]})
+        blocks.append({"type": "context", "elements": [mrkdwn_object(" · ".join(links))]})
     return blocks
 
 

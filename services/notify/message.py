@@ -1,6 +1,7 @@
 """The Slack alert for an assignment: Block Kit plus a plain-text fallback. Pure."""
 
 import html
+import re
 from typing import Any
 
 from shared.payloads import Assignment
@@ -9,6 +10,30 @@ from shared.payloads import Assignment
 def mrkdwn(text: str) -> str:
     """Lead-supplied text made inert for Slack: `<!channel>` and `<https://evil|Claim>` stay text."""
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def mrkdwn_object(text: str) -> dict[str, Any]:
+    """A mrkdwn text object that Slack renders without its automatic parsing (`verbatim`): a URL, an
+    email or a #channel typed into a lead's fields stays text; our own `<url|label>` links still work."""
+    return {"type": "mrkdwn", "text": text, "verbatim": True}
+
+
+LINKABLE = re.compile(r"(?i)\b(?:[a-z][a-z0-9+.-]*://)?[\w.+-]+(?:@[\w-]+)?(?:\.[a-z][\w-]*)+\b\S*")
+ZERO_WIDTH_SPACE = "\u200b"
+
+
+def plain_fallback(text: str) -> str:
+    """The notification text (no blocks there to mark verbatim): escaped, and each thing Slack would
+    turn into a link (a URL, a bare domain, an email) broken with a zero-width space after its dots,
+    @ and ://, so it reads the same and links nowhere."""
+
+    def defang(match: re.Match[str]) -> str:
+        token = match.group(0)
+        for mark in ("://", "@", "."):
+            token = token.replace(mark, mark + ZERO_WIDTH_SPACE)
+        return token
+
+    return LINKABLE.sub(defang, mrkdwn(text))
 
 
 def alert_text(a: Assignment) -> str:
@@ -64,11 +89,11 @@ def alert_blocks(a: Assignment, claim_url: str | None = None) -> list[dict[str, 
         {"type": "header", "text": {"type": "plain_text", "text": alert_text(a)[:150]}},
         {
             "type": "section",
-            "fields": [{"type": "mrkdwn", "text": f"*{k}*\n{mrkdwn(v)}"} for k, v in _facts(a)],
+            "fields": [mrkdwn_object(f"*{k}*\n{mrkdwn(v)}") for k, v in _facts(a)],
         },
-        {"type": "section", "text": {"type": "mrkdwn", "text": f"*Why this score*\n{reasons}"}},
+        {"type": "section", "text": mrkdwn_object(f"*Why this score*\n{reasons}")},
         *(
-            [{"type": "context", "elements": [{"type": "mrkdwn", "text": mrkdwn(lead.prediction)}]}]
+            [{"type": "context", "elements": [mrkdwn_object(mrkdwn(lead.prediction))]}]
             if lead.prediction
             else []
         ),
@@ -94,19 +119,19 @@ def alert_blocks(a: Assignment, claim_url: str | None = None) -> list[dict[str, 
                 ),
             ],
         },
-        {"type": "context", "elements": [{"type": "mrkdwn", "text": " · ".join(context)}]},
+        {"type": "context", "elements": [mrkdwn_object(" · ".join(context))]},
     ]
     if claim_url is not None:
-        blocks[-1]["elements"].append({"type": "mrkdwn", "text": f"<{claim_url}|Claim link>"})
+        blocks[-1]["elements"].append(mrkdwn_object(f"<{claim_url}|Claim link>"))
     for label, url in a.records.items():
-        blocks[-1]["elements"].append({"type": "mrkdwn", "text": f"<{url}|Open in {label}>"})
+        blocks[-1]["elements"].append(mrkdwn_object(f"<{url}|Open in {label}>"))
     return blocks
 
 
 def claimed_blocks(original: list[dict[str, Any]], note: str) -> list[dict[str, Any]]:
     """The alert after a click: the same facts, the button replaced by who claimed (or why not)."""
     kept = [b for b in original if b.get("type") != "actions"]
-    return [*kept, {"type": "section", "text": {"type": "mrkdwn", "text": note}}]
+    return [*kept, {"type": "section", "text": mrkdwn_object(note)}]
 
 
 def _who(a: Assignment) -> str:

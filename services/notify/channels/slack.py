@@ -5,7 +5,7 @@ alert already went out."""
 from datetime import datetime
 
 from services.notify.channels.base import ChannelContext
-from services.notify.message import alert_blocks, alert_text, mrkdwn
+from services.notify.message import alert_blocks, alert_text, plain_fallback
 from services.notify.slack_client import SlackClient
 from shared.payloads import Assignment
 
@@ -25,7 +25,7 @@ class SlackChannel:
     async def send(self, assignment: Assignment, target: str, claim_url: str | None) -> str:
         metadata = {"event_type": EVENT_TYPE, "event_payload": {"assignment_id": str(assignment.assignment_id)}}
         posted = await self._client.post_message(
-            target, mrkdwn(alert_text(assignment)), alert_blocks(assignment, claim_url), metadata
+            target, plain_fallback(alert_text(assignment)), alert_blocks(assignment, claim_url), metadata
         )
         return posted.ts
 
