@@ -18,6 +18,7 @@ from services.outbound.destinations import Destination, Outcome
 from shared import metrics
 from shared.db import Database
 from shared.polling import PollingWorker
+from shared.redact import redacted_url
 
 log = logging.getLogger(__name__)
 BATCH = 100
@@ -42,10 +43,19 @@ class Sender(PollingWorker):
         return len(due) == BATCH
 
     async def _deliver(self, delivery: store.Delivery) -> Outcome:
+        """Never raises: whatever goes wrong with one delivery (a URL the HTTP client cannot use, a bug
+        in a destination) is that delivery's failure alone, counted and retried like a refused one,
+        so the others of the batch are recorded once and never sent again."""
         destination = self._destinations.get(delivery.subscription.kind)
         if destination is None:
             return Outcome(False, None, f"no destination of kind {delivery.subscription.kind}")
-        return await destination.deliver(delivery)
+        try:
+            return await destination.deliver(delivery)
+        except Exception as exc:
+            log.warning(
+                "outbound delivery to %s failed: %s", redacted_url(delivery.subscription.url), type(exc).__name__
+            )
+            return Outcome(False, None, f"unusable destination: {type(exc).__name__}")
 
     async def _record(self, session: AsyncSession, delivery: store.Delivery, outcome: Outcome) -> None:
         kind = delivery.subscription.kind
@@ -64,4 +74,5 @@ class Sender(PollingWorker):
             reason = f"disabled after {failures} failed deliveries in a row (last: {outcome.error})"
             await store.set_enabled(session, delivery.subscription.id, False, reason)
             metrics.OUTBOUND_DISABLED.inc()
-            log.error("outbound subscription %s to %s %s", delivery.subscription.id, delivery.subscription.url, reason)
+            url = redacted_url(delivery.subscription.url)
+            log.error("outbound subscription %s to %s %s", delivery.subscription.id, url, reason)

@@ -178,6 +178,39 @@ async def test_a_failing_subscription_is_disabled_kept_and_replayed(
     assert bad.status_code == 422 and {f["field"] for f in bad.json()["fields"]} >= {"url"}
 
 
+async def test_an_unusable_subscription_fails_alone_and_others_get_each_event_once(
+    outbound: Pipeline, receiver: tuple[Receiver, str]
+) -> None:
+    """A URL that passes validation but that the HTTP client cannot use (a control character in the
+    host) used to raise out of the sender's batch: the whole batch was retried forever, the others
+    got duplicates, and the bad subscription was never disabled."""
+    r, url = receiver
+    good = await subscribe(outbound, url, ["assigned"])
+    bad = await subscribe(outbound, "http://bad\x01host.example/hook", ["assigned"])
+    tag = uuid.uuid4().hex[:8]
+    leads = [await post_lead(outbound, f"jam{i}.{tag}@initech.com") for i in range(3)]
+
+    async def all_arrived() -> bool:
+        return {m["data"]["lead_id"] for m in r.verified(good["secret"])} >= set(leads)
+
+    async def bad_disabled() -> bool:
+        async with httpx.AsyncClient() as http:
+            subs = (await http.get(f"{outbound.outbound}/v1/outbound/subscriptions", headers=OPS)).json()
+        return any(s["id"] == bad["id"] and not s["enabled"] for s in subs["subscriptions"])
+
+    await until(all_arrived, timeout=30)
+    await until(bad_disabled, timeout=30)
+    async with httpx.AsyncClient() as http:
+        log = (
+            await http.get(f"{outbound.outbound}/v1/outbound/subscriptions/{bad['id']}/deliveries", headers=OPS)
+        ).json()
+    assert log["deliveries"] and all(d["status"] != "sent" for d in log["deliveries"])
+    assert any("unusable destination" in (d.get("last_error") or "") for d in log["deliveries"]), log["deliveries"][0]
+    await asyncio.sleep(1.5)
+    ids = Counter(x["headers"]["webhook-id"] for x in r.received)
+    assert max(ids.values()) == 1, "the good subscriber got each event once"
+
+
 async def test_a_nurtured_lead_joins_the_hubspot_list_and_leaves_it_when_routed(outbound: Pipeline) -> None:
     tag = uuid.uuid4().hex[:8]
     email = f"nur.{tag}@initech.com"
