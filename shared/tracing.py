@@ -42,8 +42,10 @@ def setup(service: str, otlp_endpoint: str | None) -> bool:
     from opentelemetry.sdk.trace import TracerProvider
     from opentelemetry.sdk.trace.export import BatchSpanProcessor
 
+    from shared.trace_redaction import RedactingExporter
+
     provider = TracerProvider(resource=Resource.create({"service.name": f"leadrelay-{service}"}))
-    provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter(endpoint=otlp_endpoint)))
+    provider.add_span_processor(BatchSpanProcessor(RedactingExporter(OTLPSpanExporter(endpoint=otlp_endpoint))))
     trace.set_tracer_provider(provider)
     HTTPXClientInstrumentor().instrument()
     AsyncPGInstrumentor().instrument()  # type: ignore[no-untyped-call]
