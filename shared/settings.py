@@ -17,7 +17,7 @@ from shared.kafka_security import KafkaSecuritySettings
 ROOT = Path(__file__).resolve().parent.parent
 PREFIX = "LEADRELAY_"
 
-Scope = Literal["intake", "claim", "ops:read", "ops:write"]
+Scope = Literal["intake", "outcomes", "claim", "ops:read", "ops:write"]
 
 
 class ApiKey(BaseModel):
@@ -97,7 +97,7 @@ class BaseServiceSettings(KafkaSecuritySettings):
     )
     api_keys: list[ApiKey] = Field(
         default_factory=list,
-        description='JSON list of {"name", "key", "scopes": [intake|claim|ops:read|ops:write], "rep"?};'
+        description='JSON list of {"name", "key", "scopes": [intake|outcomes|claim|ops:read|ops:write], "rep"?};'
         " a bare string is an intake-only key.",
     )
     max_body_bytes: int = Field(default=256 * 1024, ge=1024, description="Cap on any request body.")

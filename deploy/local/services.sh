@@ -21,7 +21,8 @@ export LEADRELAY_API_KEYS=${LEADRELAY_API_KEYS:-'[{"name": "website", "key": "lo
   {"name": "ops", "key": "local-ops-key", "scopes": ["ops:read", "ops:write"]},
   {"name": "notify", "key": "local-notify-key", "scopes": ["claim"]},
   {"name": "console", "key": "local-console-key", "scopes": ["ops:read", "ops:write", "claim"]},
-  {"name": "alice", "key": "local-alice-key", "scopes": ["claim"], "rep": "alice"}]'}
+  {"name": "alice", "key": "local-alice-key", "scopes": ["claim"], "rep": "alice"},
+  {"name": "crm", "key": "local-crm-key", "scopes": ["intake", "outcomes"]}]'}
 export LEADRELAY_ROUTE_API_KEY=${LEADRELAY_ROUTE_API_KEY:-local-notify-key}
 export LEADRELAY_SLACK_SIGNING_SECRET=${LEADRELAY_SLACK_SIGNING_SECRET:-local-slack-signing-secret}
 export LEADRELAY_CLAIM_LINK_SECRET=${LEADRELAY_CLAIM_LINK_SECRET:-local-claim-link-secret}

@@ -53,7 +53,6 @@ async def accept_activities(
             if item.event_id and item.event_id in earlier:
                 out.append(Accepted(earlier[item.event_id], replayed=True))
                 continue
-            created = False
             if item.lead_id is not None:
                 if item.lead_id not in known_ids:
                     out.append(None)
@@ -63,7 +62,7 @@ async def accept_activities(
                 assert item.email is not None
                 found = by_email.get(item.email.lower())
                 if found is None:
-                    found, created = uuid4(), True
+                    found = uuid4()
                     by_email[item.email.lower()] = found
                     await create_lead(session, settings, found, uuid4(), "activity", LeadFields(email=item.email))
                 lead_id = found
@@ -72,7 +71,6 @@ async def accept_activities(
                 "lead_id": str(lead_id),
                 "event_id": str(event.event_id),
                 "status": "accepted",
-                "new_lead": created,
             }
             outbox = repository.OutboxRow(0, topic, str(lead_id), serialize_event(event), kafka_headers(event))
             receipt = repository.Receipt(uuid4(), namespace, item.event_id, item.body_hash, response)

@@ -118,6 +118,8 @@ async def behaviour_event(
     if missing := event.missing_lead():
         metrics.INTAKE.labels("events", "invalid").inc()
         raise ApiError(422, "invalid_request", missing)
+    if reserved := event.reserved_for(key, request.app.state.config.scoring.progress_events):
+        raise ApiError(403, "forbidden", reserved)
     _, settings = runtime(request)
     if too_large := activity_too_large(event.to_activity(), settings.max_message_bytes):
         raise ApiError(422, "too_large", too_large)

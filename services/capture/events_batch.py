@@ -49,6 +49,9 @@ async def behaviour_events(
         if missing := event.missing_lead():
             results[i] = _item_error(i, missing)
             continue
+        if reserved := event.reserved_for(key, request.app.state.config.scoring.progress_events):
+            results[i] = _item_error(i, reserved)
+            continue
         if too_large := activity_too_large(event.to_activity(), settings.max_message_bytes):
             results[i] = _item_error(i, too_large)
             continue

@@ -145,7 +145,6 @@ async def accept_activity(
             previous = await repository.find_receipt(session, namespace, idempotency_key, body_hash, timedelta(0))
             if previous is not None:
                 return Accepted(previous, replayed=True)
-        created = False
         if lead_id is not None:
             if not await repository.lead_exists(session, lead_id):
                 raise UnknownLead(str(lead_id))
@@ -154,11 +153,11 @@ async def accept_activity(
             await repository.lock_dedupe_keys(session, [f"email:{email.lower()}"])
             lead_id = await repository.lead_by_email(session, email)
             if lead_id is None:
-                lead_id, created = uuid4(), True
+                lead_id = uuid4()
                 await create_lead(session, settings, lead_id, uuid4(), "activity", LeadFields(email=email))
         event = new_event(LeadActivityEvent, lead_id=lead_id, producer="capture@events", data=activity)
         await _publish(session, settings, Topic.LEAD_ACTIVITY, event)
-        response = {"lead_id": str(lead_id), "event_id": str(event.event_id), "status": "accepted", "new_lead": created}
+        response = {"lead_id": str(lead_id), "event_id": str(event.event_id), "status": "accepted"}
         await repository.insert_receipt(
             session,
             receipt_id=uuid4(),

@@ -84,6 +84,10 @@ class PredictiveModel(Strict):
 
 OUTCOMES: dict[str, int] = {"converted": 1, "won": 1, "lost": 0}
 """Outcome behaviour events and the label each gives a lead."""
+RESERVED_KINDS = frozenset({"rep_rejected", "meeting_booked", "opportunity_created", *OUTCOMES})
+"""Behaviour events that change scores, stop recycling or train the model: only a key with the
+`outcomes` scope (a CRM's or sales tool's backend) may send them, with the progress_events of the
+config; a website's intake key may not."""
 
 
 class Scoring(Strict):

@@ -21,7 +21,7 @@ import yaml
 from tests.e2e.test_webhook_to_slack import alerts_for
 from tests.support.kafka_io import read_topic
 from tests.support.pipeline import Pipeline, run_pipeline
-from tests.support.stack import INTAKE, ROOT, Stack
+from tests.support.stack import CRM, INTAKE, ROOT, Stack
 
 LABELLED = 120
 
@@ -92,7 +92,7 @@ async def test_outcomes_train_a_model_that_scores_and_explains_the_next_lead(
             assert (await http.post(f"{p.capture}/v1/webhooks/generic", json=lead, headers=INTAKE)).status_code == 202
             won = rng.random() < (0.85 if senior else 0.15)
             outcome = {"kind": "won" if won else "lost", "email": email}
-            assert (await http.post(f"{p.capture}/v1/events", json=outcome, headers=INTAKE)).status_code == 202
+            assert (await http.post(f"{p.capture}/v1/events", json=outcome, headers=CRM)).status_code == 202
 
         conn = await asyncpg.connect(stack.dsn)
         try:

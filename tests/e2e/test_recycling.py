@@ -15,7 +15,7 @@ import yaml
 from tests.e2e.test_nurture_to_sales_ready import routing
 from tests.e2e.test_webhook_to_slack import alerts_for
 from tests.support.pipeline import Pipeline, run_pipeline
-from tests.support.stack import INTAKE, OPS, ROOT, Stack
+from tests.support.stack import CRM, INTAKE, OPS, ROOT, Stack
 
 STALLED_DAYS = 0.0002
 """17.3 seconds."""
@@ -93,7 +93,9 @@ async def test_an_owned_lead_without_progress_is_recycled_and_one_with_a_meeting
             await click(http, recycling, message, "claim")
         await asyncio.sleep(STALLED_DAYS * 86400 * 0.6)
         meeting = {"kind": "meeting_booked", "email": f"mona.{tag}@initech.com", "properties": {}}
-        assert (await http.post(f"{recycling.capture}/v1/events", json=meeting, headers=INTAKE)).status_code == 202
+        from_website = await http.post(f"{recycling.capture}/v1/events", json=meeting, headers=INTAKE)
+        assert from_website.status_code == 403 and from_website.json()["fields"][0]["field"] == "kind"
+        assert (await http.post(f"{recycling.capture}/v1/events", json=meeting, headers=CRM)).status_code == 202
         async with asyncio.timeout(STALLED_DAYS * 86400 + 15):
             while await statuses(http, recycling, stalled) != ["recycled"]:
                 await asyncio.sleep(0.25)

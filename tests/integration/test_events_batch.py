@@ -8,7 +8,7 @@ import asyncpg
 import httpx
 
 from tests.support.kafka_io import activity_kinds
-from tests.support.stack import INTAKE, OPS, Stack
+from tests.support.stack import CRM, INTAKE, OPS, Stack
 
 
 async def test_a_batch_gets_a_result_per_item_and_publishes_only_the_accepted(
@@ -34,7 +34,7 @@ async def test_a_batch_gets_a_result_per_item_and_publishes_only_the_accepted(
     assert (body["accepted"], body["duplicate"], body["invalid"]) == (2, 1, 2)
     assert body["results"][3]["fields"][0]["field"] == "kind"
     assert body["results"][4]["fields"][0]["field"] == "lead_id"
-    assert body["results"][0]["new_lead"] is True and body["results"][1]["new_lead"] is False
+    assert "new_lead" not in body["results"][0], "an intake key is no oracle for who is already a lead"
     assert [r["status"] for r in again.json()["results"]] == ["duplicate", "duplicate"]
     assert wrong_scope.status_code == 403 and too_many.status_code == 422
     lead_id = body["results"][0]["lead_id"]
@@ -81,3 +81,26 @@ async def test_an_item_over_the_message_limit_is_refused_alone(capture: str, pg:
     assert small["status"] == "accepted"
     largest = await pg.fetchval("SELECT max(length(payload)) FROM capture.outbox")
     assert largest is None or largest < 900 * 1024, "nothing over the message limit reached the outbox"
+
+
+async def test_outcome_and_progress_events_need_an_outcomes_key(capture: str) -> None:
+    """won, lost, meeting_booked, rep_rejected... change scores and train the model: a website's
+    intake key may not send them; a CRM's key with the outcomes scope may."""
+    email = f"outcome+{uuid.uuid4().hex[:8]}@initech.com"
+    async with httpx.AsyncClient() as http:
+        lead = await http.post(f"{capture}/v1/webhooks/generic", json={"email": email}, headers=INTAKE)
+        assert lead.status_code == 202
+        refused = {
+            kind: await http.post(f"{capture}/v1/events", json={"email": email, "kind": kind}, headers=INTAKE)
+            for kind in ("won", "lost", "converted", "meeting_booked", "opportunity_created", "rep_rejected")
+        }
+        batch = await http.post(
+            f"{capture}/v1/events/batch",
+            json={"events": [{"email": email, "kind": "won"}, {"email": email, "kind": "page_view"}]},
+            headers=INTAKE,
+        )
+        allowed = await http.post(f"{capture}/v1/events", json={"email": email, "kind": "won"}, headers=CRM)
+    for kind, response in refused.items():
+        assert response.status_code == 403 and response.json()["fields"][0]["field"] == "kind", kind
+    assert [r["status"] for r in batch.json()["results"]] == ["invalid", "accepted"]
+    assert allowed.status_code == 202 and allowed.json()["lead_id"] == lead.json()["lead_id"]

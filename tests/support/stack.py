@@ -25,15 +25,19 @@ PG_PORT = PORTS.postgres
 KAFKA = f"127.0.0.1:{PORTS.kafka}"
 INTAKE_KEY, OPS_KEY, NOTIFY_KEY = "test-intake-key-0123456789", "test-ops-key-0123456789", "test-notify-key-0123456"
 CONSOLE_KEY, ALICE_KEY = "test-console-key-0123456", "test-alice-key-0123456789"
+CRM_KEY = "test-crm-outcomes-key-012345"
 API_KEYS = (
     f'[{{"name": "website", "key": "{INTAKE_KEY}", "scopes": ["intake"]}},'
     f' {{"name": "ops", "key": "{OPS_KEY}", "scopes": ["ops:read", "ops:write"]}},'
     f' {{"name": "notify", "key": "{NOTIFY_KEY}", "scopes": ["claim"]}},'
     f' {{"name": "console", "key": "{CONSOLE_KEY}", "scopes": ["ops:read", "ops:write", "claim"]}},'
-    f' {{"name": "alice", "key": "{ALICE_KEY}", "scopes": ["claim"], "rep": "alice"}}]'
+    f' {{"name": "alice", "key": "{ALICE_KEY}", "scopes": ["claim"], "rep": "alice"}},'
+    f' {{"name": "crm", "key": "{CRM_KEY}", "scopes": ["intake", "outcomes"]}}]'
 )
 INTAKE = {"X-API-Key": INTAKE_KEY}
 OPS = {"X-API-Key": OPS_KEY}
+CRM = {"X-API-Key": CRM_KEY}
+"""A CRM's or sales tool's backend: may also send outcome and progress events (won, meeting_booked, ...)."""
 ADMIN_DSN = f"postgresql://postgres@127.0.0.1:{PG_PORT}/postgres"
 
 
