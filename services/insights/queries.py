@@ -157,13 +157,19 @@ async def lead_page(session: AsyncSession, lead_id: UUID) -> dict[str, Any] | No
     }
 
 
+VISIBLE_TO_REP = (
+    "(EXISTS (SELECT 1 FROM insights.assignments c WHERE c.lead_id = {lead}"
+    " AND (c.claimed_by = :rep OR (c.rep_id = :rep AND c.claimed_at IS NOT NULL)))"
+    " OR (SELECT n.rep_id FROM insights.assignments n WHERE n.lead_id = {lead}"
+    " ORDER BY n.assigned_at DESC NULLS LAST, n.attempt DESC NULLS LAST LIMIT 1) = :rep)"
+)
+"""A rep sees a lead while it is theirs (its latest assignment, an escalation included, is to them)
+or once they claimed it; a lead reassigned away from them before they claimed it is not theirs."""
+
+
 async def live(session: AsyncSession, rep: str | None, limit: int = 50) -> list[dict[str, Any]]:
     """The latest leads with the time each stage was reached (a rep sees only their own)."""
-    mine = (
-        " WHERE EXISTS (SELECT 1 FROM insights.assignments x WHERE x.lead_id = l.lead_id AND x.rep_id = :rep)"
-        if rep
-        else ""
-    )
+    mine = f" WHERE {VISIBLE_TO_REP.format(lead='l.lead_id')}" if rep else ""
     rows = await session.execute(
         text(
             "SELECT l.lead_id, l.name, l.email, l.company, l.source, l.score, l.stage, l.captured_at, l.enriched_at,"
@@ -195,7 +201,6 @@ async def open_assignment_of(session: AsyncSession, lead_id: UUID, rep: str) -> 
 
 
 async def owns(session: AsyncSession, lead_id: UUID, rep: str) -> bool:
-    row = await session.execute(
-        text("SELECT 1 FROM insights.assignments WHERE lead_id = :l AND rep_id = :r LIMIT 1"), {"l": lead_id, "r": rep}
-    )
-    return row.first() is not None
+    """Whether the rep may read the lead (see VISIBLE_TO_REP)."""
+    row = await session.execute(text(f"SELECT {VISIBLE_TO_REP.format(lead=':l')}"), {"l": lead_id, "rep": rep})
+    return bool(row.scalar())
