@@ -92,11 +92,7 @@ def alert_blocks(a: Assignment, claim_url: str | None = None) -> list[dict[str, 
             "fields": [mrkdwn_object(f"*{k}*\n{mrkdwn(v)}") for k, v in _facts(a)],
         },
         {"type": "section", "text": mrkdwn_object(f"*Why this score*\n{reasons}")},
-        *(
-            [{"type": "context", "elements": [mrkdwn_object(mrkdwn(lead.prediction))]}]
-            if lead.prediction
-            else []
-        ),
+        *([{"type": "context", "elements": [mrkdwn_object(mrkdwn(lead.prediction))]}] if lead.prediction else []),
         {
             "type": "actions",
             "block_id": "claim",

@@ -8,11 +8,12 @@
     POST   /v1/outbound/subscriptions/{id}/replay {"since": <ISO time>, "status": "failed"}
 
 The secret (whsec_..., Standard Webhooks) is shown once, on creation. URLs must be http(s); unless
-LEADRELAY_ALLOW_PRIVATE_URLS is set, one naming a loopback, private or link-local address (the
-cloud metadata service) is refused, so a subscription cannot be pointed at leadrelay's own network."""
+LEADRELAY_ALLOW_PRIVATE_URLS is set (development only), one whose host is this machine or is written
+as a non-global address in any notation is refused here, and every delivery checks the addresses
+the name resolves to at that moment (see address_guard), so a subscription cannot reach leadrelay's
+own network or a cloud metadata service."""
 
 import base64
-import ipaddress
 import secrets
 import uuid
 from datetime import datetime
@@ -25,6 +26,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field, field_validator
 
 from services.outbound import store
+from services.outbound.address_guard import refused_host
 from services.outbound.config import OutboundSettings
 from services.outbound.events import TYPES
 from shared.http_errors import ApiError
@@ -64,16 +66,6 @@ class Replay(BaseModel):
     status: Status | None = None
 
 
-def private(host: str) -> bool:
-    if host.lower() in ("localhost", "localhost.localdomain") or host.lower().endswith(".localhost"):
-        return True
-    try:
-        address = ipaddress.ip_address(host.strip("[]"))
-    except ValueError:
-        return False
-    return address.is_private or address.is_loopback or address.is_link_local or address.is_reserved
-
-
 def _rt(request: Request) -> tuple[Runtime, OutboundSettings]:
     return request.app.state.runtime, request.app.state.settings
 
@@ -86,8 +78,8 @@ def _not_found(sub_id: UUID) -> ApiError:
 async def create(request: Request, body: NewSubscription) -> JSONResponse:
     rt, settings = _rt(request)
     host = urlsplit(body.url).hostname or ""
-    if private(host) and not settings.allow_private_urls:
-        raise ApiError.field(422, "invalid_request", "url", "a loopback, private or link-local address")
+    if (reason := refused_host(host)) is not None and not settings.allow_private_urls:
+        raise ApiError.field(422, "invalid_request", "url", f"not a global address: {reason}")
     if settings.allowed_hosts is not None and host.lower() not in settings.allowed_hosts:
         raise ApiError.field(422, "invalid_request", "url", "not one of the hosts LEADRELAY_ALLOWED_HOSTS allows")
     secret = "whsec_" + base64.b64encode(secrets.token_bytes(32)).decode()

@@ -1,3 +1,4 @@
+import sys
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from uuid import NAMESPACE_URL, uuid5
@@ -19,13 +20,15 @@ from shared.service import Runtime, Worker, create_app
 settings = OutboundSettings()
 config = load_config_or_exit(settings.config)
 refuse_weak_secrets(settings, config)
+if (refused := settings.private_urls_refused()) is not None:
+    sys.exit(refused)
 
 
 @asynccontextmanager
 async def setup(rt: Runtime) -> AsyncIterator[Sequence[Worker]]:
     async with httpx.AsyncClient(timeout=httpx.Timeout(settings.send_timeout_s, connect=3.0)) as http:
         destinations: dict[str, Destination] = {
-            "webhook": WebhookDestination(http, settings.send_timeout_s),
+            "webhook": WebhookDestination(http, settings.send_timeout_s, guard=not settings.allow_private_urls),
             "hubspot_list": HubSpotListDestination(api_from_env(http)),
         }
         if (list_id := config.handoff.hubspot_list_id) is not None:

@@ -16,5 +16,12 @@ class OutboundSettings(BaseServiceSettings):
         default=None, description='If set, the only hosts a webhook URL may name (e.g. ["hooks.zapier.com"]).'
     )
     allow_private_urls: bool = Field(
-        default=False, description="Allow webhook URLs on loopback or private addresses (local development)."
+        default=False,
+        description="Allow webhook URLs on loopback or private addresses: development only (refused otherwise).",
     )
+
+    def private_urls_refused(self) -> str | None:
+        """Why these settings may not start outside development, if they may not."""
+        if self.allow_private_urls and not self.development:
+            return "LEADRELAY_ALLOW_PRIVATE_URLS lets webhooks reach this network: it is for development only"
+        return None

@@ -6,12 +6,14 @@ it off the list once the lead is routed."""
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Protocol
+from typing import Any, Protocol
+from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 import orjson
 from standardwebhooks.webhooks import Webhook
 
+from services.outbound.address_guard import Refused, resolve_global
 from services.outbound.store import Delivery
 from shared.hubspot_api import HubSpotApi, HubSpotError
 
@@ -34,8 +36,28 @@ def message_id(delivery: Delivery) -> str:
 
 
 class WebhookDestination:
-    def __init__(self, http: httpx.AsyncClient, timeout: float) -> None:
-        self._http, self._timeout = http, timeout
+    """`guard` (on unless LEADRELAY_ALLOW_PRIVATE_URLS in development): each delivery goes only to a
+    global address, resolved now and pinned for the request (see address_guard); no redirect is
+    followed, so a receiver cannot bounce the request to an internal address either."""
+
+    def __init__(self, http: httpx.AsyncClient, timeout: float, guard: bool = True) -> None:
+        self._http, self._timeout, self._guard = http, timeout, guard
+
+    async def _target(self, url: str) -> tuple[str, dict[str, str], dict[str, Any], httpx.BasicAuth | None]:
+        """(URL to send to, extra headers, request extensions, auth): the URL with its host pinned to
+        the address just checked, the Host header and TLS server name still the original host."""
+        parts = urlsplit(url)
+        host = parts.hostname or ""
+        auth = httpx.BasicAuth(parts.username, parts.password or "") if parts.username else None
+        if not self._guard:
+            return url, {}, {}, auth
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+        address = await resolve_global(host, port)
+        pinned = f"[{address}]" if ":" in address else address
+        target = urlunsplit((parts.scheme, f"{pinned}:{port}", parts.path, parts.query, ""))
+        host_header = parts.netloc.rsplit("@", 1)[-1]
+        extensions: dict[str, Any] = {"sni_hostname": host} if parts.scheme == "https" else {}
+        return target, {"host": host_header}, extensions, auth
 
     async def deliver(self, delivery: Delivery) -> Outcome:
         body = orjson.dumps(delivery.payload).decode()
@@ -49,8 +71,18 @@ class WebhookDestination:
             "user-agent": "leadrelay-outbound",
         }
         try:
+            target, extra, extensions, auth = await self._target(delivery.subscription.url)
+        except Refused as exc:
+            return Outcome(False, None, f"refused: {exc}")
+        try:
             response = await self._http.post(
-                delivery.subscription.url, content=body, headers=headers, timeout=self._timeout
+                target,
+                content=body,
+                headers={**headers, **extra},
+                timeout=self._timeout,
+                extensions=extensions,
+                auth=auth or httpx.USE_CLIENT_DEFAULT,
+                follow_redirects=False,
             )
         except httpx.HTTPError as exc:
             return Outcome(False, None, f"connection error: {type(exc).__name__}")
