@@ -36,7 +36,16 @@ class NotifySettings(BaseServiceSettings):
     smtp_from: str = "leadrelay <alerts@leadrelay.local>"
     smtp_username: str | None = None
     smtp_password: SecretStr | None = None
-    smtp_starttls: bool = False
+    smtp_starttls: bool | None = Field(
+        default=None,
+        description="STARTTLS before authenticating; default: on for port 587 (submission), as providers require."
+        " Port 465 uses implicit TLS.",
+    )
+
+    @property
+    def smtp_uses_starttls(self) -> bool:
+        return self.smtp_port == 587 if self.smtp_starttls is None else self.smtp_starttls
+
     channel_paces: dict[str, Pace] = Field(
         default_factory=lambda: {"slack": Pace(per_second=1.0, burst=3), "sms": Pace(per_second=1.0, burst=3)},
         description="Per rep and channel: Slack allows about 1 message/s per conversation with short bursts."

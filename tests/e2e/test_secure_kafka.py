@@ -5,6 +5,7 @@ services create none (LEADRELAY_CREATE_TOPICS=false) and only check for theirs. 
 connects to PostgreSQL as its own login, with rights on its own schema only."""
 
 import asyncio
+import json
 import os
 import subprocess
 import time
@@ -205,3 +206,12 @@ async def test_missing_topics_are_named_at_readiness(stack: Stack, broker: Secur
         assert "unprovisioned.lead.scored" in cause
     finally:
         proc.stop()
+
+
+def test_the_ops_principal_reads_the_lag_of_every_group(
+    broker: SecureKafka, prefix: str, secure_pipeline: Pipeline
+) -> None:
+    """`leadrelay lag` (and the lag exporter, the same code) as the ops principal, with only its ACLs."""
+    rows = json.loads(leadrelay(broker, "ops", prefix, "lag", "--json"))
+    groups = {r["group"] for r in rows}
+    assert {f"{prefix}{name}" for name in ("enrich", "score", "route", "notify")} <= groups, groups

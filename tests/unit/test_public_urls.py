@@ -51,3 +51,9 @@ def test_the_url_a_vendor_signed_is_the_public_one() -> None:
     assert signed == "https://leads.example.com/v1/webhooks/hubspot?portal=1"
     assert not is_https(inside, None) and is_https(inside, "https://leads.example.com")
     assert is_https(_request(scheme="https"), None), "a trusted proxy's X-Forwarded-Proto made it https"
+
+
+def test_smtp_submission_uses_starttls_by_default() -> None:
+    assert NotifySettings(slack_bot_token="xoxb-t").smtp_uses_starttls, "587 is submission: STARTTLS"
+    assert not NotifySettings(slack_bot_token="xoxb-t", smtp_port=8025).smtp_uses_starttls
+    assert not NotifySettings(slack_bot_token="xoxb-t", smtp_starttls=False).smtp_uses_starttls

@@ -4,6 +4,7 @@ Message-ID, which mail clients use to show one message."""
 
 from datetime import datetime
 from email.message import EmailMessage
+from email.utils import formatdate
 
 import aiosmtplib
 
@@ -45,6 +46,7 @@ class SmtpEmail:
         message["To"] = target
         message["Subject"] = subject
         message["Message-ID"] = message_id
+        message["Date"] = formatdate(localtime=False, usegmt=True)
         return message
 
     async def _deliver(self, message: EmailMessage) -> str:
@@ -56,6 +58,7 @@ class SmtpEmail:
                 username=self._username,
                 password=self._password,
                 start_tls=self._starttls,
+                use_tls=self._port == 465,
                 timeout=10,
             )
         except (aiosmtplib.SMTPException, OSError) as exc:
@@ -72,4 +75,4 @@ def build(ctx: ChannelContext) -> SmtpEmail | None:
     if not s.smtp_host:
         return None
     password = s.smtp_password.get_secret_value() if s.smtp_password else None
-    return SmtpEmail(s.smtp_host, s.smtp_port, s.smtp_from, s.smtp_username, password, s.smtp_starttls)
+    return SmtpEmail(s.smtp_host, s.smtp_port, s.smtp_from, s.smtp_username, password, s.smtp_uses_starttls)
