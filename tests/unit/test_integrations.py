@@ -12,7 +12,7 @@ import yaml
 from services.capture.sources.standard import unwrap
 from services.notify.channels import REGISTRY, unknown_channels
 from services.notify.channels.salesforce import SalesforceOptions, record
-from services.outbound.api import private
+from services.outbound.address_guard import refused_host
 from services.outbound.events import envelope, outbound_type
 from shared.business.loader import BusinessConfig
 from shared.events import LeadAssignedEvent
@@ -59,7 +59,7 @@ def test_assigned_and_escalated_are_told_apart_and_wrapped_as_standard_webhooks(
      ("hooks.zapier.com", False), ("8.8.8.8", False)],
 )  # fmt: skip
 def test_private_addresses_are_refused(host: str, refused: bool) -> None:
-    assert private(host) is refused
+    assert (refused_host(host) is not None) is refused
 
 
 def test_the_salesforce_record_maps_fields_fills_required_ones_and_sets_the_owner() -> None:
