@@ -16,7 +16,15 @@ from services.capture.api import ERRORS, answer_accepted, runtime
 from services.capture.config import CaptureSettings
 from services.capture.lead_batch import LeadCommit, LeadItem
 from services.capture.service import Accepted, accept_activity
-from services.capture.sources.base import Inbound, Parsed, PayloadError, Reader, SignatureError, UpstreamUnavailable
+from services.capture.sources.base import (
+    Inbound,
+    Parsed,
+    PayloadError,
+    Reader,
+    SignatureError,
+    UpstreamUnavailable,
+    verify_url_token,
+)
 from services.capture.sources.meta import handshake
 from services.capture.sources.registry import ADAPTERS
 from shared import metrics
@@ -67,7 +75,10 @@ def _parsed_safely(parsed: list[Parsed]) -> list[Parsed]:
 async def _parse(request: Request, source: Source, inbound: Inbound) -> list[Parsed]:
     adapter = ADAPTERS[source.type]
     try:
-        adapter.verify(inbound, source.secret.get_secret_value())
+        if source.auth == "url_token":
+            verify_url_token(inbound, source.secret.get_secret_value())
+        else:
+            adapter.verify(inbound, source.secret.get_secret_value())
     except SignatureError as exc:
         metrics.INTAKE.labels(source.id, "bad_signature").inc()
         raise ApiError.field(401, "invalid_signature", exc.header, str(exc)) from exc

@@ -1,6 +1,7 @@
 """Where leads come from: signed vendor sources (`/v1/webhooks/<id>`) and public website forms
 (`/v1/forms/<id>`), with their secrets and, for forms, the defences a public endpoint needs."""
 
+import re
 from typing import Literal
 from urllib.parse import urlsplit
 
@@ -21,6 +22,10 @@ SourceType = Literal[
     "meta_lead_ads",
 ]
 ID_PATTERN = r"^[a-z0-9][a-z0-9_-]{1,39}$"
+FORM_SOURCES = {"typeform", "webflow", "unbounce"}
+MAP_TARGETS = {"email", "phone", "name", "first_name", "last_name", "company", "title", "country", "notes", "ignore"}
+EXTRA_TARGET = re.compile(r"extra\.[A-Za-z0-9_.-]{1,64}")
+GRAPH_VERSION_IN_PATH = re.compile(r"/v[0-9]+\.[0-9]+")
 
 
 class Source(Strict):
@@ -29,20 +34,62 @@ class Source(Strict):
     id: str = Field(pattern=ID_PATTERN)
     type: SourceType
     secret: SecretRef = Field(min_length=8)
+    auth: Literal["signature", "url_token"] = Field(
+        default="signature",
+        description="webflow: `signature` for webhooks an OAuth app created (signed with its client secret); "
+        "`url_token` for webhooks made in the site dashboard, which Webflow does not sign: the URL then "
+        "carries the secret as ?token=.",
+    )
+    field_map: dict[str, str] = Field(
+        default_factory=dict,
+        description="typeform, webflow, unbounce: a form field's ref or label -> email, phone, name, first_name, "
+        "last_name, company, title, country, notes, extra.<key> or ignore. Unmapped fields are guessed from "
+        "their labels; check a mapping with POST /v1/sources/<id>/preview.",
+    )
     verify_token: SecretRef | None = Field(default=None, description="Meta: the subscription handshake token.")
     access_token: SecretRef | None = Field(
         default=None, description="Meta: page token to read leads; hubspot_app: the private app token."
     )
-    graph_url: str = Field(default="https://graph.facebook.com/v19.0", description="Meta: Graph API base URL.")
+    graph_url: str = Field(
+        default="https://graph.facebook.com", description="Meta: Graph API host, without a version (see graph_version)."
+    )
+    graph_version: str = Field(
+        default="v23.0",
+        pattern=r"^v[0-9]{1,3}\.[0-9]$",
+        description="Meta: the Graph API version leads are read with (each is retired about two years on).",
+    )
     api_url: str = Field(default="https://api.hubapi.com", description="hubspot_app: HubSpot's API base URL.")
 
     @model_validator(mode="after")
     def _tokens(self) -> "Source":
         if self.type == "meta_lead_ads" and (self.verify_token is None or self.access_token is None):
             raise ValueError("a meta_lead_ads source needs verify_token and access_token")
+        if self.auth == "url_token" and self.type != "webflow":
+            raise ValueError("auth: url_token is for webflow dashboard webhooks; other sources have one way")
+        if self.field_map and self.type not in FORM_SOURCES:
+            raise ValueError(f"field_map is for {', '.join(sorted(FORM_SOURCES))} sources, whose fields are the form's")
         if self.type == "hubspot_app" and self.access_token is None:
             raise ValueError("a hubspot_app source needs access_token (a private app token) to read contacts")
         return self
+
+    @field_validator("field_map")
+    @classmethod
+    def _map_targets(cls, value: dict[str, str]) -> dict[str, str]:
+        for name, target in value.items():
+            if not name.strip() or len(name) > 200:
+                raise ValueError(f"field_map key {name!r}: a field ref or label of 1-200 characters")
+            if target not in MAP_TARGETS and not EXTRA_TARGET.fullmatch(target):
+                raise ValueError(
+                    f"field_map[{name!r}]: {target!r} is not one of {', '.join(sorted(MAP_TARGETS))} or extra.<key>"
+                )
+        return value
+
+    @field_validator("graph_url")
+    @classmethod
+    def _no_version_in_url(cls, value: str) -> str:
+        if GRAPH_VERSION_IN_PATH.search(urlsplit(value).path):
+            raise ValueError("give the Graph API version as graph_version, not in graph_url")
+        return value.rstrip("/")
 
     @field_validator("id")
     @classmethod

@@ -28,7 +28,7 @@ async def meta(stack: Stack, tmp_path_factory: pytest.TempPathFactory) -> AsyncI
         config = yaml.safe_load((ROOT / "config" / "leadrelay.example.yaml").read_text())
         for source in config["sources"]:
             if source["type"] == "meta_lead_ads":
-                source["graph_url"] = f"{graph}/v19.0"
+                source["graph_url"] = graph
         path: Path = tmp_path_factory.mktemp("meta") / "config.yaml"
         path.write_text(yaml.safe_dump(config))
         port = free_port()
@@ -91,3 +91,11 @@ async def test_signed_leadgen_is_read_from_graph_and_published_once(meta: tuple[
         "Head of Sales",
     )
     assert fields["extra"]["how_many_reps_do_you_have?"] == "20-50"
+    assert (fields["extra"]["meta_ad_id"], fields["extra"]["meta_form_id"]) == (
+        "120210000000000001",
+        "1020000000000001",
+    ), "the ad and form ids come from the webhook: Graph's default lead read does not return them"
+    assert fields["extra"]["meta_adgroup_id"] == "120210000000000002"
+    async with httpx.AsyncClient() as http:
+        reads = (await http.get(f"{graph}/_standin/requests")).json()
+    assert {r["version"] for r in reads} == {"v23.0"}, "leads are read with the configured graph_version"

@@ -34,6 +34,7 @@ class Case:
     timestamped: bool = True
     body_signed: bool = True
     activity: str | None = None
+    url_token: bool = False
 
     def body(self) -> bytes:
         raw = (FIXTURES / self.fixture).read_bytes()
@@ -64,6 +65,7 @@ CASES = [
             "title": "VP Revenue Operations",
             "phone": "+14155550187",
             "utm": {"source": "linkedin", "campaign": "q4-demo"},
+            "extra": {"team_size": "50-200", "typeform_form_id": "lT4Z3j"},
         },
         timestamped=False,
     ),
@@ -97,6 +99,15 @@ CASES = [
         },
     ),
     Case(
+        "webflow-dashboard",
+        "webflow_form_submission.json",
+        signing.unsigned_json,
+        {"email": "grace@starklogistics.com", "company": "Stark Logistics"},
+        timestamped=False,
+        body_signed=False,
+        url_token=True,
+    ),
+    Case(
         "unbounce",
         "unbounce_data.json",
         signing.unbounce,
@@ -108,6 +119,7 @@ CASES = [
         },
         timestamped=False,
         body_signed=False,
+        url_token=True,
     ),
     Case(
         "instantly",
@@ -123,7 +135,7 @@ CASES = [
 
 def url_for(capture: str, case: Case, secret: str) -> str:
     url = f"{capture}/v1/webhooks/{case.source}"
-    return f"{url}?token={secret}" if case.source == "unbounce" else url
+    return f"{url}?token={secret}" if case.url_token else url
 
 
 async def post(
@@ -192,6 +204,20 @@ async def test_bad_signatures_are_refused_with_nothing_stored(capture: str, stac
     if case.timestamped:
         stale = await post(capture, case, case.body(), at=datetime.now(UTC) - timedelta(minutes=10))
         assert stale.status_code == 401 and ("window" in stale.text or "too old" in stale.text)
+    assert await stored(stack) == before
+
+
+async def test_webflow_app_source_refuses_an_unsigned_dashboard_delivery(capture: str, stack: Stack) -> None:
+    """A source set up for app-signed webhooks takes no unsigned body, even with a token in the URL."""
+    before = await stored(stack)
+    body = (FIXTURES / "webflow_form_submission.json").read_bytes()
+    async with httpx.AsyncClient() as http:
+        response = await http.post(
+            f"{capture}/v1/webhooks/webflow?token={SECRETS['webflow']}",
+            content=body,
+            headers={"Content-Type": "application/json"},
+        )
+    assert response.status_code == 401 and response.json()["fields"][0]["field"] == "x-webflow-signature"
     assert await stored(stack) == before
 
 

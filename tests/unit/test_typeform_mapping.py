@@ -46,3 +46,23 @@ def test_opaque_refs_are_mapped_by_question_title() -> None:
         "priya@initech.com",
     )
     assert parsed.fields.extra["fd0152e7-c549-49c8-aba0-34a01b0647fa"] == "friend@hooli.com"
+
+
+def test_company_name_is_a_company_and_a_field_map_overrides_the_guess() -> None:
+    from services.capture.sources.field_map import Answers
+
+    guessed = Answers({})
+    guessed.add(("q1", "Company name"), "Hooli", key="q1")
+    guessed.add(("q2", "Name"), "Lauren Mbeki", key="q2")
+    guessed.add(("q3", "Country name"), "DE", key="q3")
+    assert guessed.mapped() == ({"company": "Hooli", "name": "Lauren Mbeki", "country": "DE"}, {})
+
+    mapped = Answers({"Q2": "extra.contact", "q9": "email", "Legacy": "ignore"})
+    mapped.add(("q2", "Name"), "Lauren Mbeki", key="q2")
+    mapped.add(("q8", "Email"), "guess@hooli.com", key="q8")
+    mapped.add(("q9", "Reach you at"), "lauren@hooli.com", key="q9")
+    mapped.add(("q10", "legacy"), "x", key="q10")
+    assert mapped.mapped() == (
+        {"email": "lauren@hooli.com"},
+        {"contact": "Lauren Mbeki", "q8": "guess@hooli.com"},
+    ), "configured targets win over guesses; the guessed duplicate stays in extra; ignore drops"

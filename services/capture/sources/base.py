@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 import httpx
 
 from shared.payloads import Activity, LeadFields
+from shared.secret_compare import same_secret
 
 if TYPE_CHECKING:
     from shared.business.sources import Source
@@ -87,16 +88,23 @@ class SourceAdapter(Protocol):
 class BodyParser:
     """An adapter whose request body holds the lead itself: reading is parsing."""
 
-    def parse(self, request: Inbound) -> Parsed:
+    def parse(self, request: Inbound, field_map: Mapping[str, str] | None = None) -> Parsed:
+        """The lead or event in the body; form adapters map answers with the source's `field_map`."""
         raise NotImplementedError
 
     async def read(self, request: Inbound, reader: Reader) -> list[Parsed]:
-        return [self.parse(request)]
+        return [self.parse(request, reader.source.field_map)]
 
 
 def require(condition: bool, header: str, message: str) -> None:
     if not condition:
         raise SignatureError(header, message)
+
+
+def verify_url_token(request: Inbound, secret: str) -> None:
+    """For senders that cannot sign (Unbounce, Webflow dashboard webhooks): the secret is the URL's
+    ?token=, compared in constant time."""
+    require(same_secret(request.query.get("token", ""), secret), "token", "missing or wrong token in the URL")
 
 
 def is_timestamp(value: str | None) -> bool:

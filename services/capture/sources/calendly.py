@@ -3,6 +3,7 @@ invitee.created event (someone booked a meeting) becomes a lead; other events ar
 
 import hashlib
 import hmac
+from collections.abc import Mapping
 
 import orjson
 
@@ -33,7 +34,7 @@ class Calendly(BodyParser):
         require(same_secret(parts["v1"], expected), header, "signature does not match the body")
         fresh(timestamp, request.received_at, header)
 
-    def parse(self, request: Inbound) -> Parsed:
+    def parse(self, request: Inbound, field_map: Mapping[str, str] | None = None) -> Parsed:
         try:
             body = orjson.loads(request.body)
             event, payload = str(body["event"]), body["payload"]

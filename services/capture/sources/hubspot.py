@@ -5,6 +5,7 @@ The body is a workflow webhook with the contact's properties (flat, or `properti
 import base64
 import hashlib
 import hmac
+from collections.abc import Mapping
 from typing import Any
 
 import orjson
@@ -41,7 +42,7 @@ class HubSpot(BodyParser):
         require(same_secret(given, expected), header, "signature does not match the request")
         fresh(int(stamp) / 1000, request.received_at, "X-HubSpot-Request-Timestamp")
 
-    def parse(self, request: Inbound) -> Parsed:
+    def parse(self, request: Inbound, field_map: Mapping[str, str] | None = None) -> Parsed:
         try:
             body = orjson.loads(request.body)
         except orjson.JSONDecodeError as exc:

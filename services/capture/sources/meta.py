@@ -42,35 +42,40 @@ LEADGEN_ID = re.compile(r"[0-9]{1,25}")
 MAX_LEADS_PER_NOTIFICATION = 50
 
 
-def leadgen_ids(body: bytes) -> list[str]:
+NOTIFICATION_IDS = ("ad_id", "form_id", "page_id", "adgroup_id")
+
+
+def leadgen_changes(body: bytes) -> list[dict[str, str]]:
+    """The `leadgen` change values: leadgen_id plus the ad, form, page and ad group ids that only the
+    webhook carries (Graph's lead read answers id, created_time and field_data unless asked for more)."""
     try:
         payload = orjson.loads(body)
         entries = payload["entry"]
     except (orjson.JSONDecodeError, KeyError, TypeError) as exc:
         raise PayloadError([{"field": "entry", "message": "not a Meta webhook notification"}]) from exc
     try:
-        ids = [
-            str(change["value"]["leadgen_id"])
+        changes = [
+            {k: str(v) for k, v in change["value"].items() if k in ("leadgen_id", *NOTIFICATION_IDS) and v is not None}
             for entry in entries
             for change in entry.get("changes", [])
             if change.get("field") == "leadgen" and "leadgen_id" in (change.get("value") or {})
         ]
     except (AttributeError, TypeError) as exc:
         raise PayloadError([{"field": "entry", "message": "not a Meta webhook notification"}]) from exc
-    if not ids:
+    if not changes:
         raise PayloadError([{"field": "entry.changes", "message": "no leadgen change with a leadgen_id"}])
-    for leadgen_id in ids:
-        if not LEADGEN_ID.fullmatch(leadgen_id):
+    for change in changes:
+        if not LEADGEN_ID.fullmatch(change["leadgen_id"]):
             raise PayloadError([{"field": "entry.changes.value.leadgen_id", "message": "not a Meta lead id (digits)"}])
-    if len(ids) > MAX_LEADS_PER_NOTIFICATION:
+    if len(changes) > MAX_LEADS_PER_NOTIFICATION:
         raise PayloadError([{"field": "entry", "message": f"more than {MAX_LEADS_PER_NOTIFICATION} leads"}])
-    return ids
+    return changes
 
 
 KNOWN = {"email", "phone_number", "full_name", "first_name", "last_name", "company_name", "job_title", "country"}
 
 
-def lead_from_graph(lead: dict[str, Any]) -> LeadFields:
+def lead_from_graph(lead: dict[str, Any], notified: dict[str, str]) -> LeadFields:
     answers = {f.get("name", ""): (f.get("values") or [None])[0] for f in lead.get("field_data", [])}
     first, last = split_name(text(answers.get("full_name")))
     extra = {k: v for k, v in answers.items() if k not in KNOWN}
@@ -82,7 +87,7 @@ def lead_from_graph(lead: dict[str, Any]) -> LeadFields:
         company=text(answers.get("company_name")),
         title=text(answers.get("job_title")),
         country=text(answers.get("country")),
-        extra={**extra, "meta_form_id": lead.get("form_id"), "meta_ad_id": lead.get("ad_id")},
+        extra={**extra, **{f"meta_{k}": v for k, v in notified.items() if k in NOTIFICATION_IDS}},
     )
 
 
@@ -102,13 +107,13 @@ class MetaLeadAds:
 
     async def read(self, request: Inbound, reader: Reader) -> list[Parsed]:
         """Each leadgen id the notification names, read from the Graph API with the page token."""
-        http, graph_url, token = reader.http, reader.source.graph_url, reader.token()
+        http, token = reader.http, reader.token()
+        base = f"{reader.source.graph_url}/{reader.source.graph_version}"
         parsed = []
-        for leadgen_id in leadgen_ids(request.body):
+        for change in leadgen_changes(request.body):
+            leadgen_id = change["leadgen_id"]
             try:
-                response = await http.get(
-                    f"{graph_url.rstrip('/')}/{leadgen_id}", headers={"Authorization": f"Bearer {token}"}
-                )
+                response = await http.get(f"{base}/{leadgen_id}", headers={"Authorization": f"Bearer {token}"})
             except httpx.HTTPError as exc:
                 raise GraphUnavailable(f"Graph API unreachable: {exc!r}") from exc
             if response.status_code >= 500 or response.status_code == 429:
@@ -119,7 +124,7 @@ class MetaLeadAds:
                     [{"field": "leadgen_id", "message": f"Graph API refused lead {leadgen_id}: {error}"}]
                 )
             try:
-                fields = lead_from_graph(response.json())
+                fields = lead_from_graph(response.json(), change)
             except (ValueError, TypeError, AttributeError) as exc:
                 raise GraphUnavailable(f"Graph API answered something that is not a lead: {exc!r}") from exc
             if not fields.email and not fields.phone:

@@ -2,6 +2,7 @@
 an "interested" mark becomes a behaviour event on the lead with that email (or a new lead)."""
 
 import hashlib
+from collections.abc import Mapping
 from datetime import datetime
 
 import orjson
@@ -25,7 +26,7 @@ class Outreach(BodyParser):
         given = request.header("x-webhook-secret") or ""
         require(same_secret(given, secret), "X-Webhook-Secret", "missing or wrong secret")
 
-    def parse(self, request: Inbound) -> Parsed:
+    def parse(self, request: Inbound, field_map: Mapping[str, str] | None = None) -> Parsed:
         try:
             body = orjson.loads(request.body)
             assert isinstance(body, dict)

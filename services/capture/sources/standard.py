@@ -4,6 +4,7 @@
 behaviour event), or our flat form: the same JSON lead as POST /v1/webhooks/generic, or
 {"type": "lead.activity", "email": ..., ...}."""
 
+from collections.abc import Mapping
 from typing import Any
 
 import orjson
@@ -33,7 +34,7 @@ class StandardWebhooks(BodyParser):
         except (WebhookVerificationError, ValueError, UnicodeDecodeError) as exc:
             raise SignatureError("webhook-signature", str(exc) or "invalid signature") from exc
 
-    def parse(self, request: Inbound) -> Parsed:
+    def parse(self, request: Inbound, field_map: Mapping[str, str] | None = None) -> Parsed:
         delivery = request.header("webhook-id") or ""
         try:
             body = orjson.loads(request.body)

@@ -1,9 +1,10 @@
 """Webflow form_submission: `x-webflow-signature` = hex HMAC-SHA256 of "<x-webflow-timestamp>:<body>",
-timestamp in milliseconds. Form fields arrive by their labels; a phone can arrive as a number."""
+timestamp in milliseconds (app-created webhooks only; dashboard ones are unsigned and use a URL token).
+Form fields arrive by their labels, mapped with the source's field_map; a phone can be a number."""
 
 import hashlib
 import hmac
-from typing import Any
+from collections.abc import Mapping
 
 import orjson
 
@@ -17,32 +18,8 @@ from services.capture.sources.base import (
     is_timestamp,
     require,
 )
+from services.capture.sources.field_map import Answers
 from shared.secret_compare import same_secret
-
-LABELS = {
-    "email": ("email", "e-mail", "work email"),
-    "phone": ("phone", "phone number", "mobile"),
-    "name": ("name", "full name", "your name"),
-    "first_name": ("first name", "firstname"),
-    "last_name": ("last name", "lastname"),
-    "company": ("company", "company name", "organization"),
-    "title": ("job title", "title", "role"),
-    "country": ("country",),
-    "notes": ("message", "notes", "comments"),
-}
-
-
-def _by_label(data: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
-    mapped: dict[str, Any] = {}
-    rest: dict[str, Any] = {}
-    for label, value in data.items():
-        key = label.strip().lower()
-        ours = next((name for name, labels in LABELS.items() if key in labels), None)
-        if ours is not None and ours not in mapped:
-            mapped[ours] = value
-        else:
-            rest[label] = value
-    return mapped, rest
 
 
 class Webflow(BodyParser):
@@ -56,7 +33,7 @@ class Webflow(BodyParser):
         require(same_secret(given, expected), header, "signature does not match the body")
         fresh(int(stamp) / 1000, request.received_at, "x-webflow-timestamp")
 
-    def parse(self, request: Inbound) -> Parsed:
+    def parse(self, request: Inbound, field_map: Mapping[str, str] | None = None) -> Parsed:
         try:
             body = orjson.loads(request.body)
             payload = body["payload"]
@@ -65,7 +42,10 @@ class Webflow(BodyParser):
             raise PayloadError([{"field": "payload.data", "message": "not a Webflow form_submission"}]) from exc
         if body.get("triggerType", "form_submission") != "form_submission":
             return Parsed(str(payload.get("id", "")))
-        mapped, rest = _by_label(data)
+        answers = Answers(field_map or {})
+        for label, value in data.items():
+            answers.add((str(label),), value, key=str(label))
+        mapped, rest = answers.mapped()
         extra = {**rest, "webflow_form": payload.get("name"), "webflow_site": payload.get("siteId")}
         fields = form_lead(mapped, utm={}, extra=extra, where="payload.data")
         return Parsed(str(payload.get("id") or payload.get("submittedAt")), fields=fields)
