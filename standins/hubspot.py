@@ -1,8 +1,10 @@
 """A HubSpot CRM stand-in speaking the v3 contacts API as HubSpot does: Bearer private-app tokens,
-`POST /crm/v3/objects/contacts/search` (filterGroups, EQ on a property), `POST .../contacts` (409
+`POST /crm/v3/objects/contacts/search` (filterGroups, EQ on a property), `POST .../contacts/batch/read`
+(up to 100 ids; 207 Multi-Status naming the ids it could not find), `POST .../contacts` (409
 CONFLICT "Contact already exists. Existing ID: N" for a known email), `PATCH` and `GET
 .../contacts/{id}`, rate-limit headers on every answer and 429 with them when told to, and list
-membership (`PUT /crm/v3/lists/{listId}/memberships/add`, `.../remove`). Records every write.
+membership (`PUT /crm/v3/lists/{listId}/memberships/add`, `.../remove`). Records every write, and
+every read (GET /_standin/reads).
 
     python -m standins.hubspot --port 8094 --token pat-local"""
 
@@ -19,6 +21,7 @@ from pydantic import BaseModel
 
 INTERVAL_MS = 1_000
 LIMIT = 10
+BATCH_LIMIT = 100
 
 
 class Faults(BaseModel):
@@ -32,6 +35,7 @@ def create_app(token: str) -> FastAPI:
     app = FastAPI(title="HubSpot stand-in")
     contacts: dict[str, dict[str, Any]] = {}
     writes: list[dict[str, Any]] = []
+    reads: list[dict[str, Any]] = []
     lists: dict[str, list[str]] = {}
     faults = Faults()
     calls: list[float] = []
@@ -90,6 +94,41 @@ def create_app(token: str) -> FastAPI:
         found = [i for i, c in contacts.items() if str(c["properties"].get(f["propertyName"], "")) == str(f["value"])]
         return answer({"total": len(found), "results": [view(i) for i in found[: int(body.get("limit", 10))]]})
 
+    @app.post("/crm/v3/objects/contacts/batch/read")
+    async def batch_read(request: Request) -> JSONResponse:
+        if (refused := await gate(request)) is not None:
+            return refused
+        body = orjson.loads(await request.body() or b"{}")
+        inputs = body.get("inputs")
+        if not isinstance(inputs, list) or not all(isinstance(i, dict) and "id" in i for i in inputs):
+            return error(400, "VALIDATION_ERROR", "Invalid input JSON on line 1: inputs must be a list of {id}")
+        if len(inputs) > BATCH_LIMIT:
+            return error(400, "VALIDATION_ERROR", f"Batch input limit is {BATCH_LIMIT}; got {len(inputs)}")
+        ids = [str(i["id"]) for i in inputs]
+        reads.append({"at": time.time(), "op": "batch_read", "ids": ids})
+        started = time.strftime("%Y-%m-%dT%H:%M:%SZ")
+        found = [view(i) for i in dict.fromkeys(ids) if i in contacts]
+        missing = [i for i in dict.fromkeys(ids) if i not in contacts]
+        answer_body: dict[str, Any] = {
+            "status": "COMPLETE",
+            "results": found,
+            "startedAt": started,
+            "completedAt": time.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        }
+        if not missing:
+            return answer(answer_body)
+        answer_body["numErrors"] = 1
+        answer_body["errors"] = [
+            {
+                "status": "error",
+                "category": "OBJECT_NOT_FOUND",
+                "message": "Could not get some CONTACT objects, they may be deleted or not exist. "
+                "Check that ids are valid.",
+                "context": {"ids": missing},
+            }
+        ]
+        return answer(answer_body, 207)
+
     @app.post("/crm/v3/objects/contacts")
     async def create(request: Request) -> JSONResponse:
         if (refused := await gate(request)) is not None:
@@ -121,6 +160,7 @@ def create_app(token: str) -> FastAPI:
     async def read(contact_id: str, request: Request) -> JSONResponse:
         if (refused := await gate(request)) is not None:
             return refused
+        reads.append({"at": time.time(), "op": "read", "ids": [contact_id]})
         if contact_id not in contacts:
             return error(404, "OBJECT_NOT_FOUND", "Object not found.")
         return answer(view(contact_id))
@@ -152,6 +192,10 @@ def create_app(token: str) -> FastAPI:
     @app.get("/_standin/contacts")
     async def list_contacts() -> list[dict[str, Any]]:
         return [view(i) for i in contacts]
+
+    @app.get("/_standin/reads")
+    async def list_reads() -> list[dict[str, Any]]:
+        return reads
 
     @app.get("/_standin/writes")
     async def list_writes() -> list[dict[str, Any]]:

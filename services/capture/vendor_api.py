@@ -146,5 +146,6 @@ async def _accept(
         )
     else:
         metrics.INTAKE.labels(source_id, "ignored").inc()
-        return JSONResponse({"status": "ignored", "reason": "event type carries no lead"}, status_code=200)
+        reason = str(parsed.extra.get("ignored", "event type carries no lead"))
+        return JSONResponse({"status": "ignored", "reason": reason}, status_code=200)
     return answer_accepted(request, source_id, accepted)

@@ -216,17 +216,31 @@ async def test_a_hubspot_contact_creation_batch_becomes_routed_leads_and_a_stage
 ) -> None:
     tag = uuid.uuid4().hex[:10]
     async with httpx.AsyncClient() as http:
-        contact = (
-            await http.post(
-                f"{crm.hubspot}/_standin/contacts",
-                json={"properties": {"email": f"hs.{tag}@initech.com", "firstname": "Hana", "jobtitle": "VP of Sales"}},
-            )
-        ).json()
+        contact, second = [
+            (
+                await http.post(
+                    f"{crm.hubspot}/_standin/contacts",
+                    json={
+                        "properties": {
+                            "email": f"{who}.{tag}@initech.com",
+                            "firstname": name,
+                            "jobtitle": "VP of Sales",
+                        }
+                    },
+                )
+            ).json()
+            for who, name in (("hs", "Hana"), ("hs2", "Hiro"))
+        ]
+        reads_before = len((await http.get(f"{crm.hubspot}/_standin/reads")).json())
         batch = [
             {"eventId": 101, "subscriptionType": "contact.creation", "objectId": int(contact["id"]), "portalId": 62515,
              "appId": 54321, "occurredAt": 1700000000000, "attemptNumber": 0, "changeFlag": "CREATED"},
             {"eventId": 102, "subscriptionType": "contact.propertyChange", "objectId": int(contact["id"]),
              "propertyName": "phone", "propertyValue": "1", "portalId": 62515, "occurredAt": 1700000000000},
+            {"eventId": 104, "subscriptionType": "contact.creation", "objectId": int(second["id"]), "portalId": 62515,
+             "appId": 54321, "occurredAt": 1700000000000, "attemptNumber": 0, "changeFlag": "CREATED"},
+            {"eventId": 105, "subscriptionType": "contact.creation", "objectId": 987654321, "portalId": 62515,
+             "appId": 54321, "occurredAt": 1700000000000, "attemptNumber": 0, "changeFlag": "CREATED"},
         ]  # fmt: skip
         body = json.dumps(batch).encode()
         url = f"{crm.capture}/v1/webhooks/hubspot-app"
@@ -238,9 +252,17 @@ async def test_a_hubspot_contact_creation_batch_becomes_routed_leads_and_a_stage
         }
         answer = await http.post(url, content=body, headers=headers)
         assert answer.status_code == 202, answer.text
-        assert [lead.get("status") for lead in answer.json()["leads"]][1] == "ignored"
+        statuses = [lead.get("status") for lead in answer.json()["leads"]]
+        assert statuses[1] == "ignored" and statuses[3] == "ignored", statuses
+        assert "987654321" in answer.json()["leads"][3]["reason"], "a deleted contact is named, the rest accepted"
+        reads = (await http.get(f"{crm.hubspot}/_standin/reads")).json()[reads_before:]
+        assert [(r["op"], sorted(r["ids"])) for r in reads] == [
+            ("batch_read", sorted([contact["id"], second["id"], "987654321"]))
+        ], "one batch read for the whole delivery, no read per contact"
         forged = await http.post(url, content=body, headers={**headers, "X-HubSpot-Signature-v3": "AAAA"})
         assert forged.status_code == 401
+    alerts = await alerts_for(crm.slack, {f"hs.{tag}", f"hs2.{tag}"})
+    assert "Hana" in str(alerts[f"hs.{tag}"][0]["body"]) and "Hiro" in str(alerts[f"hs2.{tag}"][0]["body"])
     [alert] = (await alerts_for(crm.slack, {f"hs.{tag}"}))[f"hs.{tag}"]
     assert "Hana" in str(alert["body"])
 

@@ -1,10 +1,10 @@
 """HubSpot app webhooks (the Webhooks API of a public or private app): a batch of up to 100 events,
 `[{"eventId", "subscriptionType": "contact.creation", "objectId", "occurredAt", ...}]`, signed with
-v3 like HubSpot's workflow webhooks and carrying no properties. Each contact.creation names a
-contact, read from the CRM v3 API with the source's private app token. A contact.propertyChange to
-an outcome stage (lifecycle stage customer: won; lead status unqualified: lost) becomes that outcome
-event for predictive scoring. Other event types are acknowledged and ignored. HubSpot retries a
-batch answered non-2xx, so an unreachable CRM is a 502."""
+v3 like HubSpot's workflow webhooks and carrying no properties. The contacts a batch names are read
+in one CRM v3 batch read with the source's private app token. A contact.propertyChange to an outcome
+stage (lifecycle stage customer: won; lead status unqualified: lost) becomes that outcome event for
+predictive scoring. Other event types, and contacts HubSpot no longer has, are acknowledged and
+ignored. HubSpot retries a batch answered non-2xx, so an unreachable CRM is a 502."""
 
 from datetime import UTC, datetime
 from typing import Any
@@ -16,7 +16,17 @@ from services.capture.sources.base import Inbound, Parsed, PayloadError, Reader,
 from services.capture.sources.hubspot import HubSpot
 from shared.payloads import Activity, LeadFields
 
-PROPERTIES = "email,firstname,lastname,phone,mobilephone,company,jobtitle,country,hs_analytics_source"
+PROPERTIES = [
+    "email",
+    "firstname",
+    "lastname",
+    "phone",
+    "mobilephone",
+    "company",
+    "jobtitle",
+    "country",
+    "hs_analytics_source",
+]
 MAX_EVENTS = 100
 
 
@@ -62,47 +72,58 @@ def _when(millis: Any, default: datetime) -> datetime:
     return default
 
 
+def _needs_contact(event: dict[str, Any]) -> bool:
+    return event.get("subscriptionType") == "contact.creation" or stage_outcome(event) is not None
+
+
 class HubSpotApp(HubSpot):
     async def read(self, request: Inbound, reader: Reader) -> list[Parsed]:
-        found = []
-        for i, event in enumerate(events(request.body)):
-            delivery = f"hubspot:{text(event.get('eventId')) or ''}"
+        batch = events(request.body)
+        for i, event in enumerate(batch):
             object_id = text(event.get("objectId"))
-            outcome = stage_outcome(event)
-            if event.get("subscriptionType") != "contact.creation" and outcome is None:
-                found.append(Parsed(delivery))
-                continue
-            if object_id is None or not object_id.isdigit():
+            if _needs_contact(event) and (object_id is None or not object_id.isdigit()):
                 raise PayloadError([{"field": f"[{i}].objectId", "message": "not a HubSpot object id"}])
-            if outcome is not None:
-                email = contact_fields(await self._contact(reader, object_id)).email
-                if not email:
-                    raise PayloadError([{"field": f"[{i}].objectId", "message": f"contact {object_id} has no email"}])
-                at = _when(event.get("occurredAt"), request.received_at)
-                activity = Activity(
-                    kind=outcome, occurred_at=at, properties={"crm": "hubspot", "stage": event["propertyValue"]}
-                )
-                found.append(Parsed(delivery, activity=activity, activity_email=email))
-                continue
-            fields = contact_fields(await self._contact(reader, object_id))
-            if not fields.email and not fields.phone:
-                raise PayloadError(
-                    [{"field": f"[{i}].objectId", "message": f"contact {object_id} has no email or phone"}]
-                )
-            found.append(Parsed(delivery, fields=fields))
-        return found
+        contacts = await self._contacts(reader, [str(e["objectId"]) for e in batch if _needs_contact(e)])
+        return [self._parsed(i, event, contacts, request.received_at) for i, event in enumerate(batch)]
 
-    async def _contact(self, reader: Reader, object_id: str) -> dict[str, Any]:
-        url = f"{reader.source.api_url.rstrip('/')}/crm/v3/objects/contacts/{object_id}"
-        try:
-            response = await reader.http.get(
-                url, params={"properties": PROPERTIES}, headers={"Authorization": f"Bearer {reader.token()}"}
+    def _parsed(self, i: int, event: dict[str, Any], contacts: dict[str, dict[str, Any]], now: datetime) -> Parsed:
+        delivery = f"hubspot:{text(event.get('eventId')) or ''}"
+        if not _needs_contact(event):
+            return Parsed(delivery)
+        object_id = str(event["objectId"])
+        contact = contacts.get(object_id)
+        if contact is None:
+            return Parsed(delivery, extra={"ignored": f"HubSpot has no contact {object_id} (deleted or merged)"})
+        outcome = stage_outcome(event)
+        fields = contact_fields(contact)
+        if outcome is not None:
+            if not fields.email:
+                raise PayloadError([{"field": f"[{i}].objectId", "message": f"contact {object_id} has no email"}])
+            activity = Activity(
+                kind=outcome,
+                occurred_at=_when(event.get("occurredAt"), now),
+                properties={"crm": "hubspot", "stage": event["propertyValue"]},
             )
+            return Parsed(delivery, activity=activity, activity_email=fields.email)
+        if not fields.email and not fields.phone:
+            raise PayloadError([{"field": f"[{i}].objectId", "message": f"contact {object_id} has no email or phone"}])
+        return Parsed(delivery, fields=fields)
+
+    async def _contacts(self, reader: Reader, object_ids: list[str]) -> dict[str, dict[str, Any]]:
+        """Every named contact in one batch read (HubSpot sends at most 100 events, its batch limit).
+        A 207 names ids HubSpot no longer has; those events are acknowledged and ignored."""
+        if not object_ids:
+            return {}
+        url = f"{reader.source.api_url.rstrip('/')}/crm/v3/objects/contacts/batch/read"
+        body = {"properties": PROPERTIES, "inputs": [{"id": i} for i in dict.fromkeys(object_ids)]}
+        try:
+            response = await reader.http.post(url, json=body, headers={"Authorization": f"Bearer {reader.token()}"})
         except httpx.HTTPError as exc:
             raise UpstreamUnavailable(f"HubSpot CRM unreachable: {exc!r}") from exc
-        if response.status_code == 404:
-            raise PayloadError([{"field": "objectId", "message": f"HubSpot has no contact {object_id}"}])
-        if response.status_code != 200:
+        if response.status_code not in (200, 207):
             raise UpstreamUnavailable(f"HubSpot CRM answered {response.status_code}")
-        contact: dict[str, Any] = response.json()
-        return contact
+        try:
+            results = response.json()["results"]
+            return {str(c["id"]): c for c in results}
+        except (ValueError, KeyError, TypeError) as exc:
+            raise UpstreamUnavailable("HubSpot CRM answered something that is not a batch read") from exc
