@@ -54,18 +54,33 @@ class HubSpotApi:
         found = await self.find_contact(email, [])
         if found is not None:
             return await self.update_contact(str(found["id"]), on_update)
+        return await self.create_contact(properties, on_update)
+
+    async def create_contact(self, properties: dict[str, str], on_conflict: dict[str, str]) -> str:
+        """A new contact; if one with its email appeared meanwhile (409), that one updated with
+        `on_conflict`. Its id."""
         created = await self._call("POST", "/crm/v3/objects/contacts", {"properties": properties})
         if created.status_code == 409:
             existing = str(created.json().get("message", "")).rpartition("Existing ID: ")[2].strip()
             if not existing.isdigit():
                 raise HubSpotError(f"HubSpot refused the contact: {created.text[:200]}")
-            return await self.update_contact(existing, on_update)
+            return await self.update_contact(existing, on_conflict)
         return str(_ok(created)["id"])
 
     async def update_contact(self, contact_id: str, properties: dict[str, str]) -> str:
         if properties:
             _ok(await self._call("PATCH", f"/crm/v3/objects/contacts/{contact_id}", {"properties": properties}))
         return contact_id
+
+    async def owner_active(self, owner_id: str) -> bool:
+        """Whether the owner is a current user: HubSpot archives the owner of a deactivated user, and
+        the owners API answers 404 for an archived owner unless asked for archived ones."""
+        if not owner_id.isdigit():
+            return False
+        response = await self._call("GET", f"/crm/v3/owners/{owner_id}?idProperty=id&archived=false", None)
+        if response.status_code == 404:
+            return False
+        return not _ok(response).get("archived", False)
 
     async def list_membership(self, list_id: str, action: str, contact_id: str) -> None:
         """`add` or `remove` the contact (v3 lists); repeating either changes nothing."""

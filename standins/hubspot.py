@@ -2,9 +2,10 @@
 `POST /crm/v3/objects/contacts/search` (filterGroups, EQ on a property), `POST .../contacts/batch/read`
 (up to 100 ids; 207 Multi-Status naming the ids it could not find), `POST .../contacts` (409
 CONFLICT "Contact already exists. Existing ID: N" for a known email), `PATCH` and `GET
-.../contacts/{id}`, rate-limit headers on every answer and 429 with them when told to, and list
-membership (`PUT /crm/v3/lists/{listId}/memberships/add`, `.../remove`). Records every write, and
-every read (GET /_standin/reads).
+.../contacts/{id}`, owners (`GET /crm/v3/owners/{id}`: 404 for an archived owner, a deactivated
+user, unless archived=true), rate-limit headers on every answer and 429 with them when told to, and
+list membership (`PUT /crm/v3/lists/{listId}/memberships/add`, `.../remove`). Records every write,
+and every read (GET /_standin/reads).
 
     python -m standins.hubspot --port 8094 --token pat-local"""
 
@@ -36,6 +37,7 @@ def create_app(token: str) -> FastAPI:
     contacts: dict[str, dict[str, Any]] = {}
     writes: list[dict[str, Any]] = []
     reads: list[dict[str, Any]] = []
+    owners: dict[str, dict[str, Any]] = {}
     lists: dict[str, list[str]] = {}
     faults = Faults()
     calls: list[float] = []
@@ -164,6 +166,30 @@ def create_app(token: str) -> FastAPI:
         if contact_id not in contacts:
             return error(404, "OBJECT_NOT_FOUND", "Object not found.")
         return answer(view(contact_id))
+
+    @app.get("/crm/v3/owners/{owner_id}")
+    async def owner(owner_id: str, request: Request) -> JSONResponse:
+        """An owner by id; an archived one (a deactivated user) only when asked with archived=true."""
+        if (refused := await gate(request)) is not None:
+            return refused
+        found = owners.get(owner_id)
+        want_archived = request.query_params.get("archived", "false") == "true"
+        if found is None or found["archived"] != want_archived:
+            return error(404, "OBJECT_NOT_FOUND", f"Owner {owner_id} not found.")
+        return answer(found)
+
+    @app.post("/_standin/owners")
+    async def seed_owner(request: Request) -> JSONResponse:
+        body = orjson.loads(await request.body())
+        owner_id = str(body["id"])
+        owners[owner_id] = {
+            "id": owner_id,
+            "email": body.get("email", f"owner{owner_id}@example.com"),
+            "type": "PERSON",
+            "userId": int(owner_id) + 100000,
+            "archived": bool(body.get("archived", False)),
+        }
+        return JSONResponse(owners[owner_id], 201)
 
     @app.put("/crm/v3/lists/{list_id}/memberships/{action}")
     async def membership(list_id: str, action: str, request: Request) -> JSONResponse:

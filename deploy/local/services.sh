@@ -43,7 +43,7 @@ export LEADRELAY_SMTP_PORT=${LEADRELAY_SMTP_PORT:-$smtp_port}
 # CRM stand-ins (HubSpot, Salesforce): owner write-back for reps whose channels name them.
 export LEADRELAY_HUBSPOT_TOKEN=${LEADRELAY_HUBSPOT_TOKEN:-pat-local-standin}
 export LEADRELAY_HUBSPOT_API_URL=${LEADRELAY_HUBSPOT_API_URL:-http://127.0.0.1:${ports[hubspot-standin]}}
-export LEADRELAY_SALESFORCE_LOGIN_URL=${LEADRELAY_SALESFORCE_LOGIN_URL:-http://127.0.0.1:${ports[salesforce-standin]}}
+export LEADRELAY_SALESFORCE_TOKEN_URL=${LEADRELAY_SALESFORCE_TOKEN_URL:-http://localhost:${ports[salesforce-standin]}/services/oauth2/token}
 export LEADRELAY_SALESFORCE_CLIENT_ID=${LEADRELAY_SALESFORCE_CLIENT_ID:-local-connected-app}
 export LEADRELAY_SALESFORCE_CLIENT_SECRET=${LEADRELAY_SALESFORCE_CLIENT_SECRET:-local-connected-app-secret}
 export LEADRELAY_ALLOW_PRIVATE_URLS=${LEADRELAY_ALLOW_PRIVATE_URLS:-true}

@@ -252,7 +252,8 @@ async def notified(session: AsyncSession, event: LeadNotifiedEvent) -> None:
             {"a": d.assignment_id, "l": event.lead_id, "at": d.at},
         )
     status = d.provider_status or d.status
-    summary = f"{d.channel} alert to {d.rep_id}: {status}" + (f" ({d.error})" if d.error else "")
+    what = "alert to" if d.alert else "owner write-back for"
+    summary = f"{d.channel} {what} {d.rep_id}: {status}" + (f" ({d.error})" if d.error else "")
     await _timeline(session, event, d.at, "alert", summary, d.model_dump(mode="json"))
 
 

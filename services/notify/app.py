@@ -61,7 +61,10 @@ async def setup(rt: Runtime) -> AsyncIterator[Sequence[Worker]]:
                 record_labels(),
             )
         app.state.http, app.state.slack, app.state.background = http, slack, set()
-        channels = build_channels(ChannelContext(http, settings, slack, config.channel_options))
+        rep_ids = {
+            c: frozenset(r.contacts[c] for r in config.reps if c in r.contacts) for c in ("hubspot", "salesforce")
+        }
+        channels = build_channels(ChannelContext(http, settings, slack, config.channel_options, rep_ids))
         app.state.channels = channels
         policy = SendPolicy(
             concurrency=settings.send_concurrency,

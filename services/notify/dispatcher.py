@@ -18,7 +18,7 @@ from uuid import uuid4
 
 from services.notify import queue
 from services.notify.channels import is_alert
-from services.notify.channels.base import Channel, DeliveryError
+from services.notify.channels.base import Channel, DeliveryError, Sent
 from services.notify.links import ClaimLinks
 from services.notify.pacing import Pacer
 from shared import metrics, tracing
@@ -158,12 +158,13 @@ class Dispatcher:
 
     async def _send_group(self, deliveries: list[queue.Delivery]) -> None:
         results = await asyncio.gather(*(self._send_one(d) for d in deliveries))
-        sent: list[tuple[int, str]] = []
+        sent: list[tuple[int, str, str | None]] = []
         retry: list[tuple[int, datetime, str]] = []
         failed: list[tuple[int, str]] = []
         for d, result in zip(deliveries, results, strict=True):
-            if isinstance(result, str):
-                sent.append((d.id, result))
+            if isinstance(result, str | Sent):
+                external_id, note = (result, None) if isinstance(result, str) else (result.external_id, result.note)
+                sent.append((d.id, external_id, note))
                 metrics.NOTIFICATIONS.labels(d.channel, "sent").inc()
                 observe_speed_to_lead(d)
             elif d.attempts >= self._policy.max_attempts:
@@ -183,7 +184,7 @@ class Dispatcher:
                 self.poke(time.time() + delay)
         await self._record(queue.Outcomes(sent, retry, failed))
 
-    async def _send_one(self, d: queue.Delivery) -> str | Exception:
+    async def _send_one(self, d: queue.Delivery) -> str | Sent | Exception:
         channel = self._channels.get(d.channel)
         if channel is None:
             return DeliveryError(f"channel {d.channel} is not configured")
@@ -192,7 +193,7 @@ class Dispatcher:
             with tracing.client_span(f"notify send {d.channel}", d.traceparent, attributes):
                 return await self._call(channel, d)
 
-    async def _call(self, channel: Channel, d: queue.Delivery) -> str | Exception:
+    async def _call(self, channel: Channel, d: queue.Delivery) -> str | Sent | Exception:
         try:
             if d.in_doubt_since is not None:
                 found = await channel.find_sent(d.assignment, d.target, d.in_doubt_since)

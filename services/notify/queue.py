@@ -146,8 +146,8 @@ async def defer(session: AsyncSession, slots: list[tuple[int, datetime]]) -> Non
 
 @dataclass(frozen=True)
 class Outcomes:
-    sent: list[tuple[int, str]]
-    """(row id, provider's message id)"""
+    sent: list[tuple[int, str, str | None]]
+    """(row id, provider's message id, the channel's note for the trace: a CRM's owner policy)"""
     retry: list[tuple[int, datetime, str]]
     """(row id, not before, error)"""
     failed: list[tuple[int, str]]
@@ -160,11 +160,16 @@ async def record(session: AsyncSession, outcomes: Outcomes) -> None:
             text(
                 "UPDATE notify.deliveries d SET status = 'sent', sent_at = now(), outcome_at = now(),"
                 " external_id = u.x, last_error = NULL,"
-                " provider_status = (SELECT status FROM notify.provider_statuses p WHERE p.channel = d.channel"
-                " AND p.external_id = u.x ORDER BY rank DESC, received_at DESC LIMIT 1)"
-                " FROM unnest(CAST(:ids AS bigint[]), CAST(:x AS text[])) AS u(id, x) WHERE d.id = u.id"
+                " provider_status = coalesce(u.note, (SELECT status FROM notify.provider_statuses p"
+                " WHERE p.channel = d.channel AND p.external_id = u.x ORDER BY rank DESC, received_at DESC LIMIT 1))"
+                " FROM unnest(CAST(:ids AS bigint[]), CAST(:x AS text[]), CAST(:notes AS text[])) AS u(id, x, note)"
+                " WHERE d.id = u.id"
             ),
-            {"ids": [i for i, _ in outcomes.sent], "x": [x for _, x in outcomes.sent]},
+            {
+                "ids": [i for i, _, _ in outcomes.sent],
+                "x": [x for _, x, _ in outcomes.sent],
+                "notes": [note for _, _, note in outcomes.sent],
+            },
         )
     if outcomes.retry:
         await session.execute(

@@ -43,7 +43,10 @@ def crm_config(hubspot_url: str) -> Path:
             rep["channels"] = ["slack", "hubspot", "salesforce"]
     config["routing"]["sla"] = {"by_grade": dict.fromkeys("ABCD", 0.1), "default_minutes": 0.1, "max_attempts": 3}
     config["routing"]["rules"] = []
-    config["channel_options"] = {"salesforce": {"external_id_field": "Leadrelay_Id__c"}}
+    config["channel_options"] = {
+        "hubspot": {"owner_policy": "respect_if_active"},
+        "salesforce": {"external_id_field": "Leadrelay_Id__c", "owner_policy": "respect"},
+    }
     config["sources"] += [
         {"id": "hubspot-app", "type": "hubspot_app", "secret": HUBSPOT_APP_SECRET, "access_token": HUBSPOT_TOKEN,
          "api_url": hubspot_url},
@@ -108,6 +111,11 @@ async def owners(p: Pipeline, email: str, lead_id: str, hub: str, sf: str, timeo
             await asyncio.sleep(0.1)
 
 
+def my_domain(p: Pipeline) -> str:
+    """The org's instance URL: the stand-in serves its token endpoint on the My Domain host only."""
+    return p.salesforce.replace("127.0.0.1", "localhost")
+
+
 SLACK_TO_REP = {"U01ALICE": "alice", "U01BRUNO": "bruno", "U01CHEN": "chen"}
 
 
@@ -130,7 +138,7 @@ async def test_the_crm_owner_follows_the_assignment_and_its_reassignment(crm: Pi
             expected = (
                 f"https://app.hubspot.example/contacts/{PORTAL}/record/0-1/{contact['id']}"
                 if crm_name == "HubSpot"
-                else f"{crm.salesforce}/lightning/r/Lead/{sf_lead['Id']}/view"
+                else f"{my_domain(crm)}/lightning/r/Lead/{sf_lead['Id']}/view"
             )
             assert opened.headers["location"] == expected
         forged = await http.get(next(iter(links))[:-4] + "AAAA")
@@ -159,6 +167,68 @@ async def test_the_crm_owner_follows_the_assignment_and_its_reassignment(crm: Pi
     assert [w["op"] for w in hub_writes][:2] == ["create", "update"]
     [sf_lead] = await salesforce_lead(crm, lead_id)
     assert [w["created"] for w in sf_writes if w["id"] == sf_lead["Id"]][:2] == [True, False]
+
+
+async def trace_notes(p: Pipeline, lead_id: str) -> dict[str, str]:
+    """channel -> the provider status / policy note of its delivery, from the lead's trace."""
+    async with httpx.AsyncClient() as http, asyncio.timeout(20):
+        while True:
+            page = (await http.get(f"{p.insights}/v1/leads/{lead_id}/timeline", headers=OPS)).json()
+            notes = {a["channel"]: a["provider_status"] for a in page.get("alerts", [])}
+            if {"hubspot", "salesforce"} <= set(notes):
+                return notes
+            await asyncio.sleep(0.2)
+
+
+async def test_existing_crm_records_are_matched_by_email_and_their_owners_handled_by_policy(crm: Pipeline) -> None:
+    """A person Salesforce and HubSpot already know: no second record. HubSpot (respect_if_active)
+    keeps an active owner and replaces an archived one; Salesforce (respect) keeps a person's
+    ownership of a Lead and writes the rep on a queue-owned Contact."""
+    kept_tag, replaced_tag = uuid.uuid4().hex[:10], uuid.uuid4().hex[:10]
+    kept_email, replaced_email = crm_email(kept_tag), crm_email(replaced_tag)
+    async with httpx.AsyncClient() as http:
+        await http.post(f"{crm.hubspot}/_standin/owners", json={"id": "9101"})
+        await http.post(f"{crm.hubspot}/_standin/owners", json={"id": "9102", "archived": True})
+        for email, owner in ((kept_email, "9101"), (replaced_email, "9102")):
+            await http.post(
+                f"{crm.hubspot}/_standin/contacts",
+                json={"properties": {"email": email, "firstname": "Lauren", "hubspot_owner_id": owner}},
+            )
+        await http.post(f"{crm.salesforce}/_standin/records/User", json={"Id": "005B00000000009", "IsActive": True})
+        sf_lead = (
+            await http.post(
+                f"{crm.salesforce}/_standin/records/Lead",
+                json={"Email": kept_email.upper(), "LastName": "Mbeki", "Company": "Hooli",
+                      "OwnerId": "005B00000000009", "IsConverted": False},
+            )
+        ).json()  # fmt: skip
+        sf_contact = (
+            await http.post(
+                f"{crm.salesforce}/_standin/records/Contact",
+                json={"Email": replaced_email, "LastName": "Mbeki", "OwnerId": "00G000000000001"},
+            )
+        ).json()
+    kept_id, replaced_id = await post_typeform(crm, kept_tag), await post_typeform(crm, replaced_tag)
+    alerts = await alerts_for(crm.slack, {kept_tag, replaced_tag}, settle=0.0)
+    rep = SLACK_TO_REP[alerts[replaced_tag][0]["channel"]]
+
+    kept, replaced = await trace_notes(crm, kept_id), await trace_notes(crm, replaced_id)
+    assert "existing owner 9101 kept: an active user (respect_if_active)" in kept["hubspot"], kept
+    assert f"Lead {sf_lead['Id']} matched by email: existing owner 005B00000000009 kept (respect)" == kept["salesforce"]
+    assert "9102 is not an active user" in replaced["hubspot"], replaced
+    assert replaced["salesforce"].startswith(f"Contact {sf_contact['Id']} matched by email: owner set to"), replaced
+    [kept_contact], [replaced_contact] = (
+        await hubspot_contact(crm, kept_email),
+        await hubspot_contact(crm, replaced_email),
+    )
+    assert kept_contact["properties"]["hubspot_owner_id"] == "9101"
+    assert replaced_contact["properties"]["hubspot_owner_id"] == HUBSPOT_OWNERS[rep]
+    async with httpx.AsyncClient() as http:
+        leads = (await http.get(f"{crm.salesforce}/_standin/records/Lead")).json()
+        contacts = (await http.get(f"{crm.salesforce}/_standin/records/Contact")).json()
+    assert [lead["OwnerId"] for lead in leads if lead["Email"].lower() == kept_email] == ["005B00000000009"]
+    assert not [lead for lead in leads if lead.get("Leadrelay_Id__c") in (kept_id, replaced_id)], "no duplicate Lead"
+    assert [c["OwnerId"] for c in contacts if c["Id"] == sf_contact["Id"]] == [SALESFORCE_USERS[rep]]
 
 
 async def test_rate_limits_are_waited_out(crm: Pipeline) -> None:

@@ -115,7 +115,7 @@ def run_pipeline(
         env.update(
             LEADRELAY_HUBSPOT_TOKEN=HUBSPOT_TOKEN,
             LEADRELAY_HUBSPOT_API_URL=crm_urls["hubspot"],
-            LEADRELAY_SALESFORCE_LOGIN_URL=crm_urls["salesforce"],
+            LEADRELAY_SALESFORCE_TOKEN_URL=f"http://localhost:{crm[1]}/services/oauth2/token",
             LEADRELAY_SALESFORCE_CLIENT_ID=SALESFORCE_CLIENT,
             LEADRELAY_SALESFORCE_CLIENT_SECRET=SALESFORCE_SECRET,
         )

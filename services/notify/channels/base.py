@@ -14,6 +14,14 @@ if TYPE_CHECKING:
     from services.notify.slack_client import SlackClient
 
 
+@dataclass(frozen=True)
+class Sent:
+    """A send's result with a note for the trace (which owner policy a CRM write-back applied)."""
+
+    external_id: str
+    note: str | None = None
+
+
 class Channel(Protocol):
     name: str
 
@@ -21,8 +29,8 @@ class Channel(Protocol):
         """The rep's address on this channel, if they have one."""
         ...
 
-    async def send(self, assignment: Assignment, target: str, claim_url: str | None) -> str:
-        """Send the alert; returns the provider's id for the message."""
+    async def send(self, assignment: Assignment, target: str, claim_url: str | None) -> str | Sent:
+        """Send the alert; returns the provider's id for the message (with a note, if it has one)."""
         ...
 
     async def find_sent(self, assignment: Assignment, target: str, since: datetime) -> str | None:
@@ -45,3 +53,5 @@ class ChannelContext:
     slack: "SlackClient"
     options: dict[str, dict[str, Any]] = field(default_factory=dict)
     """The business config's channel_options, by channel name."""
+    rep_ids: dict[str, frozenset[str]] = field(default_factory=dict)
+    """Channel -> every routed rep's address on it (a CRM's owner ids), from the business config."""
