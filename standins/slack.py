@@ -6,7 +6,8 @@ form body, `{"ok": ..., "channel": ..., "ts": ...}` answers) and records every m
 GET /_standin/messages lists what it received (with any chat.update applied); POST /_standin/faults
 queues 429s or 5xxs so tests can exercise the client's retry rules against real HTTP; POST
 /_standin/click presses a button in a message the way a user would: Slack's block_actions payload,
-signed with the signing secret, posted to the app's interactivity URL."""
+signed with the signing secret, posted to the app's interactivity URL. POST /_standin/users adds
+workspace members, whom users.lookupByEmail and users.info answer for as Slack does."""
 
 import argparse
 import asyncio
@@ -52,6 +53,8 @@ def create_app(
     messages: list[dict[str, Any]] = []
     updates: list[dict[str, Any]] = []
     ephemerals: list[dict[str, Any]] = []
+    users: dict[str, dict[str, Any]] = {}
+    lookups: list[dict[str, Any]] = []
     faults = Faults()
 
     async def read_body(request: Request) -> dict[str, Any]:
@@ -92,6 +95,57 @@ def create_app(
             return JSONResponse({"ok": False, "error": "invalid_arguments"})
         ephemerals.append({"received_at": time.time(), "channel": body["channel"], "user": body["user"], "body": body})
         return JSONResponse({"ok": True, "message_ts": f"{time.time():.6f}"})
+
+    def user_object(member: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "id": member["id"],
+            "team_id": "T0STANDIN",
+            "name": member["email"].split("@")[0],
+            "deleted": False,
+            "is_bot": False,
+            "profile": {"email": member["email"], "real_name": member.get("name", ""), "display_name": ""},
+        }
+
+    @app.api_route("/api/users.lookupByEmail", methods=["GET", "POST"])
+    async def lookup_by_email(request: Request) -> JSONResponse:
+        """Slack's users.lookupByEmail (scope users:read.email): `users_not_found` for an unknown email."""
+        body = dict(request.query_params) | await read_body(request)
+        if (error := authorised(request, body)) is not None:
+            return JSONResponse({"ok": False, "error": error})
+        email = str(body.get("email", "")).strip().lower()
+        lookups.append({"at": time.time(), "method": "users.lookupByEmail", "email": email})
+        if not email:
+            return JSONResponse({"ok": False, "error": "invalid_arguments"})
+        member = next((u for u in users.values() if u["email"].lower() == email), None)
+        if member is None:
+            return JSONResponse({"ok": False, "error": "users_not_found"})
+        return JSONResponse({"ok": True, "user": user_object(member)})
+
+    @app.api_route("/api/users.info", methods=["GET", "POST"])
+    async def users_info(request: Request) -> JSONResponse:
+        body = dict(request.query_params) | await read_body(request)
+        if (error := authorised(request, body)) is not None:
+            return JSONResponse({"ok": False, "error": error})
+        lookups.append({"at": time.time(), "method": "users.info", "user": body.get("user")})
+        member = users.get(str(body.get("user", "")))
+        if member is None:
+            return JSONResponse({"ok": False, "error": "user_not_found"})
+        return JSONResponse({"ok": True, "user": user_object(member)})
+
+    @app.post("/_standin/users")
+    async def add_users(request: Request) -> list[dict[str, Any]]:
+        """Workspace members: [{id, email, name}]."""
+        for member in orjson.loads(await request.body()):
+            users[str(member["id"])] = {
+                "id": str(member["id"]),
+                "email": str(member["email"]),
+                "name": member.get("name"),
+            }
+        return list(users.values())
+
+    @app.get("/_standin/lookups")
+    async def list_lookups() -> list[dict[str, Any]]:
+        return lookups
 
     @app.get("/_standin/ephemerals")
     async def list_ephemerals() -> list[dict[str, Any]]:

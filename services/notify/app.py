@@ -20,6 +20,7 @@ from services.notify.outcomes import OutcomePublisher
 from services.notify.pacing import Pacer
 from services.notify.record_links import router as record_router
 from services.notify.slack_client import SlackClient
+from services.notify.slack_directory import SlackDirectory
 from services.notify.twilio_status import router as twilio_router
 from shared.business.loader import load_config_or_exit
 from shared.http_client import provider_client
@@ -60,11 +61,13 @@ async def setup(rt: Runtime) -> AsyncIterator[Sequence[Worker]]:
                 settings.public_url,
                 record_labels(),
             )
+        directory = SlackDirectory(slack)
         app.state.http, app.state.slack, app.state.background = http, slack, set()
+        app.state.slack_directory = directory
         rep_ids = {
             c: frozenset(r.contacts[c] for r in config.reps if c in r.contacts) for c in ("hubspot", "salesforce")
         }
-        channels = build_channels(ChannelContext(http, settings, slack, config.channel_options, rep_ids))
+        channels = build_channels(ChannelContext(http, settings, slack, config.channel_options, rep_ids, directory))
         app.state.channels = channels
         policy = SendPolicy(
             concurrency=settings.send_concurrency,

@@ -21,7 +21,9 @@ from services.notify.config import NotifySettings
 from services.notify.digest_message import DIGEST_BLOCK
 from services.notify.message import CLAIM_ACTION, REJECT_ACTIONS, claimed_blocks, mrkdwn
 from services.notify.slack_client import SlackClient, SlackError
+from services.notify.slack_directory import SlackDirectory
 from shared.business.loader import BusinessConfig
+from shared.business.reps import SLACK_BY_EMAIL, Rep
 from shared.http_errors import ApiError
 from shared.zones import Vendor
 
@@ -71,6 +73,24 @@ def button_action(body: bytes) -> tuple[dict[str, Any], UUID, str, str] | None:
         raise ApiError.field(422, "invalid_request", "actions.value", "not a claim button of ours") from exc
 
 
+async def rep_for_member(request: Request, config: BusinessConfig, member: str) -> Rep | None:
+    """The rep a Slack member is: by the id in the config, else (for reps with `slack: by_email`) by
+    the member's email from users.info."""
+    rep = next((r for r in config.reps if r.slack and r.slack == member), None)
+    if rep is not None or not SLACK_ID.match(member):
+        return rep
+    by_email = [r for r in config.reps if r.slack == SLACK_BY_EMAIL and r.email]
+    if not by_email:
+        return None
+    directory: SlackDirectory = request.app.state.slack_directory
+    try:
+        email = await directory.email_of(member)
+    except SlackError as exc:
+        log.warning("cannot look up Slack member %s: %s", member, exc)
+        return None
+    return next((r for r in by_email if email and r.email and r.email.lower() == email.lower()), None)
+
+
 @router.post("/v1/slack/interactions", dependencies=[Vendor])
 async def slack_interactions(request: Request) -> JSONResponse:
     settings: NotifySettings = request.app.state.settings
@@ -94,7 +114,7 @@ async def slack_interactions(request: Request) -> JSONResponse:
     channel = (payload.get("channel") or {}).get("id") or (payload.get("container") or {}).get("channel_id")
     channel = channel if isinstance(channel, str) and SLACK_ID.match(channel) else None
     slack: SlackClient = request.app.state.slack
-    rep = next((r for r in config.reps if r.slack and r.slack == clicker), None)
+    rep = await rep_for_member(request, config, clicker)
     if rep is None:
         _reply_privately(request, slack, channel, clicker, _assigned_to(config, assigned_rep))
         return JSONResponse({"ok": False, "error": "not_a_rep"})

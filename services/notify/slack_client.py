@@ -60,6 +60,28 @@ class SlackClient:
         )
         return list(body.get("messages", []))
 
+    async def lookup_by_email(self, email: str) -> str | None:
+        """The member id of the workspace user with this email (users.lookupByEmail, scope
+        users:read.email); None when Slack has no such user."""
+        try:
+            body = await self._call("users.lookupByEmail", {"email": email}, form=True)
+        except SlackError as exc:
+            if "users_not_found" in str(exc):
+                return None
+            raise
+        return str(body["user"]["id"])
+
+    async def email_of(self, user: str) -> str | None:
+        """A member's email (users.info; the email needs users:read.email)."""
+        try:
+            body = await self._call("users.info", {"user": user}, form=True)
+        except SlackError as exc:
+            if "user_not_found" in str(exc):
+                return None
+            raise
+        email = ((body.get("user") or {}).get("profile") or {}).get("email")
+        return str(email) if email else None
+
     async def post_ephemeral(self, channel: str, user: str, text: str) -> None:
         """A reply only `user` sees, in `channel` (chat.postEphemeral)."""
         await self._call("chat.postEphemeral", {"channel": channel, "user": user, "text": text})

@@ -34,10 +34,17 @@ Channel = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{0,31}$")]
 one of your own; notify refuses to start with a name it does not know."""
 
 
+SLACK_BY_EMAIL = "by_email"
+
+
 class Rep(Strict):
     id: str
     name: str
-    slack: str | None = None
+    slack: str | None = Field(
+        default=None,
+        description="The rep's Slack member id (U.../W...), or `by_email` to look it up from `email` with "
+        "users.lookupByEmail.",
+    )
     email: str | None = None
     phone: str | None = None
     contacts: dict[Channel, str] = Field(
@@ -60,6 +67,12 @@ class Rep(Strict):
         if self.channels is not None:
             return list(self.channels)
         return next(([c] for c in ("slack", "email", "sms") if self.targets[c]), [])
+
+    @model_validator(mode="after")
+    def _slack_by_email(self) -> "Rep":
+        if self.slack == SLACK_BY_EMAIL and not self.email:
+            raise ValueError(f"rep {self.id!r} has slack: by_email but no email to look the member up by")
+        return self
 
     @model_validator(mode="after")
     def _reachable(self) -> "Rep":

@@ -41,6 +41,7 @@ def crm_config(hubspot_url: str) -> Path:
         if rep["id"] in HUBSPOT_OWNERS:
             rep["contacts"] = {"hubspot": HUBSPOT_OWNERS[rep["id"]], "salesforce": SALESFORCE_USERS[rep["id"]]}
             rep["channels"] = ["slack", "hubspot", "salesforce"]
+            rep["slack"] = "by_email"  # their member ids come from users.lookupByEmail
     config["routing"]["sla"] = {"by_grade": dict.fromkeys("ABCD", 0.1), "default_minutes": 0.1, "max_attempts": 3}
     config["routing"]["rules"] = []
     config["channel_options"] = {
@@ -65,6 +66,8 @@ def crm(stack: Stack) -> Iterator[Pipeline]:
     links = {"LEADRELAY_HUBSPOT_PORTAL_ID": PORTAL, "LEADRELAY_HUBSPOT_APP_URL": "https://app.hubspot.example"}
     logs = ROOT / ".local" / "test-logs" / "e2e-crm"
     with run_pipeline(stack, logs, config=config, crm=ports, insights=True, extra_env=links) as p:
+        members = [{"id": member, "email": f"{rep}@example.com"} for member, rep in SLACK_TO_REP.items()]
+        httpx.post(f"{p.slack}/_standin/users", json=members).raise_for_status()
         yield p
 
 
@@ -167,6 +170,29 @@ async def test_the_crm_owner_follows_the_assignment_and_its_reassignment(crm: Pi
     assert [w["op"] for w in hub_writes][:2] == ["create", "update"]
     [sf_lead] = await salesforce_lead(crm, lead_id)
     assert [w["created"] for w in sf_writes if w["id"] == sf_lead["Id"]][:2] == [True, False]
+
+
+async def test_reps_slack_ids_are_looked_up_by_email_and_their_clicks_traced_back(crm: Pipeline) -> None:
+    """Reps configured `slack: by_email` get their alerts by member id from users.lookupByEmail (asked
+    once per rep, then cached), and their Claim press is matched to them through users.info."""
+    tag = uuid.uuid4().hex[:10]
+    await post_typeform(crm, tag)
+    [alert] = (await alerts_for(crm.slack, {tag}, settle=0.0))[tag]
+    assert alert["channel"] in SLACK_TO_REP, "posted to the member id Slack gave for the rep's email"
+    async with httpx.AsyncClient() as http:
+        stranger = (
+            await http.post(f"{crm.slack}/_standin/click", json={"ts": alert["ts"], "user_id": "U0STRANGER"})
+        ).json()
+        click = (
+            await http.post(f"{crm.slack}/_standin/click", json={"ts": alert["ts"], "user_id": alert["channel"]})
+        ).json()
+        lookups = (await http.get(f"{crm.slack}/_standin/lookups")).json()
+    assert stranger["body"]["ok"] is False and stranger["body"]["error"] == "not_a_rep"
+    assert click["status"] == 200 and click["body"]["ok"] is True, click
+    assert click["body"]["claim"]["rep_id"] == SLACK_TO_REP[alert["channel"]], click
+    by_email = [entry["email"] for entry in lookups if entry["method"] == "users.lookupByEmail"]
+    assert by_email and len(by_email) == len(set(by_email)), f"each rep looked up once, then cached: {by_email}"
+    assert alert["channel"] in [entry["user"] for entry in lookups if entry["method"] == "users.info"]
 
 
 async def trace_notes(p: Pipeline, lead_id: str) -> dict[str, str]:

@@ -71,3 +71,14 @@ def test_unreadable_and_non_yaml_files_are_refused(tmp_path: Path) -> None:
         load_config(tmp_path / "missing.yaml")
     with pytest.raises(ConfigError, match="not valid YAML"):
         load_config(write(tmp_path, "reps: [unclosed"))
+
+
+def test_a_rep_looked_up_in_slack_by_email_needs_an_email() -> None:
+    import pytest
+    from pydantic import ValidationError
+
+    from shared.business.reps import Rep
+
+    assert Rep(id="dana", name="Dana", slack="by_email", email="dana@example.com").slack == "by_email"
+    with pytest.raises(ValidationError, match="by_email but no email"):
+        Rep(id="dana", name="Dana", slack="by_email")

@@ -12,6 +12,7 @@ from shared.payloads import Assignment
 if TYPE_CHECKING:
     from services.notify.config import NotifySettings
     from services.notify.slack_client import SlackClient
+    from services.notify.slack_directory import SlackDirectory
 
 
 @dataclass(frozen=True)
@@ -54,4 +55,5 @@ class ChannelContext:
     options: dict[str, dict[str, Any]] = field(default_factory=dict)
     """The business config's channel_options, by channel name."""
     rep_ids: dict[str, frozenset[str]] = field(default_factory=dict)
+    slack_directory: "SlackDirectory | None" = None
     """Channel -> every routed rep's address on it (a CRM's owner ids), from the business config."""
