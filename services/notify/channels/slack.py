@@ -18,9 +18,9 @@ CLOCK_SKEW_SECONDS = 60
 class SlackChannel:
     name = "slack"
 
-    def __init__(self, client: SlackClient, directory: SlackDirectory) -> None:
+    def __init__(self, client: SlackClient, directory: SlackDirectory | None = None) -> None:
         self._client = client
-        self._directory = directory
+        self._directory = directory or SlackDirectory(client)
 
     def target(self, assignment: Assignment) -> str | None:
         rep = assignment.rep
@@ -59,4 +59,4 @@ class SlackChannel:
 
 
 def build(ctx: ChannelContext) -> SlackChannel:
-    return SlackChannel(ctx.slack, ctx.slack_directory or SlackDirectory(ctx.slack))
+    return SlackChannel(ctx.slack, ctx.slack_directory)
