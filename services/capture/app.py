@@ -15,6 +15,7 @@ from services.capture.forms_api import router as forms_router
 from services.capture.lead_batch import lead_commit
 from services.capture.outbox import OutboxRelay
 from services.capture.outbox_listener import OutboxListener
+from services.capture.review_api import router as review_router
 from services.capture.source_preview import router as preview_router
 from services.capture.vendor_api import router as vendor_router
 from shared.body_limit import BodyCap
@@ -43,7 +44,7 @@ app = create_app(
     "capture",
     settings,
     setup,
-    [router, vendor_router, forms_router, events_batch_router, preview_router],
+    [router, vendor_router, forms_router, events_batch_router, preview_router, review_router],
     body_caps=[
         BodyCap("/v1/imports", settings.max_import_bytes + 64 * 1024, streaming=True),
         BodyCap("/v1/events/batch", settings.max_events_batch_bytes),

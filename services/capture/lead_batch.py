@@ -1,6 +1,7 @@
 """Accepting leads, one or many at once (group commit), with the same rules in arrival order:
-- a trusted delivery of a known person fills in their profile; a public form's adds a touch and
-  never changes the lead, and its answer never names it;
+- a trusted delivery of a known person fills in their profile; a public form's (a website form, or a
+  vendor form visitors type into) adds a touch, never changes the lead and proposes what it says
+  differently for review; a visitor's answer never names the lead;
 - a repeated delivery (same key, or same body within the window) gets the first answer, also inside
   one batch; `namespace` scopes dedupe (a vendor source id, `api:<key>`, `form:<id>`), so one sender
   can never replay another's delivery.
@@ -36,6 +37,13 @@ class LeadItem:
     fields: LeadFields
     window: timedelta
     trust: Trust = "trusted"
+    reveal_lead: bool | None = None
+    """Whether the answer names the lead; by default only trusted answers do (a visitor's browser is
+    told nothing). A signed vendor's public-form delivery is answered to the vendor, not the visitor."""
+
+    @property
+    def names_lead(self) -> bool:
+        return self.trust == "trusted" if self.reveal_lead is None else self.reveal_lead
 
     def locks(self) -> list[str]:
         keys = [f"{self.namespace}:body:{self.body_hash}"]
@@ -89,7 +97,7 @@ class _Batch:
 
     def add_new_lead(self, item: LeadItem) -> Accepted:
         lead_id, receipt_id = uuid4(), uuid4()
-        response = answer_for(item.trust, receipt_id, lead_id)
+        response = answer_for(item.names_lead, receipt_id, lead_id)
         receipt = repository.Receipt(receipt_id, item.namespace, item.idempotency_key, item.body_hash, response)
         _, rows = new_lead_rows(self.settings, lead_id, receipt_id, item.source, item.fields, item.trust, receipt)
         self.new.append(rows)
@@ -138,12 +146,12 @@ async def _known_person(
     """A person already known: a trusted source updates their profile, a public form adds a touch."""
     receipt_id = uuid4()
     if item.trust == "public":
-        await public_touch(session, settings, known.id, item.source, item.fields)
+        await public_touch(session, settings, known, item.source, item.fields)
         now_known = known
     else:
         event = await update_profile(session, settings, known.id, receipt_id, item.source, known, item.fields)
         now_known = repository.KnownLead(known.id, event.data.fields.model_dump(mode="json"), "trusted")
-    response = answer_for(item.trust, receipt_id, known.id)
+    response = answer_for(item.names_lead, receipt_id, known.id)
     await repository.insert_receipt(
         session,
         receipt_id=receipt_id,

@@ -346,3 +346,71 @@ async def add_outbox_and_receipts(session: AsyncSession, rows: list[tuple[Outbox
             "r": [orjson.dumps(r.response).decode() for _, r, _ in rows],
         },
     )
+
+
+async def add_field_reviews(
+    session: AsyncSession, lead_id: UUID, source: str, found: dict[str, tuple[str | None, str]]
+) -> None:
+    """Proposed values wait for ops; the same pending proposal is stored once."""
+    if not found:
+        return
+    await session.execute(
+        text(
+            "INSERT INTO capture.field_reviews (lead_id, field, current_value, proposed_value, source)"
+            " SELECT :l, f, c, p, :s"
+            " FROM unnest(CAST(:f AS text[]), CAST(:c AS text[]), CAST(:p AS text[])) AS u(f, c, p)"
+            " ON CONFLICT (lead_id, field, proposed_value) WHERE status = 'pending' DO NOTHING"
+        ),
+        {
+            "l": lead_id,
+            "s": source,
+            "f": list(found),
+            "c": [current for current, _ in found.values()],
+            "p": [proposed for _, proposed in found.values()],
+        },
+    )
+
+
+REVIEW_COLUMNS = (
+    "id, lead_id, field, current_value, proposed_value, source, status, proposed_at, decided_by, decided_at"
+)
+
+
+async def field_reviews(session: AsyncSession, lead_id: UUID, limit: int = 200) -> list[dict[str, Any]]:
+    rows = await session.execute(
+        text(
+            f"SELECT {REVIEW_COLUMNS} FROM capture.field_reviews WHERE lead_id = :l"
+            " ORDER BY (status = 'pending') DESC, proposed_at DESC LIMIT :n"
+        ),
+        {"l": lead_id, "n": limit},
+    )
+    return [dict(r._mapping) for r in rows]
+
+
+async def decide_field_review(session: AsyncSession, review_id: int, status: str, who: str) -> dict[str, Any] | None:
+    """Mark a pending review decided; None when it is not pending (unknown, or already decided)."""
+    row = await session.execute(
+        text(
+            "UPDATE capture.field_reviews SET status = :st, decided_by = :w, decided_at = now()"
+            f" WHERE id = :id AND status = 'pending' RETURNING {REVIEW_COLUMNS}"
+        ),
+        {"id": review_id, "st": status, "w": who},
+    )
+    found = row.first()
+    return dict(found._mapping) if found is not None else None
+
+
+async def field_review(session: AsyncSession, review_id: int) -> dict[str, Any] | None:
+    row = await session.execute(
+        text(f"SELECT {REVIEW_COLUMNS} FROM capture.field_reviews WHERE id = :id"), {"id": review_id}
+    )
+    found = row.first()
+    return dict(found._mapping) if found is not None else None
+
+
+async def known_lead_for_update(session: AsyncSession, lead_id: UUID) -> KnownLead | None:
+    row = await session.execute(
+        text("SELECT fields, trust FROM capture.leads WHERE id = :id FOR UPDATE"), {"id": lead_id}
+    )
+    found = row.first()
+    return KnownLead(lead_id, dict(found.fields), str(found.trust)) if found is not None else None

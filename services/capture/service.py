@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.capture import repository
 from services.capture.config import CaptureSettings
 from services.capture.message_size import refuse_oversized
-from services.capture.profiling import merge
+from services.capture.profiling import merge, proposals, with_value
 from shared.db import Database
 from shared.events import EnvelopeBase, LeadActivityEvent, LeadCapturedEvent, kafka_headers, new_event, serialize_event
 from shared.kafka import topic_name
@@ -29,8 +29,8 @@ class Accepted:
     replayed: bool
 
 
-def answer_for(trust: Trust, receipt_id: UUID, lead_id: UUID) -> dict[str, Any]:
-    if trust == "public":
+def answer_for(names_lead: bool, receipt_id: UUID, lead_id: UUID) -> dict[str, Any]:
+    if not names_lead:
         return {"status": "received", "receipt_id": str(receipt_id)}
     return {"lead_id": str(lead_id), "status": "accepted"}
 
@@ -107,10 +107,15 @@ async def update_profile(
 
 
 async def public_touch(
-    session: AsyncSession, settings: CaptureSettings, lead_id: UUID, source: str, fields: LeadFields
+    session: AsyncSession, settings: CaptureSettings, known: repository.KnownLead, source: str, fields: LeadFields
 ) -> LeadActivityEvent:
     """A known person submitted a public form again: kept as a touch with what they sent, and
-    published as a `form_submitted` behaviour event; the lead's own fields stay as they were."""
+    published as a `form_submitted` behaviour event; the lead's own fields stay as they were, and
+    whatever the submission says differently waits for ops as field reviews."""
+    lead_id = known.id
+    await repository.add_field_reviews(
+        session, lead_id, source, proposals(LeadFields.model_validate(known.fields), fields)
+    )
     event = new_event(
         LeadActivityEvent,
         lead_id=lead_id,
@@ -119,6 +124,28 @@ async def public_touch(
     )
     await _publish(session, settings, Topic.LEAD_ACTIVITY, event)
     await repository.add_touch(session, lead_id, source, "public", fields.model_dump(mode="json"))
+    return event
+
+
+async def accept_field_review(
+    session: AsyncSession, settings: CaptureSettings, review: dict[str, Any], who: str
+) -> LeadCapturedEvent | None:
+    """An operator accepted a proposed value: the lead takes it and is published anew, so enrichment,
+    scoring and routing see it. None when the lead is gone."""
+    known = await repository.known_lead_for_update(session, review["lead_id"])
+    if known is None:
+        return None
+    fields = with_value(LeadFields.model_validate(known.fields), str(review["field"]), str(review["proposed_value"]))
+    source = f"review:{who}"
+    event = new_event(
+        LeadCapturedEvent,
+        lead_id=known.id,
+        producer=f"capture@{source}",
+        data=CapturedLead(source=source, received_at=datetime.now(UTC), receipt_id=uuid4(), fields=fields),
+    )
+    await _publish(session, settings, Topic.LEAD_CAPTURED, event)
+    await repository.update_lead_fields(session, known.id, fields.phone, fields.model_dump(mode="json"), known.trust)
+    await repository.add_touch(session, known.id, source)
     return event
 
 

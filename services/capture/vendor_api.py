@@ -111,15 +111,16 @@ async def vendor_webhook(request: Request, source_id: str = SourceId) -> JSONRes
         received_at=datetime.now(UTC),
     )
     batch = await _parse(request, source, inbound)
-    answers = [await _accept(request, rt, settings, source_id, parsed, inbound.body) for parsed in batch]
+    answers = [await _accept(request, rt, settings, source, parsed, inbound.body) for parsed in batch]
     if len(answers) == 1:
         return answers[0]
     return JSONResponse({"leads": [orjson.loads(a.body) for a in answers]}, status_code=202)
 
 
 async def _accept(
-    request: Request, rt: Runtime, settings: CaptureSettings, source_id: str, parsed: Parsed, body: bytes
+    request: Request, rt: Runtime, settings: CaptureSettings, source: Source, parsed: Parsed, body: bytes
 ) -> JSONResponse:
+    source_id = source.id
     body_hash = hashlib.sha256(body + parsed.delivery_id.encode()).hexdigest()
     accepted: Accepted
     if parsed.fields is not None:
@@ -131,6 +132,8 @@ async def _accept(
             body_hash=body_hash,
             fields=parsed.fields,
             window=timedelta(hours=settings.dedupe_window_hours),
+            trust="public" if source.visitor_typed else "trusted",
+            reveal_lead=True,
         )
         accepted = await commit.accept("leads", item)
     elif parsed.activity is not None:

@@ -22,6 +22,7 @@ SourceType = Literal[
     "meta_lead_ads",
 ]
 ID_PATTERN = r"^[a-z0-9][a-z0-9_-]{1,39}$"
+VISITOR_TYPED = {"typeform", "webflow", "unbounce", "calendly", "meta_lead_ads"}
 FORM_SOURCES = {"typeform", "webflow", "unbounce"}
 MAP_TARGETS = {"email", "phone", "name", "first_name", "last_name", "company", "title", "country", "notes", "ignore"}
 EXTRA_TARGET = re.compile(r"extra\.[A-Za-z0-9_.-]{1,64}")
@@ -39,6 +40,12 @@ class Source(Strict):
         description="webflow: `signature` for webhooks an OAuth app created (signed with its client secret); "
         "`url_token` for webhooks made in the site dashboard, which Webflow does not sign: the URL then "
         "carries the secret as ?token=.",
+    )
+    trust: Literal["public", "trusted"] | None = Field(
+        default=None,
+        description="Whether what a delivery says about a person leadrelay already knows may change them. "
+        "Default: public for forms anonymous visitors type into (typeform, webflow, unbounce, calendly, "
+        "meta_lead_ads), whose differing values wait for review; trusted for the others.",
     )
     field_map: dict[str, str] = Field(
         default_factory=dict,
@@ -71,6 +78,11 @@ class Source(Strict):
         if self.type == "hubspot_app" and self.access_token is None:
             raise ValueError("a hubspot_app source needs access_token (a private app token) to read contacts")
         return self
+
+    @property
+    def visitor_typed(self) -> bool:
+        """Whether anonymous visitors typed what this source delivers (so it cannot change a known lead)."""
+        return self.trust == "public" if self.trust is not None else self.type in VISITOR_TYPED
 
     @field_validator("field_map")
     @classmethod

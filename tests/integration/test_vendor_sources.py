@@ -38,6 +38,8 @@ class Case:
 
     def body(self) -> bytes:
         raw = (FIXTURES / self.fixture).read_bytes()
+        if self.source == "webflow-dashboard":  # its own person: a known one would only be a touch
+            raw = raw.replace(b"grace@starklogistics.com", b"grace.dash@starklogistics.com")
         if self.source == "unbounce":
             data = json.dumps(json.loads(raw))
             return urlencode(
@@ -102,7 +104,7 @@ CASES = [
         "webflow-dashboard",
         "webflow_form_submission.json",
         signing.unsigned_json,
-        {"email": "grace@starklogistics.com", "company": "Stark Logistics"},
+        {"email": "grace.dash@starklogistics.com", "company": "Stark Logistics"},
         timestamped=False,
         body_signed=False,
         url_token=True,

@@ -144,3 +144,20 @@ def test_any_setting_can_be_read_from_a_file(tmp_path: Path, monkeypatch: pytest
     monkeypatch.setenv("LEADRELAY_API_KEYS_FILE", str(keys))
     [key] = BaseServiceSettings().api_keys
     assert key.name == "ops" and key.key.get_secret_value() == "from-a-mounted-secret-file"
+
+
+def test_a_public_submission_about_a_known_person_is_proposals_only() -> None:
+    from services.capture.profiling import proposals, with_value
+    from shared.payloads import LeadFields
+
+    known = LeadFields(email="sofia@acme.com", phone="+1 415 555 0134", company="Acme", title=None)
+    typed = LeadFields(
+        email="SOFIA@acme.com", phone="+1 (415) 555-0134", company="ACME ", title="CEO", country="US", notes="call me"
+    )
+    found = proposals(known, typed)
+    assert "company" not in found and "phone" not in found, "the same values, written differently, are no proposal"
+    assert found["title"] == (None, "CEO") and found["country"] == (None, "US"), "filling an empty field is proposed"
+    assert "notes" not in found and "email" not in found
+    attacker = proposals(known, LeadFields(email="sofia@acme.com", phone="+44 20 7946 0000"))
+    assert attacker == {"phone": ("+1 415 555 0134", "+44 20 7946 0000")}
+    assert with_value(known, "phone", "+44 20 7946 0000").phone == "+44 20 7946 0000"
