@@ -27,6 +27,7 @@ export LEADRELAY_ROUTE_API_KEY=${LEADRELAY_ROUTE_API_KEY:-local-notify-key}
 export LEADRELAY_SLACK_SIGNING_SECRET=${LEADRELAY_SLACK_SIGNING_SECRET:-local-slack-signing-secret}
 export LEADRELAY_CLAIM_LINK_SECRET=${LEADRELAY_CLAIM_LINK_SECRET:-local-claim-link-secret}
 export LEADRELAY_ROUTE_URL=${LEADRELAY_ROUTE_URL:-http://127.0.0.1:${ports[route]}}
+export LEADRELAY_CAPTURE_URL=${LEADRELAY_CAPTURE_URL:-http://127.0.0.1:${ports[capture]}}
 export LEADRELAY_CLAIM_BASE_URL=${LEADRELAY_CLAIM_BASE_URL:-http://127.0.0.1:${ports[route]}}
 # Each service's own public URL (vendor signatures over the URL, minted links): its local address
 # unless LEADRELAY_PUBLIC_URL names the proxy in front of all of them.

@@ -4,6 +4,7 @@ from contextlib import asynccontextmanager
 import httpx
 
 from services.insights.api import router as api_router
+from services.insights.capture_client import CaptureClient
 from services.insights.config import InsightsSettings
 from services.insights.console import router as console_router
 from services.insights.gauges import SlaGauges
@@ -24,6 +25,8 @@ async def setup(rt: Runtime) -> AsyncIterator[Sequence[Worker]]:
     async with httpx.AsyncClient(timeout=httpx.Timeout(10.0, connect=3.0)) as http:
         key = settings.route_api_key.get_secret_value() if settings.route_api_key else None
         app.state.route = RouteClient(http, settings.route_url, key)
+        capture_key = settings.capture_api_key.get_secret_value() if settings.capture_api_key else key
+        app.state.capture = CaptureClient(http, settings.capture_url, capture_key)
         yield [StageRunner(STAGE, rt.db, settings, rt.producer), SlaGauges(rt.db, settings.gauges_interval_s)]
 
 

@@ -9,6 +9,11 @@ class InsightsSettings(BaseServiceSettings):
     route_api_key: SecretStr | None = Field(
         default=None, description="A key route accepts with ops:read, ops:write and claim (the console acts with it)."
     )
+    capture_url: str = Field(default="http://127.0.0.1:8001", description="capture's API: field reviews.")
+    capture_api_key: SecretStr | None = Field(
+        default=None,
+        description="A key capture accepts with ops:read and ops:write; default: route_api_key (the console's key).",
+    )
     session_secret: SecretStr = Field(
         default=SecretStr("local-console-session-secret"), description="Signs console session cookies."
     )

@@ -3,6 +3,7 @@ a few lines of plain JavaScript for the live feed. Zones: /console/login is publ
 every other page needs a console session (see sessions); forms carry the session's CSRF token."""
 
 import time
+from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any, Literal
 from uuid import UUID
@@ -15,6 +16,8 @@ from pydantic import ValidationError
 
 from services.insights import charts, queries, report_service, report_tables, sessions
 from services.insights.api import csv_response, jsonable
+from services.insights.capture_client import CaptureClient
+from services.insights.operator_api import Unavailable
 from services.insights.queries import ReportFilters
 from services.insights.route_client import RouteClient, RouteUnavailable
 from shared.business.loader import BusinessConfig
@@ -28,6 +31,11 @@ router = APIRouter(prefix="/console", include_in_schema=False)
 
 
 def _ts(value: Any) -> str:
+    if isinstance(value, str):
+        try:
+            value = datetime.fromisoformat(value)
+        except ValueError:
+            return "-"
     return value.strftime("%Y-%m-%d %H:%M:%S") if hasattr(value, "strftime") else "-"
 
 
@@ -54,6 +62,11 @@ LeadId = UUID
 def page(request: Request, name: str, status: int = 200, **context: Any) -> HTMLResponse:
     html = templates.get_template(name).render(request=request, **context)
     return HTMLResponse(html, status_code=status)
+
+
+def capture_client(request: Request) -> CaptureClient:
+    client: CaptureClient = request.app.state.capture
+    return client
 
 
 def route_client(request: Request) -> RouteClient:
@@ -129,7 +142,39 @@ async def lead_detail(request: Request, lead_id: LeadId, user: sessions.User) ->
         claimable = await queries.open_assignment_of(session, lead_id, user.rep) if user.rep and allowed else None
     if found is None:
         return page(request, "message.html", 404, user=user, title="Not found", message="No such lead for you.")
-    return page(request, "lead.html", user=user, claimable=claimable, **found)
+    reviews, reviews_error = [], None
+    if user.is_ops:
+        try:
+            reviews = await capture_client(request).reviews(lead_id)
+        except Unavailable as exc:
+            reviews_error = str(exc)
+    return page(
+        request, "lead.html", user=user, claimable=claimable, reviews=reviews, reviews_error=reviews_error, **found
+    )
+
+
+ReviewId = Annotated[int, PathParam(ge=1, le=2**62)]
+
+
+@router.post("/leads/{lead_id}/reviews/{review_id}/{decision}", response_class=HTMLResponse)
+async def decide_review(
+    request: Request,
+    lead_id: LeadId,
+    review_id: ReviewId,
+    decision: Literal["accept", "reject"],
+    user: sessions.OpsWriter,
+    csrf: FormField,
+) -> Response:
+    """Ops accept or reject a value a visitor proposed; capture applies it."""
+    sessions.check_csrf(user, csrf)
+    try:
+        status, body = await capture_client(request).decide(review_id, decision, user.name)
+    except Unavailable as exc:
+        return page(request, "message.html", 503, user=user, title="Try again", message=str(exc))
+    if status != 200:
+        reason = body["fields"][0]["message"] if isinstance(body, dict) and body.get("fields") else "refused"
+        return page(request, "message.html", status, user=user, title="Not decided", message=reason)
+    return RedirectResponse(f"/console/leads/{lead_id}?reviewed={decision}#reviews", status_code=303)
 
 
 @router.post("/leads/{lead_id}/claim", response_class=HTMLResponse)

@@ -6,28 +6,15 @@ from uuid import UUID
 
 import httpx
 
+from services.insights.operator_api import OperatorApi
+from services.insights.operator_api import Unavailable as RouteUnavailable
 
-class RouteUnavailable(Exception):
-    """route could not be reached, or the console has no key for it."""
+__all__ = ["RouteClient", "RouteUnavailable"]
 
 
-class RouteClient:
+class RouteClient(OperatorApi):
     def __init__(self, http: httpx.AsyncClient, base_url: str, key: str | None) -> None:
-        self._http, self._base, self._key = http, base_url.rstrip("/"), key
-
-    async def _call(self, method: str, path: str, body: dict[str, Any] | None = None) -> httpx.Response:
-        if self._key is None:
-            raise RouteUnavailable("LEADRELAY_ROUTE_API_KEY is not set")
-        try:
-            return await self._http.request(method, self._base + path, json=body, headers={"X-API-Key": self._key})
-        except httpx.HTTPError as exc:
-            raise RouteUnavailable(f"route is unreachable ({type(exc).__name__})") from exc
-
-    async def _json(self, method: str, path: str, body: dict[str, Any] | None = None) -> tuple[int, Any]:
-        response = await self._call(method, path, body)
-        if response.status_code >= 500 or response.status_code in (401, 403):
-            raise RouteUnavailable(f"route answered {response.status_code}")
-        return response.status_code, response.json()
+        super().__init__(http, base_url, key, "route", "LEADRELAY_ROUTE_API_KEY")
 
     async def reps(self) -> dict[str, Any]:
         _, body = await self._json("GET", "/v1/reps")

@@ -1,11 +1,12 @@
 """deploy/compose.yaml as shipped, run without a container engine: each service's command from the file,
 with exactly the environment compose would give it, resolved from deploy/.env.example with every
 CHANGE value replaced (what a user does first). Only the network is translated, as the containers'
-network would: `kafka:9092`, `postgres:5432` and `route:8000` become this session's local addresses,
+network would: `kafka:9092`, `postgres:5432`, `route:8000` and `capture:8000` become this session's local addresses,
 each container's port 8000 a free local port, the `../config:/app/config` mount the repository's
 config/, and the database and topics get this session's names (a prefix is added) so nothing is
 shared with other tests. The Slack stand-in takes Slack's place through SLACK_API_URL."""
 
+import asyncio
 import re
 import secrets
 import shutil
@@ -78,6 +79,7 @@ class Network:
         value = value.replace("kafka:9092", KAFKA).replace("postgres:5432", f"127.0.0.1:{PG_PORT}")
         value = value.replace("@127.0.0.1:" + str(PG_PORT) + "/leadrelay", f"@127.0.0.1:{PG_PORT}/{self.database}")
         value = value.replace("route:8000", f"127.0.0.1:{self.ports['route']}")
+        value = value.replace("capture:8000", f"127.0.0.1:{self.ports['capture']}")
         return value.replace("/app/config", str(ROOT / "config"))
 
     def environment(self, service: str, declared: dict[str, Any], user: dict[str, str]) -> dict[str, str]:
@@ -187,7 +189,15 @@ async def test_a_posted_lead_reaches_slack_and_the_claim_button_claims(deploymen
     assert click["status"] == 200 and click["body"]["ok"] is True, click
 
 
-async def test_the_console_login_works(deployment: Deployment) -> None:
+async def test_the_console_login_works_and_reads_field_reviews_from_capture(deployment: Deployment) -> None:
+    tag = uuid.uuid4().hex[:10]
+    async with httpx.AsyncClient(timeout=10) as http:
+        posted = await http.post(
+            f"{deployment.urls['capture']}/v1/webhooks/generic",
+            json={"email": f"rev+{tag}@hooli.com", "name": "Rev Iew", "title": "VP of Sales"},
+            headers={"X-API-Key": deployment.key("website")},
+        )
+    lead_id = posted.json()["lead_id"]
     async with httpx.AsyncClient(base_url=deployment.urls["insights"]) as http:
         login = await http.post("/console/login", data={"key": deployment.key("ops")})
         assert login.status_code == 303, login.text
@@ -196,8 +206,14 @@ async def test_the_console_login_works(deployment: Deployment) -> None:
         name, value = cookie.split(";", 1)[0].split("=", 1)
         page = await http.get("/console", headers={"Cookie": f"{name}={value}"})
         anonymous = await http.get("/console")
+        async with asyncio.timeout(30):
+            while (
+                lead := await http.get(f"/console/leads/{lead_id}", headers={"Cookie": f"{name}={value}"})
+            ).status_code == 404:
+                await asyncio.sleep(0.3)
     assert page.status_code == 200 and "leadrelay" in page.text.lower(), page.text[:300]
     assert anonymous.status_code == 303, "without the session the console sends you to the login"
+    assert 'id="no-reviews"' in lead.text, "the console reads capture's field reviews with compose's key and URL"
 
 
 async def test_metrics_are_scraped_with_the_configured_credential(deployment: Deployment) -> None:

@@ -169,6 +169,41 @@ async def test_console_login_lead_trace_pause_report_and_rep_claim(
     browser.save_screenshot(str(SHOTS / "7-rep-claimed.png"))
 
 
+async def test_ops_review_what_a_visitor_typed_about_a_known_person(
+    console_pipeline: Pipeline, browser: webdriver.Chrome
+) -> None:
+    """A website form with a known person's email and another phone changes nothing; the lead page
+    lists the proposed phone under "Needs review", and ops accept it in the browser."""
+    p, console = console_pipeline, console_pipeline.insights
+    tag = uuid.uuid4().hex[:10]
+    lead_id, _ = await post_lead(p, f"review-{tag}", "Rhea Review")
+    async with httpx.AsyncClient() as http:
+        form = await http.post(
+            f"{p.capture}/v1/forms/contact",
+            data={"email": f"review-{tag}@initech.com", "phone": "+14155550999", "company": "Not Initech"},
+            headers={"Origin": "http://127.0.0.1:8090"},
+        )
+    assert form.status_code in (200, 202, 303), form.text
+    browser.get(f"{console}/console")
+    if not browser.current_url.endswith("/console/login"):
+        log_out(browser)  # the session an earlier test left
+    log_in(browser, console, OPS_KEY)
+    lead_url = f"{console}/console/leads/{lead_id}"
+    until(browser, lead_url, lambda b: bool(b.find_elements(By.ID, "review-list")))
+    listed = browser.find_element(By.ID, "review-list").text
+    assert "+14155550999" in listed and "Not Initech" in listed and "contact" in listed
+    browser.save_screenshot(str(SHOTS / "8-needs-review.png"))
+    row = browser.find_element(By.CSS_SELECTOR, "tr.review-pending[data-field='phone']")
+    row.find_element(By.CSS_SELECTOR, "button.accept").click()
+    WebDriverWait(browser, 10, ignored_exceptions=CHANGING).until(lambda b: b.find_elements(By.ID, "reviewed"))
+    accepted = browser.find_element(By.CSS_SELECTOR, "tr.review-accepted[data-field='phone']").text
+    assert "accepted by console:ops" in accepted
+    assert browser.find_elements(By.CSS_SELECTOR, "tr.review-pending[data-field='company']"), "the other waits"
+    until(browser, lead_url, lambda b: "review:console" in b.find_element(By.ID, "timeline").text)
+    browser.save_screenshot(str(SHOTS / "9-review-accepted.png"))
+    log_out(browser)
+
+
 async def test_console_refuses_hostile_and_unauthenticated_requests_without_changing_anything(
     console_pipeline: Pipeline,
 ) -> None:

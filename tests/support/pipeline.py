@@ -66,6 +66,7 @@ def run_pipeline(
         LEADRELAY_SLACK_BOT_TOKEN="xoxb-local-test",
         LEADRELAY_SLACK_SIGNING_SECRET=SLACK_SIGNING_SECRET,
         LEADRELAY_ROUTE_URL=f"http://127.0.0.1:{ports['route']}",
+        LEADRELAY_CAPTURE_URL=f"http://127.0.0.1:{ports['capture']}",
         LEADRELAY_CLAIM_LINK_SECRET="test-claim-link-secret",
         LEADRELAY_CLAIM_BASE_URL=f"http://127.0.0.1:{ports['route']}",
         LEADRELAY_TWILIO_API_URL=f"http://127.0.0.1:{twilio_port}",
