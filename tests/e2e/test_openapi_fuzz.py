@@ -42,3 +42,39 @@ def test_no_5xx_from_generated_requests(pipeline: Pipeline, service: str, key: s
     LOGS.mkdir(parents=True, exist_ok=True)
     (LOGS / f"{service}-{key}.txt").write_text(result.stdout + result.stderr)
     assert result.returncode == 0, result.stdout[-4000:]
+
+
+@pytest.mark.parametrize(
+    ("service", "path"),
+    [("insights", "^/v1/reports/"), ("route", "^/v1/routing/simulate$")],
+    ids=["reports", "simulate"],
+)
+def test_no_5xx_from_generated_dates(pipeline: Pipeline, service: str, path: str) -> None:
+    """The operations that take dates and times (reports' start/end, simulate's clock), with the key
+    that may call them and more examples. schemathesis draws dates near today and rarely the extremes,
+    so tests/e2e/test_hostile_dates.py sends years 1 and 9999 and every boundary explicitly."""
+    args = [
+        SCHEMATHESIS,
+        "run",
+        f"{getattr(pipeline, service)}/openapi.json",
+        "--include-path-regex",
+        path,
+        "--checks",
+        "not_a_server_error",
+        "--max-examples",
+        "150",
+        "--generation-deterministic",
+        "--request-timeout",
+        "10",
+        "--max-failures",
+        "5",
+        "--phases",
+        "examples,coverage,fuzzing",
+        "--header",
+        f"X-API-Key: {OPS_KEY}",
+    ]
+    result = subprocess.run(args, capture_output=True, text=True, timeout=420, cwd=ROOT)
+    LOGS.mkdir(parents=True, exist_ok=True)
+    (LOGS / f"{service}-dates.txt").write_text(result.stdout + result.stderr)
+    assert "1 selected" in result.stdout, result.stdout[-2000:]
+    assert result.returncode == 0, result.stdout[-4000:]
