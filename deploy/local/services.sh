@@ -41,6 +41,12 @@ export LEADRELAY_TWILIO_FROM=${LEADRELAY_TWILIO_FROM:-+15005550006}
 export LEADRELAY_TWILIO_STATUS_CALLBACK_URL=${LEADRELAY_TWILIO_STATUS_CALLBACK_URL:-http://127.0.0.1:${ports[notify]}/v1/twilio/status}
 export LEADRELAY_SMTP_HOST=${LEADRELAY_SMTP_HOST:-127.0.0.1}
 export LEADRELAY_SMTP_PORT=${LEADRELAY_SMTP_PORT:-$smtp_port}
+# The SMTP stand-in behaves like a submission relay: STARTTLS (a local CA's certificate), then AUTH.
+smtp_tls=$root/.local/certs/smtp
+export LEADRELAY_SMTP_STARTTLS=${LEADRELAY_SMTP_STARTTLS:-true}
+export LEADRELAY_SMTP_CA_FILE=${LEADRELAY_SMTP_CA_FILE:-$smtp_tls/ca.crt}
+export LEADRELAY_SMTP_USERNAME=${LEADRELAY_SMTP_USERNAME:-apikey}
+export LEADRELAY_SMTP_PASSWORD=${LEADRELAY_SMTP_PASSWORD:-local-smtp-password}
 # CRM stand-ins (HubSpot, Salesforce): owner write-back for reps whose channels name them.
 export LEADRELAY_HUBSPOT_TOKEN=${LEADRELAY_HUBSPOT_TOKEN:-pat-local-standin}
 export LEADRELAY_HUBSPOT_API_URL=${LEADRELAY_HUBSPOT_API_URL:-http://127.0.0.1:${ports[hubspot-standin]}}
@@ -78,7 +84,10 @@ start() {
     --interactions-url "http://127.0.0.1:${ports[notify]}/v1/slack/interactions"
   launch twilio-standin "$py" -m standins.twilio --port "${ports[twilio-standin]}" \
     --account-sid "$LEADRELAY_TWILIO_ACCOUNT_SID" --auth-token "$LEADRELAY_TWILIO_AUTH_TOKEN"
-  launch smtp-standin "$py" -m standins.smtp --smtp-port "$smtp_port" --http-port "${ports[smtp-standin]}"
+  "$here/certs.sh" "$smtp_tls" "leadrelay local SMTP CA"
+  launch smtp-standin "$py" -m standins.smtp --smtp-port "$smtp_port" --http-port "${ports[smtp-standin]}" \
+    --tls-cert "$smtp_tls/server.crt" --tls-key "$smtp_tls/server.key" \
+    --username "$LEADRELAY_SMTP_USERNAME" --password "$LEADRELAY_SMTP_PASSWORD"
   launch meta-graph-standin "$py" -m standins.meta_graph --port "${ports[meta-graph-standin]}" \
     --access-token local-meta-page-token
   launch hubspot-standin "$py" -m standins.hubspot --port "${ports[hubspot-standin]}" --token "$LEADRELAY_HUBSPOT_TOKEN"

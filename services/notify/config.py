@@ -41,6 +41,10 @@ class NotifySettings(BaseServiceSettings):
         description="STARTTLS before authenticating; default: on for port 587 (submission), as providers require."
         " Port 465 uses implicit TLS.",
     )
+    smtp_ca_file: str | None = Field(
+        default=None,
+        description="A CA bundle for a relay whose certificate a private CA signed (default: the system's).",
+    )
 
     @property
     def smtp_uses_starttls(self) -> bool:

@@ -98,7 +98,7 @@ class DigestSender(PollingWorker):
             return d.target, await self._sms.send_text(d.target, digest_message.sms_text(c, page))
         if d.channel == "email" and self._email is not None:
             body = digest_message.email_text(c, page, self._links.console_url)
-            mid = f"<digest-{d.id}@leadrelay.local>"
+            mid = self._email.message_id(f"digest-{d.id}")
             return d.target, await self._email.send_text(d.target, digest_message.email_subject(c), body, mid)
         raise DeliveryError(f"channel {d.channel} is not configured")
 

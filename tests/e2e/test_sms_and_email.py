@@ -50,7 +50,8 @@ async def test_account_owner_gets_slack_sms_and_email_and_claims_by_sms_link(pip
         assert sms["form"]["To"] == "+13125550199" and "Hank Scorpio" in sms["form"]["Body"]
         assert email["rcpt_tos"] == ["erin@example.com"] and "Hank Scorpio" in email["subject"]
         assert "Claim this lead" in email["html"] and "/v1/claims/" in email["text"]
-        assert email["headers"]["Date"] and email["headers"]["Message-ID"].endswith("@leadrelay.local>")
+        assert email["headers"]["Date"] and email["headers"]["Message-ID"].endswith("@relay.example.com>")
+        assert email["tls"] is True and email["login"] == "apikey", "sent over STARTTLS, then AUTH, as relays require"
 
         scanned = await scan_every_link(http, [sms["form"]["Body"], email["text"], email["html"]])
         untouched = await routing(http, pipeline, lead_id, "decisions")

@@ -8,10 +8,13 @@ from pathlib import Path
 
 from tests.support.inprocess import free_port
 from tests.support.processes import PYTHON, Proc, service, slack_standin
-from tests.support.stack import CONSOLE_KEY, Stack
+from tests.support.stack import CONSOLE_KEY, ROOT, Stack
+from tests.support.tls_proxy import make_certificates
 
 SERVICES = ("capture", "enrich", "score", "route", "notify")
 SLACK_SIGNING_SECRET = "test-slack-signing-secret"
+SMTP_LOGIN, SMTP_PASSWORD = "apikey", "test-smtp-relay-password"
+"""The SMTP stand-in runs as a submission relay does: STARTTLS required, then AUTH."""
 TWILIO_SID, TWILIO_TOKEN = "AC00000000000000000000000000000001", "test-twilio-auth-token"
 
 
@@ -58,6 +61,7 @@ def run_pipeline(
     only (its own Kafka principal, say)."""
     own = service_env or {}
     slack_port, twilio_port, smtp_port, smtp_http_port = free_port(), free_port(), free_port(), free_port()
+    smtp_ca, smtp_cert, smtp_key = make_certificates(ROOT / ".local" / "test-logs" / "smtp-tls")
     prefix = topic_prefix or f"{stack.topic_prefix}p{uuid.uuid4().hex[:4]}."
     ports = {name: free_port() for name in (*SERVICES, "insights", "outbound")}
     env = stack.env(
@@ -76,6 +80,11 @@ def run_pipeline(
         LEADRELAY_TWILIO_STATUS_CALLBACK_URL=f"http://127.0.0.1:{ports['notify']}/v1/twilio/status",
         LEADRELAY_SMTP_HOST="127.0.0.1",
         LEADRELAY_SMTP_PORT=str(smtp_port),
+        LEADRELAY_SMTP_STARTTLS="true",
+        LEADRELAY_SMTP_CA_FILE=str(smtp_ca),
+        LEADRELAY_SMTP_USERNAME=SMTP_LOGIN,
+        LEADRELAY_SMTP_PASSWORD=SMTP_PASSWORD,
+        LEADRELAY_SMTP_FROM="leadrelay <alerts@relay.example.com>",
         LEADRELAY_CONSOLE_URL=f"http://127.0.0.1:{ports['insights']}/console",
     )
     if config is not None:
@@ -105,7 +114,11 @@ def run_pipeline(
     ).start()
     smtp = Proc(
         "smtp-standin",
-        [PYTHON, "-m", "standins.smtp", "--smtp-port", str(smtp_port), "--http-port", str(smtp_http_port)],
+        [
+            *(PYTHON, "-m", "standins.smtp", "--smtp-port", str(smtp_port), "--http-port", str(smtp_http_port)),
+            *("--tls-cert", str(smtp_cert), "--tls-key", str(smtp_key)),
+            *("--username", SMTP_LOGIN, "--password", SMTP_PASSWORD),
+        ],
         env,
         log_dir / "smtp.log",
     ).start()

@@ -4,7 +4,7 @@ Message-ID, which mail clients use to show one message."""
 
 from datetime import datetime
 from email.message import EmailMessage
-from email.utils import formatdate
+from email.utils import formatdate, parseaddr
 
 import aiosmtplib
 
@@ -13,22 +13,40 @@ from services.notify.message import email_html, email_subject, email_text
 from shared.payloads import Assignment
 
 
+def message_id_domain(sender: str) -> str:
+    """The sender's domain, for Message-IDs (RFC 5322 asks for a domain the sender controls)."""
+    address = parseaddr(sender)[1]
+    domain = address.rpartition("@")[2].strip().lower()
+    return domain if domain and "." in domain else "leadrelay.local"
+
+
 class SmtpEmail:
     name = "email"
 
     def __init__(
-        self, host: str, port: int, sender: str, username: str | None, password: str | None, starttls: bool
+        self,
+        host: str,
+        port: int,
+        sender: str,
+        username: str | None,
+        password: str | None,
+        starttls: bool,
+        ca_file: str | None = None,
     ) -> None:
         self._host, self._port, self._sender = host, port, sender
         self._username, self._password, self._starttls = username, password, starttls
+        self._ca_file = ca_file
+        self._domain = message_id_domain(sender)
 
     def target(self, assignment: Assignment) -> str | None:
         return assignment.rep.email
 
+    def message_id(self, local: str) -> str:
+        """A stable Message-ID (a resend after a crash repeats it, and mail clients show one message)."""
+        return f"<{local}@{self._domain}>"
+
     async def send(self, assignment: Assignment, target: str, claim_url: str | None) -> str:
-        message = self._message(
-            target, email_subject(assignment), f"<{assignment.assignment_id}.alert@leadrelay.local>"
-        )
+        message = self._message(target, email_subject(assignment), f"<{assignment.assignment_id}.alert@{self._domain}>")
         message["X-Leadrelay-Assignment"] = str(assignment.assignment_id)
         message.set_content(email_text(assignment, claim_url))
         message.add_alternative(email_html(assignment, claim_url), subtype="html")
@@ -59,6 +77,7 @@ class SmtpEmail:
                 password=self._password,
                 start_tls=self._starttls,
                 use_tls=self._port == 465,
+                cert_bundle=self._ca_file,
                 timeout=10,
             )
         except (aiosmtplib.SMTPException, OSError) as exc:
@@ -75,4 +94,6 @@ def build(ctx: ChannelContext) -> SmtpEmail | None:
     if not s.smtp_host:
         return None
     password = s.smtp_password.get_secret_value() if s.smtp_password else None
-    return SmtpEmail(s.smtp_host, s.smtp_port, s.smtp_from, s.smtp_username, password, s.smtp_uses_starttls)
+    return SmtpEmail(
+        s.smtp_host, s.smtp_port, s.smtp_from, s.smtp_username, password, s.smtp_uses_starttls, s.smtp_ca_file
+    )
