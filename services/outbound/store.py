@@ -101,12 +101,36 @@ async def get(session: AsyncSession, sub_id: UUID) -> Subscription | None:
 
 
 async def set_enabled(session: AsyncSession, sub_id: UUID, enabled: bool, reason: str | None) -> bool:
+    """An operator's switch. Enabling makes every queued delivery due now: waits doubled while the
+    subscriber failed (up to `retry_cap_s`) are not the wait of a subscriber just mended."""
     result = await session.execute(
         text(
             "UPDATE outbound.subscriptions SET enabled = :on, disabled_reason = :r, updated_at = now(),"
             " consecutive_failures = CASE WHEN :on THEN 0 ELSE consecutive_failures END WHERE id = :i RETURNING id"
         ),
         {"i": sub_id, "on": enabled, "r": None if enabled else reason},
+    )
+    found = result.scalar_one_or_none() is not None
+    if found and enabled:
+        await session.execute(
+            text(
+                "UPDATE outbound.deliveries SET next_at = now()"
+                " WHERE subscription_id = :i AND status = 'queued' AND next_at > now()"
+            ),
+            {"i": sub_id},
+        )
+    return found
+
+
+async def disable(session: AsyncSession, sub_id: UUID, reason: str) -> bool:
+    """The sender's switch: True only for the call that turned an enabled subscription off, so
+    deliveries failing at once log and count it once."""
+    result = await session.execute(
+        text(
+            "UPDATE outbound.subscriptions SET enabled = false, disabled_reason = :r, updated_at = now()"
+            " WHERE id = :i AND enabled RETURNING id"
+        ),
+        {"i": sub_id, "r": reason},
     )
     return result.scalar_one_or_none() is not None
 

@@ -1,13 +1,16 @@
 """Outbound on the whole pipeline. A subscriber receives the events it asked for, signed as Standard
 Webhooks (checked with the library's verifier). While its receiver is down the deliveries are
 retried, and once it is back each arrives once. A subscription failing too often in a row is
-disabled, keeps its deliveries, and gets them when enabled again; the log can be replayed. A
-nurtured lead is enrolled in the HubSpot stand-in's list with the reason and leaves it when routed."""
+disabled, keeps its deliveries, and gets them as soon as it is enabled again; the log can be
+replayed. A subscriber that hangs holds up no other. A nurtured lead is enrolled in the HubSpot
+stand-in's list with the reason and leaves it when routed."""
 
 import asyncio
 import uuid
 from collections import Counter
 from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -27,10 +30,13 @@ LIST_ID = "42"
 
 
 class Receiver:
-    """A subscriber's endpoint: records what arrives; answers 503 while `down`."""
+    """A subscriber's endpoint: records what arrives; answers 503 while `down`; while `hold` is set,
+    takes each request and answers only once `release` is set (a subscriber that hangs)."""
 
     def __init__(self) -> None:
         self.down = False
+        self.hold = False
+        self.release = asyncio.Event()
         self.received: list[dict[str, Any]] = []
         self.app = FastAPI()
 
@@ -38,6 +44,10 @@ class Receiver:
         async def hook(request: Request) -> JSONResponse:
             if self.down:
                 return JSONResponse({"error": "down"}, status_code=503)
+            if self.hold:
+                self.received.append({"headers": dict(request.headers), "body": (await request.body()).decode()})
+                await self.release.wait()
+                return JSONResponse({"ok": True})
             self.received.append({"headers": dict(request.headers), "body": (await request.body()).decode()})
             return JSONResponse({"ok": True})
 
@@ -62,11 +72,21 @@ def outbound(stack: Stack) -> Iterator[Pipeline]:
         "LEADRELAY_RETRY_BASE_S": "0.3",
         "LEADRELAY_RETRY_CAP_S": "1",
         "LEADRELAY_DISABLE_AFTER": "10",
+        "LEADRELAY_SEND_TIMEOUT_S": "60",
     }
     logs = ROOT / ".local" / "test-logs" / "e2e-outbound"
     ports = (free_port(), free_port())
     with run_pipeline(stack, logs, config=outbound_config(), extra_env=env, crm=ports, outbound=True) as p:
         yield p
+
+
+@asynccontextmanager
+async def released(r: Receiver) -> AsyncIterator[None]:
+    """Lets the held requests go on the way out, passed or failed, so the receiver can stop."""
+    try:
+        yield
+    finally:
+        r.release.set()
 
 
 @pytest.fixture
@@ -164,6 +184,11 @@ async def test_a_failing_subscription_is_disabled_kept_and_replayed(
         base = f"{outbound.outbound}/v1/outbound/subscriptions/{sub['id']}"
         enabled = await http.patch(base, json={"enabled": True}, headers=OPS)
         assert enabled.status_code == 200 and enabled.json()["enabled"] is True
+        waiting = (await http.get(f"{base}/deliveries", params={"status": "queued"}, headers=OPS)).json()
+        assert all(
+            datetime.fromisoformat(d["next_at"]) <= datetime.now(UTC) + timedelta(seconds=1)
+            for d in waiting["deliveries"]
+        ), "enabling makes what waited due now, not after its doubled wait"
         await until(lambda: asyncio.sleep(0, result=len(r.received) == 1))
         replayed = await http.post(f"{base}/replay", json={"status": "sent"}, headers=OPS)
         assert replayed.status_code == 200 and replayed.json()["replayed"] == 1
@@ -209,6 +234,29 @@ async def test_an_unusable_subscription_fails_alone_and_others_get_each_event_on
     await asyncio.sleep(1.5)
     ids = Counter(x["headers"]["webhook-id"] for x in r.received)
     assert max(ids.values()) == 1, "the good subscriber got each event once"
+
+
+async def test_a_subscriber_that_hangs_holds_up_no_other(outbound: Pipeline) -> None:
+    """The send timeout here is 60 s. While one subscriber holds its request open, another gets the
+    next lead's events: each delivery is sent and recorded on its own."""
+    hung, fine = Receiver(), Receiver()
+    hung.hold = True
+    async with serve_app(fine.app) as fine_base, serve_app(hung.app) as hung_base, released(hung):
+        await subscribe(outbound, f"{hung_base}/hook", ["assigned"])
+        other = await subscribe(outbound, f"{fine_base}/hook", ["assigned"])
+        tag = uuid.uuid4().hex[:8]
+        first = await post_lead(outbound, f"hang1.{tag}@initech.com")
+
+        async def hung_has_it() -> bool:
+            return any(first in r["body"] for r in hung.received)
+
+        await until(hung_has_it)
+        second = await post_lead(outbound, f"hang2.{tag}@initech.com")
+
+        async def fine_has_both() -> bool:
+            return {m["data"]["lead_id"] for m in fine.verified(other["secret"])} >= {first, second}
+
+        await until(fine_has_both, timeout=30)
 
 
 async def test_a_nurtured_lead_joins_the_hubspot_list_and_leaves_it_when_routed(outbound: Pipeline) -> None:
