@@ -23,7 +23,7 @@ SourceType = Literal[
 ]
 ID_PATTERN = r"^[a-z0-9][a-z0-9_-]{1,39}$"
 VISITOR_TYPED = {"typeform", "webflow", "unbounce", "calendly", "meta_lead_ads"}
-FORM_SOURCES = {"typeform", "webflow", "unbounce"}
+FORM_SOURCES = {"typeform", "webflow", "unbounce", "calendly"}
 MAP_TARGETS = {"email", "phone", "name", "first_name", "last_name", "company", "title", "country", "notes", "ignore"}
 EXTRA_TARGET = re.compile(r"extra\.[A-Za-z0-9_.-]{1,64}")
 GRAPH_VERSION_IN_PATH = re.compile(r"/v[0-9]+\.[0-9]+")

@@ -1,5 +1,6 @@
 """Calendly v2: `Calendly-Webhook-Signature: t=<unix>,v1=<hex HMAC-SHA256 of "t.body">`. An
-invitee.created event (someone booked a meeting) becomes a lead; other events are acknowledged."""
+invitee.created event (someone booked a meeting) becomes a lead, its booking questions mapped like any
+form's answers; other events are acknowledged."""
 
 import hashlib
 import hmac
@@ -18,6 +19,7 @@ from services.capture.sources.base import (
     text,
     utm_of,
 )
+from services.capture.sources.field_map import Answers
 from shared.payloads import LeadFields
 from shared.secret_compare import same_secret
 
@@ -44,18 +46,29 @@ class Calendly(BodyParser):
         if event != "invitee.created":
             return Parsed(delivery)
         answers = {qa.get("question", ""): qa.get("answer") for qa in payload.get("questions_and_answers") or []}
-        company = next((v for q, v in answers.items() if "company" in q.lower()), None)
+        mapped = _mapped(answers, field_map or {})
         tracking = payload.get("tracking") or {}
         fields = LeadFields(
             email=text(payload.get("email")),
             name=text(payload.get("name")),
             first_name=text(payload.get("first_name")),
             last_name=text(payload.get("last_name")),
-            phone=text(payload.get("text_reminder_number")),
-            company=text(company),
+            phone=text(payload.get("text_reminder_number") or mapped.get("phone")),
+            company=text(mapped.get("company")),
+            title=text(mapped.get("title")),
+            country=text(mapped.get("country")),
             utm=utm_of(tracking),
             extra={"calendly_event": (payload.get("scheduled_event") or {}).get("name"), "answers": answers},
         )
         if not fields.email:
             raise PayloadError([{"field": "payload.email", "message": "invitee has no email"}])
         return Parsed(delivery, fields=fields)
+
+
+def _mapped(answers: Mapping[str, object], field_map: Mapping[str, str]) -> dict[str, object]:
+    """The booking questions' answers as lead fields ("Company name", "Job title", or the source's
+    field_map); the invitee's own name and email come from Calendly, never from an answer."""
+    collected = Answers(field_map)
+    for question, answer in answers.items():
+        collected.add((question,), answer, key=question)
+    return collected.mapped()[0]
