@@ -80,7 +80,7 @@ unit: $(STAMP)
 	$(BIN)/pytest -q tests/unit
 
 bench: install
-	$(BIN)/python -m bench.run
+	$(BIN)/python -m bench.run $(BENCH_ARGS)
 
 bench-events: install
 	$(BIN)/python -m bench.events

@@ -10,6 +10,8 @@ from dataclasses import dataclass, field
 
 import aiohttp
 
+from bench.sources import Builder
+
 TAG = re.compile(r"bench\+([0-9a-f]{12})@")
 
 
@@ -25,20 +27,17 @@ class Phase:
     finished: float = 0.0
 
 
-def lead(tag: str) -> dict[str, str]:
-    return {"email": f"bench+{tag}@initech.com", "name": f"Bench {tag}", "title": "VP Sales", "company": "Initech"}
-
-
-async def send(http: aiohttp.ClientSession, url: str, headers: dict[str, str], phase: Phase, tag: str) -> None:
+async def send(http: aiohttp.ClientSession, build: Builder, phase: Phase, tag: str) -> None:
+    url, headers, body = build(tag)
     try:
-        async with http.post(url, json=lead(tag), headers=headers) as response:
+        async with http.post(url, data=body, headers=headers) as response:
             await response.read()
             phase.answered[tag] = response.status
     except (aiohttp.ClientError, TimeoutError):
         phase.answered[tag] = 0
 
 
-async def run_phase(url: str, headers: dict[str, str], phase: Phase, connections: int = 256) -> None:
+async def run_phase(build: Builder, phase: Phase, connections: int = 256) -> None:
     connector = aiohttp.TCPConnector(limit=connections)
     timeout = aiohttp.ClientTimeout(total=60)
     async with aiohttp.ClientSession(connector=connector, timeout=timeout) as http:
@@ -53,7 +52,7 @@ async def run_phase(url: str, headers: dict[str, str], phase: Phase, connections
                 await asyncio.sleep(delay)
             tag = uuid.uuid4().hex[:12]
             phase.scheduled[tag] = t0_wall + offset
-            tasks.append(asyncio.create_task(send(http, url, headers, phase, tag)))
+            tasks.append(asyncio.create_task(send(http, build, phase, tag)))
         await asyncio.gather(*tasks)
 
 

@@ -87,11 +87,11 @@ async def main() -> None:
         with systems.leadrelay(stack) as target:
             warm = Phase("warm-up", 50.0, 100)
             reader = AlertReader(target.slack)
-            await run_phase(target.url, target.headers, warm)
+            await run_phase(target.build, warm)
             await reader.drain(warm, 30)
             spies = start_spies(args.label, args.seconds)
             phase = Phase(f"{args.rate:.0f}/s", args.rate, int(args.rate * args.seconds))
-            await run_phase(target.url, target.headers, phase)
+            await run_phase(target.build, phase)
             await reader.drain(phase, 60)
             for spy in spies.values():
                 await asyncio.to_thread(spy.wait, 60)

@@ -1,7 +1,7 @@
 """The bench report: a markdown table per system and phase, CPU per lead per process, and a PNG of
 latency against rate. Pure apart from writing the files."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from bench.cpu import Snapshot
@@ -13,6 +13,8 @@ class Result:
     system: str
     phase: Phase
     cpu: Snapshot
+    statements: dict[str, int] = field(default_factory=dict)
+    """SQL statements run during the phase, by the schema they touch (pg_stat_statements)."""
 
     @property
     def latencies_ms(self) -> list[float]:
@@ -61,9 +63,18 @@ def cpu_rows(r: Result) -> str:
     return f"| {r.system} | {r.phase.label} | {per_lead} |"
 
 
+def statement_rows(r: Result) -> str:
+    if not r.statements:
+        return f"| {r.system} | {r.phase.label} | (pg_stat_statements not loaded) |"
+    n = max(r.phase.count, 1)
+    parts = sorted(r.statements.items(), key=lambda kv: -kv[1])
+    total = sum(r.statements.values()) / n
+    return f"| {r.system} | {r.phase.label} | {total:.1f}: " + ", ".join(f"{k} {v / n:.1f}" for k, v in parts) + " |"
+
+
 def markdown(results: list[Result], conditions: str) -> str:
     lines = [
-        "# leadrelay bench: webhook to Slack stand-in, three systems side by side",
+        "# leadrelay bench: webhook to Slack stand-in, the systems side by side",
         "",
         conditions,
         "",
@@ -79,6 +90,12 @@ def markdown(results: list[Result], conditions: str) -> str:
         "| system | phase | process: ms per lead |",
         "|---|---|---|",
         *[cpu_rows(r) for r in results],
+        "",
+        "## SQL statements per lead, by the schema they touch (pg_stat_statements)",
+        "",
+        "| system | phase | statements per lead: by schema |",
+        "|---|---|---|",
+        *[statement_rows(r) for r in results],
         "",
     ]
     return "\n".join(lines)

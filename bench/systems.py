@@ -1,11 +1,14 @@
-"""The three systems under test, each started as real processes on free ports, each with its own
-instance of the same Slack stand-in: leadrelay (five services), the naive monolith, the raw relay."""
+"""The systems under test, each started as real processes on free ports, each with its own instance of
+the same Slack stand-in: leadrelay as `make run` ships it (all seven services, the example config, a
+mix of signed vendor sources; Slack pacing off), optionally leadrelay lean (no insights or outbound),
+the naive monolith and the raw relay."""
 
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from bench.sources import Builder, VendorMix, generic
 from tests.support.inprocess import free_port
 from tests.support.pipeline import run_pipeline
 from tests.support.processes import PYTHON, Proc, slack_standin
@@ -15,8 +18,7 @@ from tests.support.stack import INTAKE, KAFKA, ROOT, Stack
 @dataclass(frozen=True)
 class Target:
     name: str
-    url: str
-    headers: dict[str, str]
+    build: Builder
     slack: str
 
 
@@ -29,8 +31,17 @@ UNPACED = "{}"
 
 @contextmanager
 def leadrelay(stack: Stack) -> Iterator[Target]:
-    with run_pipeline(stack, LOGS / "leadrelay", paces=UNPACED) as pipeline:
-        yield Target("leadrelay", f"{pipeline.capture}/v1/webhooks/generic", dict(INTAKE), pipeline.slack)
+    """As deployed: every service, the example config, vendor deliveries mixed with API-key leads."""
+    with run_pipeline(stack, LOGS / "leadrelay", paces=UNPACED, insights=True, outbound=True) as pipeline:
+        yield Target("leadrelay", VendorMix(pipeline.capture), pipeline.slack)
+
+
+@contextmanager
+def leadrelay_lean(stack: Stack) -> Iterator[Target]:
+    """The five stages alone, generic leads: what `make bench` measured before it benched the product."""
+    with run_pipeline(stack, LOGS / "leadrelay-lean", paces=UNPACED) as pipeline:
+        url = f"{pipeline.capture}/v1/webhooks/generic"
+        yield Target("leadrelay lean", generic(url, dict(INTAKE)), pipeline.slack)
 
 
 @contextmanager
@@ -63,7 +74,7 @@ def monolith(stack: Stack) -> Iterator[Target]:
         proc = Proc("monolith", args, env, LOGS / "monolith" / "monolith.log").start()
         try:
             proc.wait_ready(f"http://127.0.0.1:{port}/docs")
-            yield Target("naive monolith", f"http://127.0.0.1:{port}/lead", {}, slack)
+            yield Target("naive monolith", generic(f"http://127.0.0.1:{port}/lead", {}), slack)
         finally:
             proc.stop()
 
@@ -95,7 +106,7 @@ def relay(stack: Stack) -> Iterator[Target]:
             p.start()
         try:
             procs[0].wait_ready(f"http://127.0.0.1:{port}/docs")
-            yield Target("raw 4-hop relay", f"http://127.0.0.1:{port}/lead", {}, slack)
+            yield Target("raw 4-hop relay", generic(f"http://127.0.0.1:{port}/lead", {}), slack)
         finally:
             for p in reversed(procs):
                 p.stop()
