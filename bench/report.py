@@ -72,12 +72,13 @@ def statement_rows(r: Result) -> str:
     return f"| {r.system} | {r.phase.label} | {total:.1f}: " + ", ".join(f"{k} {v / n:.1f}" for k, v in parts) + " |"
 
 
-def markdown(results: list[Result], conditions: str) -> str:
+def markdown(results: list[Result], conditions: str, verdicts: list[str] | None = None) -> str:
     lines = [
         "# leadrelay bench: webhook to Slack stand-in, the systems side by side",
         "",
         conditions,
         "",
+        *(verdicts or []),
         "Latency is from each lead's scheduled send time (open loop) to the Slack stand-in receiving its",
         "alert. lost = no alert after the drain; refused = non-2xx or connection error at intake.",
         "",

@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager
 from datetime import UTC, datetime
 
-from bench import statements, systems
+from bench import statements, systems, targets
 from bench.cpu import snapshot, spent
 from bench.loadgen import AlertReader, Phase, run_phase
 from bench.report import Result, markdown, plot
@@ -23,11 +23,12 @@ from tests.support.stack import ROOT, Stack, close_stack, open_stack
 RESULTS = ROOT / "bench" / "results"
 FULL = [
     ("first 400 after start, 100/s", 100.0, 400),
-    ("20/s", 20.0, 200),
+    (targets.ONE_AT_A_TIME, 2.0, 40),
+    (targets.LOW, 20.0, 200),
     ("100/s", 100.0, 1000),
-    ("300/s", 300.0, 3000),
+    (targets.STEADY, 300.0, 3000),
     ("500/s", 500.0, 3000),
-    ("3,000 at once", None, 3000),
+    (targets.BURST, None, 3000),
 ]
 SMOKE = [("smoke 20/s", 20.0, 20)]
 Starter = Callable[[Stack], AbstractContextManager[systems.Target]]
@@ -97,7 +98,7 @@ async def main() -> int:
         "the five stages alone with generic leads. The baselines take generic JSON. "
         "Absolute figures hold for this machine only; compare systems within one run."
     )
-    text = markdown(results, conditions)
+    text = markdown(results, conditions, targets.markdown(results))
     if args.only:
         print(text)
         return 0
