@@ -87,6 +87,7 @@ async def create(request: Request, body: NewSubscription) -> JSONResponse:
         sub = await store.create(
             session, uuid.uuid4(), "webhook", body.url, sorted(set(body.events)), secret, body.description
         )
+    request.app.state.wanted.invalidate()
     return JSONResponse({**sub.public(), "secret": secret}, status_code=201)
 
 
@@ -115,6 +116,7 @@ async def remove(request: Request, sub_id: UUID) -> None:
     async with rt.db.session_scope() as session:
         if not await store.delete(session, sub_id):
             raise _not_found(sub_id)
+    request.app.state.wanted.invalidate()
 
 
 @router.get("/v1/outbound/subscriptions/{sub_id}/deliveries", dependencies=[Operator("ops:read")])

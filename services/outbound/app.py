@@ -11,8 +11,10 @@ from services.outbound.config import OutboundSettings
 from services.outbound.destinations import Destination, HubSpotListDestination, WebhookDestination
 from services.outbound.handler import STAGE, OutboundDeps
 from services.outbound.sender import Sender
+from services.outbound.wanted import CHANNEL, WantedTypes
 from shared.business.loader import load_config_or_exit
 from shared.hubspot_api import api_from_env
+from shared.pg_listener import PgListener
 from shared.runtime import StageRunner
 from shared.secret_policy import refuse_weak_secrets
 from shared.service import Runtime, Worker, create_app
@@ -36,9 +38,12 @@ async def setup(rt: Runtime) -> AsyncIterator[Sequence[Worker]]:
                 sub_id = uuid5(NAMESPACE_URL, f"leadrelay:hubspot_list:{list_id}")
                 events = ["nurtured", "assigned", "escalated"]
                 await store.create(session, sub_id, "hubspot_list", list_id, events, "", "nurture hand-off")
+        listener = PgListener(settings.database_url, CHANNEL, lambda: wanted.invalidate())
+        wanted = WantedTypes(rt.db, lambda: listener.listening)
         sender = Sender(rt.db, destinations, settings)
-        app.state.sender = sender
-        yield [StageRunner(STAGE, OutboundDeps(rt.db, sender.wake.set), settings, rt.producer), sender]
+        app.state.sender, app.state.wanted = sender, wanted
+        deps = OutboundDeps(rt.db, sender.wake.set, wanted.current)
+        yield [StageRunner(STAGE, deps, settings, rt.producer), sender, listener]
 
 
 app = create_app("outbound", settings, setup, [router])

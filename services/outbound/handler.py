@@ -1,7 +1,8 @@
 """Every event a subscriber may want -> one delivery row per subscription that wants its type, in
-one statement per batch (a redelivered event adds nothing). The sender is woken after."""
+one statement per batch (a redelivered event adds nothing). The sender is woken after. A batch of
+events whose types no subscription wants (the cache in wanted.py) touches no database."""
 
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 
 from services.outbound import store
@@ -18,10 +19,16 @@ INPUTS = [Topic.LEAD_CAPTURED, Topic.LEAD_SCORED, Topic.LEAD_ASSIGNED, Topic.LEA
 class OutboundDeps:
     db: Database
     wake: Callable[[], None]
+    wanted: Callable[[], Awaitable[frozenset[str] | None]]
+    """The event types some subscription wants, or None when not known for sure."""
 
 
 async def handle_batch(events: Sequence[Event], deps: OutboundDeps) -> list[Sequence[EnvelopeBase]]:
-    rows = [(e.event_id, e.lead_id, kind, envelope(e, kind)) for e in events if (kind := outbound_type(e)) is not None]
+    kinds = [(e, kind) for e in events if (kind := outbound_type(e)) is not None]
+    wanted = await deps.wanted() if kinds else None
+    rows = [(e.event_id, e.lead_id, kind, envelope(e, kind)) for e, kind in kinds if wanted is None or kind in wanted]
+    if not rows:
+        return [[] for _ in events]
     async with deps.db.session_scope() as session:
         added = await store.enqueue(session, rows)
     if added:

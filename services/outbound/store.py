@@ -140,6 +140,11 @@ async def delete(session: AsyncSession, sub_id: UUID) -> bool:
     return result.scalar_one_or_none() is not None
 
 
+async def wanted_types(session: AsyncSession) -> frozenset[str]:
+    rows = await session.execute(text("SELECT DISTINCT unnest(events) FROM outbound.subscriptions"))
+    return frozenset(str(r[0]) for r in rows)
+
+
 async def enqueue(session: AsyncSession, events: list[tuple[UUID, UUID, str, dict[str, Any]]]) -> int:
     """(event id, lead id, type, payload) for every subscription wanting the type; new rows only."""
     if not events:

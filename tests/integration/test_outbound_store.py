@@ -29,5 +29,6 @@ async def test_enabling_makes_waiting_deliveries_due_now_and_disable_counts_once
     async with db.session_scope() as session:
         [due] = await store.log(session, sub_id, "queued", 10)
         sub = await store.get(session, sub_id)
+        await store.delete(session, sub_id)
     assert due["next_at"] <= datetime.now(UTC)
     assert sub is not None and sub.enabled and sub.disabled_reason is None
