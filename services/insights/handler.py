@@ -23,8 +23,11 @@ INPUTS = (
 async def handle_batch(events: Sequence[Event], db: Database) -> list[Sequence[EnvelopeBase]]:
     async with db.session_scope() as session:
         await projection.lock_leads(session, [e.lead_id for e in events])
+        await projection.ensure_leads(session, events)
+        timeline = projection.Timeline()
         for event in events:
-            await projection.project(session, event)
+            await projection.project(session, event, timeline)
+        await timeline.write(session)
     return [[] for _ in events]
 
 

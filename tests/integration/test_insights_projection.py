@@ -184,6 +184,10 @@ async def test_reports_are_right_and_identical_after_replays_in_any_order(db: Da
         await handler.handle_batch(shuffled, db)
         assert await computed(db, source) == first, f"order {seed} gives other reports"
 
+    await forget(db, leads)
+    await handler.handle_batch(events + events[::-1], db)
+    assert await computed(db, source) == first, "a batch holding every event twice changes nothing"
+
     async with db.session_scope() as session:
         page = await queries.lead_page(session, leads[2])
     assert page is not None
