@@ -16,7 +16,7 @@ from tests.support.stack import ROOT, close_stack, open_stack
 
 OUT = ROOT / "bench" / "results" / "profiles"
 PY_SPY = str(ROOT / ".venv" / "bin" / "py-spy")
-SERVICES = ("capture", "enrich", "score", "route", "notify")
+SERVICES = ("capture", "enrich", "score", "route", "notify", "insights", "outbound")
 
 
 def service_pids() -> dict[str, int]:

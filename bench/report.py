@@ -1,7 +1,7 @@
 """The bench report: a markdown table per system and phase, CPU per lead per process, and a PNG of
 latency against rate. Pure apart from writing the files."""
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from bench.cpu import Snapshot
@@ -13,8 +13,9 @@ class Result:
     system: str
     phase: Phase
     cpu: Snapshot
-    statements: dict[str, int] = field(default_factory=dict)
-    """SQL statements run during the phase, by the schema they touch (pg_stat_statements)."""
+    statements: dict[str, int] | None = None
+    """SQL statements run during the phase, by the schema they touch (pg_stat_statements); None when
+    pg_stat_statements is not loaded."""
 
     @property
     def latencies_ms(self) -> list[float]:
@@ -64,8 +65,10 @@ def cpu_rows(r: Result) -> str:
 
 
 def statement_rows(r: Result) -> str:
-    if not r.statements:
+    if r.statements is None:
         return f"| {r.system} | {r.phase.label} | (pg_stat_statements not loaded) |"
+    if not r.statements:
+        return f"| {r.system} | {r.phase.label} | 0 |"
     n = max(r.phase.count, 1)
     parts = sorted(r.statements.items(), key=lambda kv: -kv[1])
     total = sum(r.statements.values()) / n

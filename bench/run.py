@@ -47,7 +47,7 @@ async def run_system(
             await run_phase(target.build, phase)
             await reader.drain(phase, drain)
             cpu = spent(before, snapshot())
-            result = Result(target.name, phase, cpu, await statements.calls_by_schema(stack.dsn) if counting else {})
+            result = Result(target.name, phase, cpu, await statements.calls_by_schema(stack.dsn) if counting else None)
             print(
                 f"{target.name:16} {label:30} lost {result.lost} dup {result.duplicated}"
                 f" alerts/s {result.alerts_per_second:.0f}",
