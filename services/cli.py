@@ -37,8 +37,9 @@ from services.insights.rebuild import rebuild_command
 from services.ops.lag_cli import lag_command
 from services.ops.provision_cli import acl_command, add_provision_parsers, topics_command
 from services.ops.simulate_day_cli import add_simulate_day_parser, simulate_day_command
-from services.route import repository
 from services.route.replay import RecordedLead, render, replay
+from services.route.store.assignments import AssignmentStore
+from services.route.store.leads import LeadStore
 from services.route.strategies import config_or_exit
 from services.score.model_cli import add_model_parser, model_command
 from shared.business.loader import load_config_or_exit
@@ -62,9 +63,9 @@ async def load_recorded(database_url: str, since: datetime) -> list[RecordedLead
     try:
         async with db.session_scope() as session:
             await session.execute(text("SET TRANSACTION READ ONLY"))
-            inputs = await repository.inputs_since(session, since)
+            inputs = await LeadStore(session).inputs_since(since)
             events = [(LeadScoredEvent.model_validate(raw), at) for raw, at in inputs]
-            owners = await repository.first_owners(session, [e.lead_id for e, _ in events])
+            owners = await AssignmentStore(session).first_owners([e.lead_id for e, _ in events])
     finally:
         await db.dispose()
     return [RecordedLead(UUID(str(e.lead_id)), e.data, at, owners.get(e.lead_id)) for e, at in events]

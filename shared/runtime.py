@@ -21,9 +21,10 @@ from pydantic import ValidationError
 from shared import metrics, tracing
 from shared.backoff import Backoff
 from shared.errors import is_transient
-from shared.events import EnvelopeBase, Event, kafka_headers, parse_event, serialize_event
+from shared.events import EnvelopeBase, Event, parse_event
 from shared.kafka import make_consumer, topic_name
 from shared.logs import bind_event
+from shared.publish import Publisher
 from shared.settings import BaseServiceSettings
 from shared.topics import Topic, dlq
 
@@ -80,6 +81,7 @@ class StageRunner(Generic[D]):
         self._deps = deps
         self._settings = settings
         self._producer = producer
+        self._publisher = Publisher(producer, settings)
         self._before_commit = before_commit
         self._stopping = asyncio.Event()
         self._in_flight = asyncio.Lock()
@@ -284,11 +286,7 @@ class StageRunner(Generic[D]):
                     raise Stopping from exc
 
     async def _send(self, event: EnvelopeBase) -> asyncio.Future[Any]:
-        topic = topic_name(self._settings, str(getattr(event, "type", "")))
-        fut: asyncio.Future[Any] = await self._producer.send(
-            topic, serialize_event(event), key=str(event.lead_id).encode(), headers=kafka_headers(event)
-        )
-        return fut
+        return await self._publisher.send(event)
 
     async def _dead_letter(
         self, record: ConsumerRecord, source: Topic, error: Exception, attempts: int

@@ -12,10 +12,9 @@ from services.capture.group_commit import GroupCommit
 from services.capture.service import Accepted, create_lead
 from shared import metrics
 from shared.db import Database
-from shared.events import LeadActivityEvent, kafka_headers, new_event, serialize_event
-from shared.kafka import topic_name
+from shared.events import LeadActivityEvent, new_event
 from shared.payloads import Activity, LeadFields
-from shared.topics import Topic
+from shared.publish import record_of
 
 
 @dataclass(frozen=True)
@@ -41,7 +40,6 @@ async def accept_activities(
     """Per item: its answer (new or replayed), or None when its lead id is unknown."""
     keys = sorted({f"{namespace}:key:{i.event_id}" for i in items if i.event_id})
     emails = sorted({i.email.lower() for i in items if i.email and i.lead_id is None})
-    topic = topic_name(settings, Topic.LEAD_ACTIVITY.value)
     out: list[Accepted | None] = []
     rows: list[tuple[repository.OutboxRow, repository.Receipt, UUID]] = []
     async with db.session_scope() as session:
@@ -72,7 +70,8 @@ async def accept_activities(
                 "event_id": str(event.event_id),
                 "status": "accepted",
             }
-            outbox = repository.OutboxRow(0, topic, str(lead_id), serialize_event(event), kafka_headers(event))
+            record = record_of(event, settings)
+            outbox = repository.OutboxRow(0, record.topic, record.key, record.payload, record.headers)
             receipt = repository.Receipt(uuid4(), namespace, item.event_id, item.body_hash, response)
             rows.append((outbox, receipt, lead_id))
             if item.event_id:

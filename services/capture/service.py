@@ -14,10 +14,9 @@ from services.capture.config import CaptureSettings
 from services.capture.message_size import refuse_oversized
 from services.capture.profiling import merge, proposals, with_value
 from shared.db import Database
-from shared.events import EnvelopeBase, LeadActivityEvent, LeadCapturedEvent, kafka_headers, new_event, serialize_event
-from shared.kafka import topic_name
+from shared.events import EnvelopeBase, LeadActivityEvent, LeadCapturedEvent, new_event
 from shared.payloads import Activity, CapturedLead, LeadFields
-from shared.topics import Topic
+from shared.publish import record_of
 
 log = logging.getLogger(__name__)
 Trust = Literal["trusted", "public"]
@@ -35,12 +34,11 @@ def answer_for(names_lead: bool, receipt_id: UUID, lead_id: UUID) -> dict[str, A
     return {"lead_id": str(lead_id), "status": "accepted"}
 
 
-async def _publish(session: AsyncSession, settings: CaptureSettings, topic: Topic, event: EnvelopeBase) -> None:
-    payload = serialize_event(event)
-    refuse_oversized(event, payload, settings.max_message_bytes)
-    await repository.add_outbox(
-        session, topic_name(settings, topic.value), str(event.lead_id), payload, kafka_headers(event)
-    )
+async def _publish(session: AsyncSession, settings: CaptureSettings, event: EnvelopeBase) -> None:
+    """Into the outbox, in the caller's transaction (capture's events are sent by the outbox relay)."""
+    record = record_of(event, settings)
+    refuse_oversized(event, record.payload, settings.max_message_bytes)
+    await repository.add_outbox(session, record.topic, record.key, record.payload, record.headers)
 
 
 def new_lead_rows(
@@ -59,11 +57,11 @@ def new_lead_rows(
         producer=f"capture@{source}",
         data=CapturedLead(source=source, received_at=datetime.now(UTC), receipt_id=receipt_id, fields=fields),
     )
-    payload = serialize_event(event)
-    refuse_oversized(event, payload, settings.max_message_bytes)
-    topic = topic_name(settings, Topic.LEAD_CAPTURED.value)
+    record = record_of(event, settings)
+    refuse_oversized(event, record.payload, settings.max_message_bytes)
     lead = repository.NewLead(lead_id, source, trust, fields.email, fields.phone, fields.model_dump(mode="json"))
-    return event, (lead, repository.OutboxRow(0, topic, str(lead_id), payload, kafka_headers(event)), receipt)
+    outbox = repository.OutboxRow(0, record.topic, record.key, record.payload, record.headers)
+    return event, (lead, outbox, receipt)
 
 
 async def create_lead(
@@ -100,7 +98,7 @@ async def update_profile(
         producer=f"capture@{source}",
         data=CapturedLead(source=source, received_at=datetime.now(UTC), receipt_id=receipt_id, fields=merged),
     )
-    await _publish(session, settings, Topic.LEAD_CAPTURED, event)
+    await _publish(session, settings, event)
     await repository.update_lead_fields(session, lead_id, merged.phone, merged.model_dump(mode="json"), "trusted")
     await repository.add_touch(session, lead_id, source)
     return event
@@ -122,7 +120,7 @@ async def public_touch(
         producer=f"capture@{source}",
         data=Activity(kind="form_submitted", occurred_at=datetime.now(UTC), properties={"source": source}),
     )
-    await _publish(session, settings, Topic.LEAD_ACTIVITY, event)
+    await _publish(session, settings, event)
     await repository.add_touch(session, lead_id, source, "public", fields.model_dump(mode="json"))
     return event
 
@@ -143,7 +141,7 @@ async def accept_field_review(
         producer=f"capture@{source}",
         data=CapturedLead(source=source, received_at=datetime.now(UTC), receipt_id=uuid4(), fields=fields),
     )
-    await _publish(session, settings, Topic.LEAD_CAPTURED, event)
+    await _publish(session, settings, event)
     await repository.update_lead_fields(session, known.id, fields.phone, fields.model_dump(mode="json"), known.trust)
     await repository.add_touch(session, known.id, source)
     return event
@@ -183,7 +181,7 @@ async def accept_activity(
                 lead_id = uuid4()
                 await create_lead(session, settings, lead_id, uuid4(), "activity", LeadFields(email=email))
         event = new_event(LeadActivityEvent, lead_id=lead_id, producer="capture@events", data=activity)
-        await _publish(session, settings, Topic.LEAD_ACTIVITY, event)
+        await _publish(session, settings, event)
         response = {"lead_id": str(lead_id), "event_id": str(event.event_id), "status": "accepted"}
         await repository.insert_receipt(
             session,

@@ -1,9 +1,10 @@
-"""Every lead topic -> insights' read model (see projection). A partition's batch is projected in
-one transaction; nothing is produced."""
+"""Every lead topic -> insights' read model (see projection). A batch is projected in one unit of
+work; nothing is produced."""
 
 from collections.abc import Sequence
 
-from services.insights import projection
+from services.insights.projection import project_batch
+from services.insights.uow import SqlInsightsUnitOfWork
 from shared.db import Database
 from shared.events import EnvelopeBase, Event
 from shared.runtime import Stage
@@ -21,13 +22,8 @@ INPUTS = (
 
 
 async def handle_batch(events: Sequence[Event], db: Database) -> list[Sequence[EnvelopeBase]]:
-    async with db.session_scope() as session:
-        await projection.lock_leads(session, [e.lead_id for e in events])
-        await projection.ensure_leads(session, events)
-        timeline = projection.Timeline()
-        for event in events:
-            await projection.project(session, event, timeline)
-        await timeline.write(session)
+    async with SqlInsightsUnitOfWork(db) as uow:
+        await project_batch(events, uow)
     return [[] for _ in events]
 
 

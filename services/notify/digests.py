@@ -7,12 +7,10 @@ once (the item's key is the assignment and channel)."""
 import math
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from uuid import UUID
 
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from shared.business.notifications import EscalationDigest
 from shared.payloads import Assignment
 
 
@@ -57,87 +55,6 @@ class Contents:
 def window_of(now: datetime, seconds: float) -> tuple[datetime, datetime]:
     start = math.floor(now.timestamp() / seconds) * seconds
     return datetime.fromtimestamp(start, UTC), datetime.fromtimestamp(start + seconds, UTC)
-
-
-async def admit(
-    session: AsyncSession, escalations: list[Escalation], policy: EscalationDigest, now: datetime
-) -> list[Escalation]:
-    """Count each escalation in its window's digest; returns those to send one by one (the first
-    `threshold` of the window, not counted before)."""
-    alone: list[Escalation] = []
-    digested: set[int] = set()
-    start, end = window_of(now, policy.window_seconds)
-    for e in escalations:
-        digest_id = (
-            await session.execute(
-                text(
-                    "INSERT INTO notify.digests (rep_id, channel, target, window_start, window_end)"
-                    " VALUES (:r, :c, :t, :s, :e) ON CONFLICT (channel, target, window_start)"
-                    " DO UPDATE SET rep_id = EXCLUDED.rep_id RETURNING id"
-                ),
-                {"r": e.assignment.rep.id, "c": e.channel, "t": e.target, "s": start, "e": end},
-            )
-        ).scalar_one()
-        inserted = (
-            await session.execute(
-                text(
-                    "INSERT INTO notify.digest_items (assignment_id, channel, digest_id, individual, score, assignment)"
-                    " SELECT :a, :c, :d, (SELECT count(*) FROM notify.digest_items"
-                    " WHERE digest_id = :d AND individual) < :n, :sc, CAST(:p AS jsonb)"
-                    " ON CONFLICT (assignment_id, channel) DO NOTHING RETURNING individual"
-                ),
-                {
-                    "a": e.assignment.assignment_id,
-                    "c": e.channel,
-                    "d": digest_id,
-                    "n": policy.threshold,
-                    "sc": e.assignment.lead.score,
-                    "p": e.assignment.model_dump_json(),
-                },
-            )
-        ).scalar_one_or_none()
-        if inserted is True:
-            alone.append(e)
-        elif inserted is False:
-            digested.add(digest_id)
-    if digested:
-        await session.execute(
-            text(
-                "UPDATE notify.digests SET due_at = CASE WHEN dirty THEN due_at WHEN channel = 'slack'"
-                " THEN greatest(:now, coalesce(sent_at + make_interval(secs => :u), :now)) ELSE window_end END,"
-                " dirty = true WHERE id = ANY(:ids)"
-            ),
-            {"now": now, "u": policy.update_seconds, "ids": sorted(digested)},
-        )
-    return alone
-
-
-async def mark_claimed(
-    session: AsyncSession, claims: list[tuple[UUID, str, datetime]], policy: EscalationDigest, now: datetime
-) -> None:
-    """Claimed escalations show as claimed; a Slack digest already posted is updated to say so."""
-    if not claims:
-        return
-    touched = (
-        await session.execute(
-            text(
-                "UPDATE notify.digest_items i SET claimed_by = c.r, claimed_at = c.t"
-                " FROM unnest(CAST(:a AS uuid[]), CAST(:r AS text[]), CAST(:t AS timestamptz[])) AS c(a, r, t)"
-                " WHERE i.assignment_id = c.a AND i.claimed_at IS NULL AND NOT i.individual RETURNING i.digest_id"
-            ),
-            {"a": [c[0] for c in claims], "r": [c[1] for c in claims], "t": [c[2] for c in claims]},
-        )
-    ).scalars()
-    ids = sorted(set(touched))
-    if ids:
-        await session.execute(
-            text(
-                "UPDATE notify.digests SET dirty = true,"
-                " due_at = greatest(:now, coalesce(sent_at + make_interval(secs => :u), :now))"
-                " WHERE id = ANY(:ids) AND channel = 'slack' AND message_id IS NOT NULL AND NOT dirty"
-            ),
-            {"now": now, "u": policy.update_seconds, "ids": ids},
-        )
 
 
 def _digest(row: object) -> Digest:

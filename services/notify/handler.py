@@ -9,16 +9,31 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Protocol
+from uuid import UUID
 
-from services.notify import digests, queue, repository
+from services.notify import digests, queue
 from services.notify.channels.base import Channel
+from services.notify.delivery_store import Unsendable
 from services.notify.dispatcher import Dispatcher
+from services.notify.uow import NotifyUnitOfWork, SqlNotifyUnitOfWork
 from shared import metrics, tracing
 from shared.business.notifications import EscalationDigest
 from shared.db import Database
 from shared.events import EnvelopeBase, Event, LeadAcknowledgedEvent, LeadAssignedEvent
 from shared.runtime import Stage
 from shared.topics import Topic
+
+
+class Pacing(Protocol):
+    """When each alert may go (the dispatcher's pacing slots), and who sends the ones due now."""
+
+    sender: UUID
+
+    @property
+    def alive(self) -> bool: ...
+
+    def slot(self, channel: str, target: str, now: float) -> float: ...
 
 
 @dataclass(frozen=True)
@@ -28,12 +43,8 @@ class NotifyDeps:
     dispatcher: Dispatcher
     digest: EscalationDigest = field(default_factory=EscalationDigest)
 
-
-@dataclass(frozen=True)
-class Unsendable:
-    event: LeadAssignedEvent
-    channel: str
-    reason: str
+    def uow(self) -> NotifyUnitOfWork:
+        return SqlNotifyUnitOfWork(self.db)
 
 
 @dataclass(frozen=True)
@@ -44,12 +55,12 @@ class Plan:
     """Escalations are counted against their window before they get a delivery row (or not)."""
 
 
-def plan(events: Sequence[LeadAssignedEvent], deps: NotifyDeps, now: float) -> Plan:
+def plan(events: Sequence[LeadAssignedEvent], channels: dict[str, Channel], pacing: Pacing, now: float) -> Plan:
     found = Plan([], [], [])
     for event in events:
         a = event.data
         for name in a.channels or ["slack"]:
-            channel = deps.channels.get(name)
+            channel = channels.get(name)
             target = channel.target(a) if channel is not None else None
             if channel is None:
                 found.unsendable.append(Unsendable(event, name, f"channel {name} is not configured"))
@@ -58,44 +69,66 @@ def plan(events: Sequence[LeadAssignedEvent], deps: NotifyDeps, now: float) -> P
             elif a.outcome == "escalated":
                 found.escalations.append((event, digests.Escalation(a, name, target)))
             else:
-                found.rows.append(delivery(event, name, target, deps, now))
+                found.rows.append(delivery(event, name, target, pacing, now))
     return found
 
 
-def delivery(event: LeadAssignedEvent, name: str, target: str, deps: NotifyDeps, now: float) -> queue.NewDelivery:
-    at = deps.dispatcher.slot(name, target, now)
-    send_now = at <= now and deps.dispatcher.alive
+def delivery(event: LeadAssignedEvent, name: str, target: str, pacing: Pacing, now: float) -> queue.NewDelivery:
+    at = pacing.slot(name, target, now)
+    send_now = at <= now and pacing.alive
     when = datetime.fromtimestamp(at, UTC)
     trace = tracing.traceparent_of(event.event_id)
     return queue.NewDelivery(event.data, name, target, when, send_now, trace, event.lead_id, event.correlation_id)
 
 
-async def handle_batch(events: Sequence[Event], deps: NotifyDeps) -> list[Sequence[EnvelopeBase]]:
-    now = time.time()
+@dataclass(frozen=True)
+class Recorded:
+    sending: list[queue.Delivery]
+    """Inserted as `sending` by this process: to be sent at once."""
+    rows: list[queue.NewDelivery]
+    unsendable: list[Unsendable]
+    digested: int
+
+
+async def record_batch(
+    events: Sequence[Event],
+    uow: NotifyUnitOfWork,
+    channels: dict[str, Channel],
+    pacing: Pacing,
+    policy: EscalationDigest,
+    now: float,
+) -> Recorded:
+    """A batch's alerts recorded in one statement per table: the escalations counted into their
+    digests first (the first `threshold` of a window go alone), then the deliveries, the ones that
+    cannot be sent, and the claims shown on the digests."""
     assigned = [e for e in events if isinstance(e, LeadAssignedEvent)]
     claims = [
         (e.data.assignment_id, e.data.rep_id, e.data.claimed_at) for e in events if isinstance(e, LeadAcknowledgedEvent)
     ]
-    found = plan(assigned, deps, now)
-    rows = found.rows
-    async with deps.db.session_scope() as session:
-        at = datetime.fromtimestamp(now, UTC)
-        alone = await digests.admit(session, [e for _, e in found.escalations], deps.digest, at)
-        events_of = {(e.assignment.assignment_id, e.channel): ev for ev, e in found.escalations}
-        rows += [
-            delivery(events_of[(e.assignment.assignment_id, e.channel)], e.channel, e.target, deps, now) for e in alone
-        ]
-        metrics.ESCALATIONS_DIGESTED.inc(len(found.escalations) - len(alone))
-        sending = await queue.enqueue(session, rows, deps.dispatcher.sender)
-        for u in found.unsendable:
-            await repository.mark_failed(session, u.event, u.channel, u.reason)
-        await digests.mark_claimed(session, claims, deps.digest, at)
-    for u in found.unsendable:
+    found = plan(assigned, channels, pacing, now)
+    at = datetime.fromtimestamp(now, UTC)
+    alone = await uow.digests.admit([e for _, e in found.escalations], policy, at)
+    events_of = {(e.assignment.assignment_id, e.channel): ev for ev, e in found.escalations}
+    rows = found.rows + [
+        delivery(events_of[(e.assignment.assignment_id, e.channel)], e.channel, e.target, pacing, now) for e in alone
+    ]
+    sending = await uow.deliveries.enqueue(rows, pacing.sender)
+    await uow.deliveries.fail(found.unsendable)
+    await uow.digests.mark_claimed(claims, policy, at)
+    return Recorded(sending, rows, found.unsendable, len(found.escalations) - len(alone))
+
+
+async def handle_batch(events: Sequence[Event], deps: NotifyDeps) -> list[Sequence[EnvelopeBase]]:
+    now = time.time()
+    async with deps.uow() as uow:
+        recorded = await record_batch(events, uow, deps.channels, deps.dispatcher, deps.digest, now)
+    metrics.ESCALATIONS_DIGESTED.inc(recorded.digested)
+    for u in recorded.unsendable:
         metrics.NOTIFICATIONS.labels(u.channel, "unsendable").inc()
-    if found.unsendable:
+    if recorded.unsendable:
         deps.dispatcher.after_record()
-    deps.dispatcher.submit(sending)
-    for row in rows:
+    deps.dispatcher.submit(recorded.sending)
+    for row in recorded.rows:
         if not row.send_now:
             deps.dispatcher.poke(row.not_before.timestamp())
     return [[] for _ in events]

@@ -18,11 +18,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.notify.channels import is_alert
 from shared.backoff import Backoff, pause
 from shared.db import Database
-from shared.events import LeadNotifiedEvent, kafka_headers, serialize_event
-from shared.kafka import topic_name
+from shared.events import LeadNotifiedEvent
 from shared.payloads import Assignment, Notified
+from shared.publish import Publisher
 from shared.settings import BaseServiceSettings
-from shared.topics import Topic
 
 log = logging.getLogger(__name__)
 POLL_SECONDS = 1.0
@@ -112,8 +111,8 @@ class OutcomePublisher:
     def __init__(
         self, db: Database, producer: AIOKafkaProducer, settings: BaseServiceSettings, batch: int = 200
     ) -> None:
-        self._db, self._producer, self._batch = db, producer, batch
-        self._topic = topic_name(settings, Topic.LEAD_NOTIFIED.value)
+        self._db, self._batch = db, batch
+        self._publisher = Publisher(producer, settings)
         self.wake = asyncio.Event()
         self._stopping = asyncio.Event()
 
@@ -142,18 +141,7 @@ class OutcomePublisher:
             rows = await lock_unpublished(session, self._batch)
             if not rows:
                 return 0
-            sends = []
-            for row in rows:
-                event = outcome_event(row)
-                sends.append(
-                    await self._producer.send(
-                        self._topic,
-                        serialize_event(event),
-                        key=str(event.lead_id).encode(),
-                        headers=kafka_headers(event),
-                    )
-                )
-            await asyncio.gather(*sends)
+            await self._publisher.publish([outcome_event(row) for row in rows])
             await mark_published(session, [r.id for r in rows])
         return len(rows)
 

@@ -3,8 +3,6 @@
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from shared.events import LeadAssignedEvent
-
 STATUS_RANK = {
     "accepted": 0,
     "queued": 0,
@@ -19,26 +17,6 @@ BEST_STATUS = (
     "(SELECT status FROM notify.provider_statuses p WHERE p.channel = :c AND p.external_id = :x"
     " ORDER BY rank DESC, received_at DESC LIMIT 1)"
 )
-
-
-async def mark_failed(session: AsyncSession, event: LeadAssignedEvent, channel: str, error: str) -> None:
-    """An alert that cannot be sent at all (channel not configured, rep without an address)."""
-    await session.execute(
-        text(
-            "INSERT INTO notify.deliveries (assignment_id, channel, target, status, attempts, last_error, assignment,"
-            " lead_id, correlation_id, outcome_at)"
-            " VALUES (:a, :c, '', 'failed', 1, :e, CAST(:p AS jsonb), :l, :k, now())"
-            " ON CONFLICT (assignment_id, channel) DO NOTHING"
-        ),
-        {
-            "a": event.data.assignment_id,
-            "c": channel,
-            "e": error[:2000],
-            "p": event.data.model_dump_json(),
-            "l": event.lead_id,
-            "k": event.correlation_id,
-        },
-    )
 
 
 async def record_provider_status(session: AsyncSession, channel: str, external_id: str, status: str) -> bool:

@@ -10,16 +10,17 @@ from fastapi import APIRouter, Path, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
-from services.route import repository
 from services.route.availability import PERIODS, skip_reason
-from services.route.claims import claim_assignment
+from services.route.claims import claim_in
 from services.route.engine import decide
 from services.route.handler import RouteDeps
-from services.route.rejections import Reason, reject_assignment
+from services.route.rejections import Reason, reject_in
 from services.route.routing import lead_domains, pools_in_play
+from services.route.store.assignments import AssignmentStore
+from services.route.store.leads import LeadStore
+from services.route.store.pools import PoolStore
 from shared.http_errors import ApiError, invalid
 from shared.payloads import Company, EnrichedLead, LeadFields, ScoredLead
-from shared.service import Runtime
 from shared.settings import ApiKey
 from shared.time_bounds import BoundedDatetime
 from shared.zones import Operator
@@ -27,8 +28,9 @@ from shared.zones import Operator
 router = APIRouter()
 
 
-def _deps(request: Request) -> tuple[Runtime, RouteDeps]:
-    return request.app.state.runtime, request.app.state.route_deps
+def _deps(request: Request) -> RouteDeps:
+    deps: RouteDeps = request.app.state.route_deps
+    return deps
 
 
 def _not_found(field: str, message: str) -> JSONResponse:
@@ -61,8 +63,9 @@ async def claim(
     A rep's own key claims only as that rep."""
     if key.rep is not None and key.rep != body.rep_id:
         raise ApiError.field(403, "forbidden", "rep_id", "this key claims only for its own rep")
-    rt, deps = _deps(request)
-    answer = await claim_assignment(rt, deps, assignment_id, body.rep_id, body.via)
+    deps = _deps(request)
+    async with deps.uow() as uow:
+        answer = await claim_in(uow, deps.config, assignment_id, body.rep_id, body.via)
     return JSONResponse(answer.body, status_code=answer.status)
 
 
@@ -82,27 +85,28 @@ async def reject(
     round-robin turn back. A rep's own key rejects only as that rep."""
     if key.rep is not None and key.rep != body.rep_id:
         raise ApiError.field(403, "forbidden", "rep_id", "this key acts only for its own rep")
-    rt, deps = _deps(request)
-    answer = await reject_assignment(rt, deps, assignment_id, body.rep_id, body.reason, deps.clock())
+    deps = _deps(request)
+    async with deps.uow() as uow:
+        answer = await reject_in(uow, deps.config, assignment_id, body.rep_id, body.reason, deps.clock())
     return JSONResponse(answer.body, status_code=answer.status)
 
 
 @router.get("/v1/rejections", dependencies=[Operator("ops:read")], responses=ERRORS)
 async def rejections(request: Request) -> JSONResponse:
     """How often each rep turned leads down, by reason, routing rule and source."""
-    _, deps = _deps(request)
+    deps = _deps(request)
     async with deps.db.session_scope() as session:
-        counts = await repository.rejection_counts(session)
+        counts = await AssignmentStore(session).rejection_counts()
     return JSONResponse({"rejections": counts})
 
 
 @router.get("/v1/leads/{lead_id}/routing", dependencies=[Operator("ops:read")], responses=ERRORS)
 async def routing_trace(request: Request, lead_id: UUID) -> JSONResponse:
     """Every routing decision for a lead: rules tried, candidates skipped and why, the winner, SLA."""
-    _, deps = _deps(request)
+    deps = _deps(request)
     async with deps.db.session_scope() as session:
-        decisions = await repository.history(session, lead_id)
-        nurture = await repository.nurture_record(session, lead_id)
+        decisions = await AssignmentStore(session).history(lead_id)
+        nurture = await LeadStore(session).nurture_record(lead_id)
     if not decisions and nurture is None:
         return _not_found("lead_id", "route has not seen this lead")
     return JSONResponse(
@@ -159,13 +163,13 @@ class SimulateRequest(BaseModel):
 @router.post("/v1/routing/simulate", dependencies=[Operator("ops:read")], responses=ERRORS)
 async def simulate(request: Request, body: SimulateRequest) -> JSONResponse:
     """The decision route would make for this lead now: the full trace, and nothing written."""
-    _, deps = _deps(request)
+    deps = _deps(request)
     thresholds = deps.config.scoring.thresholds
     scored = body.scored(thresholds.sql, thresholds.mql)
     now = body.at or datetime.now(UTC)
     async with deps.db.session_scope() as session:
-        snap = await repository.load_snapshot(
-            session, deps.config, pools_in_play(deps.config, scored), now, lead_domains(scored), lock=False
+        snap = await PoolStore(session).snapshot(
+            deps.config, pools_in_play(deps.config, scored), now, lead_domains(scored), lock=False
         )
     d = decide(deps.config, scored, snap, now)
     return JSONResponse(
@@ -183,11 +187,11 @@ async def simulate(request: Request, body: SimulateRequest) -> JSONResponse:
 
 
 async def _set_paused(request: Request, rep_id: str, paused: bool) -> JSONResponse:
-    _, deps = _deps(request)
+    deps = _deps(request)
     if rep_id not in {r.id for r in deps.config.reps}:
         return _not_found("rep_id", f"no rep {rep_id!r} in the config")
     async with deps.db.session_scope() as session:
-        await repository.set_paused(session, rep_id, paused)
+        await PoolStore(session).set_paused(rep_id, paused)
     return JSONResponse({"rep_id": rep_id, "paused": paused})
 
 
@@ -208,13 +212,13 @@ async def resume(request: Request, rep_id: str = RepId) -> JSONResponse:
 async def reps(request: Request) -> JSONResponse:
     """Every rep now: available or why not (paused, out of office, off hours, a cap), caps used per
     period in the rep's time zone, and how many leads are held for want of anyone."""
-    _, deps = _deps(request)
+    deps = _deps(request)
     now = datetime.now(UTC)
     config = deps.config
     async with deps.db.session_scope() as session:
-        snap = await repository.load_snapshot(session, config, [p.id for p in config.pools], now, [], lock=False)
-        held = await repository.held_count(session)
-        used = await repository.period_counts(session, config, [r.id for r in config.reps], now, only_capped=False)
+        snap = await PoolStore(session).snapshot(config, [p.id for p in config.pools], now, [], lock=False)
+        held = await AssignmentStore(session).held_count()
+        used = await PoolStore(session).period_counts(config, [r.id for r in config.reps], now, only_capped=False)
     listed = []
     for rep in config.reps:
         load = snap.load(rep.id)

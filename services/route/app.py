@@ -2,15 +2,16 @@ from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 
-from services.route import repository
 from services.route.api import router
 from services.route.claim_pages import router as claim_pages
 from services.route.config import RouteSettings
 from services.route.handler import STAGE, RouteDeps
 from services.route.recycling import StalledRecycler
 from services.route.sla import SlaClock
+from services.route.store.pools import PoolStore
 from services.route.strategies import config_or_exit
 from shared.business.loader import load_config_or_exit
+from shared.publish import Publisher
 from shared.runtime import StageRunner
 from shared.secret_policy import refuse_weak_secrets
 from shared.service import Runtime, Worker, create_app
@@ -27,13 +28,13 @@ def utc_now() -> datetime:
 @asynccontextmanager
 async def setup(rt: Runtime) -> AsyncIterator[Sequence[Worker]]:
     async with rt.db.session_scope() as session:
-        await repository.sync_config(session, config)
-    deps = RouteDeps(rt.db, config, utc_now)
+        await PoolStore(session).sync_config(config)
+    deps = RouteDeps(rt.db, config, utc_now, Publisher(rt.producer, settings).publish)
     app.state.route_deps = deps
     yield [
         StageRunner(STAGE, deps, settings, rt.producer),
-        SlaClock(rt.db, config, rt.producer, settings, utc_now),
-        StalledRecycler(rt.db, config, rt.producer, settings, utc_now),
+        SlaClock(deps.uow, config, utc_now),
+        StalledRecycler(deps.uow, config, utc_now),
     ]
 
 

@@ -10,15 +10,13 @@ from typing import Annotated
 
 from fastapi import APIRouter, Form, Path, Request
 from fastapi.responses import HTMLResponse
-from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.route import repository
 from services.route.claims import claim_in
 from services.route.config import RouteSettings
 from services.route.handler import RouteDeps
 from services.route.rejections import Reason, reject_in
+from services.route.uow import RouteUnitOfWork
 from shared.claim_links import ClaimGrant, ExpiredLink, InvalidLink, read_token
-from shared.service import Runtime
 from shared.zones import Public
 
 router = APIRouter()
@@ -78,7 +76,7 @@ async def confirm_page(request: Request, token: str = Token) -> HTMLResponse:
     return page(200, "Claim this lead?", f"Assignment {grant.assignment_id} for {grant.rep_id}.", form)
 
 
-LinkAction = Callable[[AsyncSession, Runtime, RouteDeps, ClaimGrant], Awaitable[HTMLResponse]]
+LinkAction = Callable[[RouteUnitOfWork, RouteDeps, ClaimGrant], Awaitable[HTMLResponse]]
 
 
 async def spend_link(request: Request, token: str, act: LinkAction) -> HTMLResponse:
@@ -86,21 +84,20 @@ async def spend_link(request: Request, token: str, act: LinkAction) -> HTMLRespo
     grant = grant_of(request, token)
     if isinstance(grant, HTMLResponse):
         return grant
-    rt: Runtime = request.app.state.runtime
     deps: RouteDeps = request.app.state.route_deps
     digest = hashlib.sha256(token.encode()).hexdigest()
-    async with deps.db.session_scope() as session:
-        if not await repository.use_claim_link(session, digest, grant.assignment_id):
+    async with deps.uow() as uow:
+        if not await uow.leads.use_claim_link(digest, grant.assignment_id):
             return page(410, "Link already used", "This claim link has been used already.")
-        return await act(session, rt, deps, grant)
+        return await act(uow, deps, grant)
 
 
 @router.post("/v1/claims/{token}", dependencies=[Public], response_class=HTMLResponse)
 async def claim_by_link(request: Request, token: str = Token) -> HTMLResponse:
     """The confirm page's button: claims for the rep the link was sent to, once."""
 
-    async def claim(session: AsyncSession, rt: Runtime, deps: RouteDeps, grant: ClaimGrant) -> HTMLResponse:
-        answer = await claim_in(session, rt, deps, grant.assignment_id, grant.rep_id, "link")
+    async def claim(uow: RouteUnitOfWork, deps: RouteDeps, grant: ClaimGrant) -> HTMLResponse:
+        answer = await claim_in(uow, deps.config, grant.assignment_id, grant.rep_id, "link")
         if answer.status == 200:
             return page(200, "Claimed", "The lead is yours. The SLA clock has stopped.")
         error = str(answer.body.get("error", "conflict")).replace("_", " ")
@@ -116,8 +113,8 @@ REASON_LABELS: dict[str, str] = {"not_mine": "Not mine", "not_a_fit": "Not a fit
 async def reject_by_link(request: Request, reason: Annotated[Reason, Form()], token: str = Token) -> HTMLResponse:
     """The confirm page's turn-down buttons: for the rep the link was sent to, once (the link is spent)."""
 
-    async def turn_down(session: AsyncSession, rt: Runtime, deps: RouteDeps, grant: ClaimGrant) -> HTMLResponse:
-        answer = await reject_in(session, rt, deps, grant.assignment_id, grant.rep_id, reason, deps.clock())
+    async def turn_down(uow: RouteUnitOfWork, deps: RouteDeps, grant: ClaimGrant) -> HTMLResponse:
+        answer = await reject_in(uow, deps.config, grant.assignment_id, grant.rep_id, reason, deps.clock())
         if answer.status == 200:
             return page(200, "Passed on", "Thanks: the lead has gone to the next rep.")
         return page(answer.status, "Not passed on", "This lead is no longer yours to turn down.")

@@ -5,15 +5,10 @@ from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
-from services.route import repository
-from services.route.handler import RouteDeps
-from shared.events import LeadAcknowledgedEvent, LeadAssignedEvent, follow_event, kafka_headers, serialize_event
-from shared.kafka import topic_name
+from services.route.uow import RouteUnitOfWork
+from shared.business.loader import BusinessConfig
+from shared.events import LeadAcknowledgedEvent, LeadAssignedEvent, follow_event
 from shared.payloads import Acknowledgement
-from shared.service import Runtime
-from shared.topics import Topic
 
 
 @dataclass(frozen=True)
@@ -23,10 +18,11 @@ class ClaimAnswer:
 
 
 async def claim_in(
-    session: AsyncSession, rt: Runtime, deps: RouteDeps, assignment_id: UUID, rep_id: str, via: str
+    uow: RouteUnitOfWork, config: BusinessConfig, assignment_id: UUID, rep_id: str, via: str
 ) -> ClaimAnswer:
-    managed = [p.id for p in deps.config.pools if p.manager == rep_id]
-    result = await repository.claim(session, assignment_id, rep_id, managed)
+    """The claim in the caller's unit of work; lead.acknowledged is published through it."""
+    managed = [p.id for p in config.pools if p.manager == rep_id]
+    result = await uow.assignments.claim(assignment_id, rep_id, managed)
     if not result.found:
         return ClaimAnswer(
             404, {"error": "not_found", "fields": [{"field": "assignment_id", "message": "no such assignment"}]}
@@ -49,12 +45,7 @@ async def claim_in(
                 assignment_id=assignment_id, rep_id=result.claimed_by, claimed_at=result.claimed_at, via=via
             ),
         )
-        await rt.producer.send_and_wait(
-            topic_name(rt.settings, Topic.LEAD_ACKNOWLEDGED.value),
-            serialize_event(ack),
-            key=str(ack.lead_id).encode(),
-            headers=kafka_headers(ack),
-        )
+        uow.publish(ack)
         return ClaimAnswer(200, answer)
     if result.status == "claimed" and rep_id == result.claimed_by:
         return ClaimAnswer(200, answer)
@@ -67,8 +58,3 @@ async def claim_in(
     return ClaimAnswer(
         409, {**answer, "error": error, "fields": [{"field": "rep_id", "message": error.replace("_", " ")}]}
     )
-
-
-async def claim_assignment(rt: Runtime, deps: RouteDeps, assignment_id: UUID, rep_id: str, via: str) -> ClaimAnswer:
-    async with deps.db.session_scope() as session:
-        return await claim_in(session, rt, deps, assignment_id, rep_id, via)

@@ -13,27 +13,15 @@ from datetime import datetime
 from typing import Any, Literal
 from uuid import UUID
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
-from services.route import repository
 from services.route.engine import escalate
-from services.route.handler import RouteDeps
 from services.route.recycling import recycle
 from services.route.routing import decide_locked, record
+from services.route.store.rows import Rejected
+from services.route.uow import RouteUnitOfWork
 from shared import metrics
-from shared.events import (
-    EnvelopeBase,
-    LeadActivityEvent,
-    LeadAssignedEvent,
-    LeadScoredEvent,
-    follow_event,
-    kafka_headers,
-    serialize_event,
-)
-from shared.kafka import topic_name
+from shared.business.loader import BusinessConfig
+from shared.events import LeadActivityEvent, LeadAssignedEvent, LeadScoredEvent, follow_event
 from shared.payloads import Activity
-from shared.service import Runtime
-from shared.topics import Topic
 
 Reason = Literal["not_mine", "not_a_fit", "wrong_territory"]
 GIVES_TURN_BACK: frozenset[str] = frozenset({"not_mine", "wrong_territory"})
@@ -56,62 +44,52 @@ def _refused(assignment_id: UUID, message: str) -> RejectAnswer:
     )
 
 
-async def reject_assignment(
-    rt: Runtime, deps: RouteDeps, assignment_id: UUID, rep_id: str, reason: Reason, now: datetime
-) -> RejectAnswer:
-    async with deps.db.session_scope() as session:
-        return await reject_in(session, rt, deps, assignment_id, rep_id, reason, now)
-
-
 async def reject_in(
-    session: AsyncSession,
-    rt: Runtime,
-    deps: RouteDeps,
+    uow: RouteUnitOfWork,
+    config: BusinessConfig,
     assignment_id: UUID,
     rep_id: str,
     reason: Reason,
     now: datetime,
 ) -> RejectAnswer:
-    """The rejection and the next decision in the caller's transaction (the next lead.assigned is
-    acknowledged by the broker before it returns)."""
+    """The rejection and the next decision in the caller's unit of work (the next lead.assigned is
+    published through it, so it is acknowledged by the broker before the commit)."""
     words = reason.replace("_", " ")
-    rejected = await repository.reject(session, assignment_id, rep_id, reason)
+    rejected = await uow.assignments.reject(assignment_id, rep_id, reason)
     if rejected is None:
         return _refused(assignment_id, "only the assigned rep can turn down a pending assignment")
     if reason in GIVES_TURN_BACK and rejected.debit:
-        await repository.give_back_turn(session, rejected.pool_id, rep_id, rejected.debit)
-    await repository.lock_lead(session, rejected.lead_id)
-    raw = await repository.routing_input(session, rejected.lead_id)
-    latest = await repository.latest_assignment(session, rejected.lead_id)
+        await uow.pools.give_back_turn(rejected.pool_id, rep_id, rejected.debit)
+    await uow.leads.lock([rejected.lead_id])
+    raw = await uow.leads.routing_input(rejected.lead_id)
+    latest = (await uow.assignments.latest([rejected.lead_id])).get(rejected.lead_id)
     if raw is None or latest is None:
         return _refused(assignment_id, "route has no routing input for this lead")
     cause = LeadScoredEvent.model_validate(raw)
     said = f"{rep_id} said {words}"
-    if reason == "not_a_fit" and deps.config.routing.recycling.not_a_fit:
+    if reason == "not_a_fit" and config.routing.recycling.not_a_fit:
         why = f"Recycled: {said}; back to nurture until a higher score says it is sales-ready"
-        await _publish(
-            rt, await recycle(session, cause, assignment_id, latest.attempt, reason, why), Topic.LEAD_NURTURE
+        await recycle(uow, cause, assignment_id, latest.attempt, reason, why)
+        return _counted(
+            uow, rejected, rep_id, reason, now, assignment_id, {"outcome": "nurture", "rep_id": None, "reason": why}
         )
-        return await _counted(
-            rt, rejected, rep_id, reason, now, assignment_id, {"outcome": "nurture", "rep_id": None, "reason": why}
-        )
-    had = await repository.reps_who_had(session, rejected.lead_id)
-    tries = await repository.assigned_attempts(session, rejected.lead_id)
-    if tries >= deps.config.routing.sla.max_attempts:
-        decision = escalate(deps.config, rejected.pool_id, f"Turned down {tries} times: {said}", [said])
+    had = await uow.assignments.reps_who_had(rejected.lead_id)
+    tries = await uow.assignments.assigned_attempts(rejected.lead_id)
+    if tries >= config.routing.sla.max_attempts:
+        decision = escalate(config, rejected.pool_id, f"Turned down {tries} times: {said}", [said])
     else:
-        decision = await decide_locked(session, deps.config, cause.data, now, had)
+        decision = await decide_locked(uow, config, cause.data, now, had)
         decision = replace(decision, reason=f"Reassigned, {said}: {decision.reason}", trace=[said, *decision.trace])
-    event = await record(session, deps.config, cause.data, cause, decision, now, attempt=latest.attempt + 1)
+    event = await record(uow, config, cause.data, cause, decision, now, attempt=latest.attempt + 1)
     if event is not None:
-        await _publish(rt, event, Topic.LEAD_ASSIGNED)
+        uow.publish(event)
     nxt = {"outcome": decision.outcome, "rep_id": decision.rep_id, "reason": decision.reason}
-    return await _counted(rt, rejected, rep_id, reason, now, assignment_id, nxt)
+    return _counted(uow, rejected, rep_id, reason, now, assignment_id, nxt)
 
 
-async def _counted(
-    rt: Runtime,
-    rejected: repository.Rejected,
+def _counted(
+    uow: RouteUnitOfWork,
+    rejected: Rejected,
     rep_id: str,
     reason: Reason,
     now: datetime,
@@ -119,7 +97,7 @@ async def _counted(
     nxt: dict[str, Any],
 ) -> RejectAnswer:
     """The rejection as a behaviour event and a count; the answer naming what happened next."""
-    await _publish(rt, rejection_activity(rejected, rep_id, reason, now), Topic.LEAD_ACTIVITY)
+    uow.publish(rejection_activity(rejected, rep_id, reason, now))
     source = str((rejected.event.get("data") or {}).get("lead", {}).get("source", "-"))
     metrics.REJECTIONS.labels(reason, rejected.rule_id or "default", source).inc()
     return RejectAnswer(
@@ -134,18 +112,9 @@ async def _counted(
     )
 
 
-def rejection_activity(rejected: repository.Rejected, rep_id: str, reason: str, now: datetime) -> LeadActivityEvent:
+def rejection_activity(rejected: Rejected, rep_id: str, reason: str, now: datetime) -> LeadActivityEvent:
     """The rejection as a behaviour event on the lead (kind `rep_rejected`), so scoring can count it:
     an intent rule on `rep_rejected` with `properties.reason` (e.g. not_a_fit) gives it points."""
     assigned = LeadAssignedEvent.model_validate(rejected.event)
     data = Activity(kind="rep_rejected", occurred_at=now, properties={"reason": reason, "rep_id": rep_id})
     return follow_event(LeadActivityEvent, assigned, producer="route", data=data, key=f"rejected:{reason}")
-
-
-async def _publish(rt: Runtime, event: EnvelopeBase, topic: Topic) -> None:
-    await rt.producer.send_and_wait(
-        topic_name(rt.settings, topic.value),
-        serialize_event(event),
-        key=str(event.lead_id).encode(),
-        headers=kafka_headers(event),
-    )

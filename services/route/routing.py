@@ -5,10 +5,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from uuid import UUID, uuid5
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
-from services.route import repository
 from services.route.engine import Decision, decide, due_at, match_rule, routing_doc
+from services.route.store.rows import NewAssignment
+from services.route.uow import RouteUnitOfWork
 from shared.business.loader import BusinessConfig
 from shared.events import EnvelopeBase, LeadAssignedEvent, follow_event
 from shared.payloads import Assignment, LeadSummary, RepContact, ScoredLead
@@ -49,11 +48,11 @@ def lead_domains(scored: ScoredLead) -> list[str]:
 
 
 async def decide_locked(
-    session: AsyncSession, config: BusinessConfig, scored: ScoredLead, now: datetime, already_had: frozenset[str]
+    uow: RouteUnitOfWork, config: BusinessConfig, scored: ScoredLead, now: datetime, already_had: frozenset[str]
 ) -> Decision:
     """Lock the pools in play (until commit) and decide against their current state."""
     pools = pools_in_play(config, scored)
-    snap = await repository.load_snapshot(session, config, pools, now, lead_domains(scored), lock=True)
+    snap = await uow.pools.snapshot(config, pools, now, lead_domains(scored), lock=True)
     return decide(config, scored, snap, now, already_had=already_had, check_stage=False)
 
 
@@ -76,7 +75,7 @@ def assignment_id_for(lead_id: UUID, attempt: int) -> UUID:
 class Recorded:
     """An attempt to store, and the lead.assigned event when a rep got the lead."""
 
-    row: repository.NewAssignment
+    row: NewAssignment
     event: LeadAssignedEvent | None
 
 
@@ -122,7 +121,7 @@ def build(
                 sla_due_at=due,
             ),
         )
-    row = repository.NewAssignment(
+    row = NewAssignment(
         id=assignment_id,
         lead_id=cause.lead_id,
         attempt=attempt,
@@ -142,7 +141,7 @@ def build(
 
 
 async def record(
-    session: AsyncSession,
+    uow: RouteUnitOfWork,
     config: BusinessConfig,
     scored: ScoredLead,
     cause: EnvelopeBase,
@@ -151,7 +150,7 @@ async def record(
     attempt: int,
 ) -> LeadAssignedEvent | None:
     """Store attempt `attempt` and its bookkeeping; the lead.assigned event when a rep got the lead."""
-    await repository.apply_change(session, decision.change)
+    await uow.pools.apply_change(decision.change)
     recorded = build(config, scored, cause, decision, now, attempt)
-    await repository.insert_assignments(session, [recorded.row])
+    await uow.assignments.add([recorded.row])
     return recorded.event

@@ -10,10 +10,9 @@ from aiokafka import AIOKafkaProducer
 
 from services.score import repository
 from services.score.handler import ScoreDeps, rescore
-from shared.events import LeadScoredEvent, kafka_headers, serialize_event
-from shared.kafka import topic_name
+from shared.events import LeadScoredEvent
+from shared.publish import Publisher
 from shared.settings import BaseServiceSettings
-from shared.topics import Topic
 
 log = logging.getLogger(__name__)
 PAGE = 500
@@ -22,8 +21,7 @@ PAGE = 500
 class Rescorer:
     def __init__(self, deps: ScoreDeps, producer: AIOKafkaProducer, settings: BaseServiceSettings) -> None:
         self._deps = deps
-        self._producer = producer
-        self._topic = topic_name(settings, Topic.LEAD_SCORED.value)
+        self._publisher = Publisher(producer, settings)
         self._stopping = asyncio.Event()
 
     def stop(self) -> None:
@@ -33,9 +31,7 @@ class Rescorer:
         return {}
 
     async def _publish(self, event: LeadScoredEvent) -> None:
-        await self._producer.send_and_wait(
-            self._topic, serialize_event(event), key=str(event.lead_id).encode(), headers=kafka_headers(event)
-        )
+        await self._publisher.publish([event])
 
     async def run_once(self) -> int:
         """Re-score every candidate lead at one instant; returns how many scores changed."""

@@ -12,6 +12,7 @@ from sqlalchemy import text
 
 from services.notify import digests
 from services.notify.digest_sender import DigestLinks, DigestSender
+from services.notify.digest_store import DigestStore
 from services.notify.slack_client import SlackClient
 from shared.business.notifications import EscalationDigest
 from shared.db import Database
@@ -45,7 +46,7 @@ def escalation(target: str, score: int = 50) -> digests.Escalation:
 
 async def admit(db: Database, batch: list[digests.Escalation], now: datetime) -> list[digests.Escalation]:
     async with db.session_scope() as session:
-        return await digests.admit(session, batch, POLICY, now)
+        return await DigestStore(session).admit(batch, POLICY, now)
 
 
 async def test_the_threshold_holds_across_instances_and_redeliveries(db: Database) -> None:
@@ -65,7 +66,7 @@ async def test_the_threshold_holds_across_instances_and_redeliveries(db: Databas
 
     claimed = contents.oldest[0].assignment.assignment_id
     async with db.session_scope() as session:
-        await digests.mark_claimed(session, [(claimed, "maya", now)], POLICY, now)
+        await DigestStore(session).mark_claimed([(claimed, "maya", now)], POLICY, now)
         after = await digests.contents(session, due, 3)
     assert (after.waiting, after.claimed) == (37, 1)
     assert claimed not in {s.assignment.assignment_id for s in after.oldest}

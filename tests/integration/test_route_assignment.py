@@ -9,9 +9,9 @@ import asyncpg
 import orjson
 from aiokafka import AIOKafkaProducer
 
-from services.route import repository
 from services.route.handler import STAGE, RouteDeps
 from services.route.state import StateChange
+from services.route.store.pools import PoolStore
 from shared.business.loader import load_config
 from shared.db import Database
 from shared.events import serialize_event
@@ -30,7 +30,7 @@ async def test_two_instances_assign_each_lead_once_and_balance_the_pool(stack: S
     settings = stack.settings(f"{stack.topic_prefix}route{uuid.uuid4().hex[:6]}.")
     await ensure_topics(settings)
     async with db.session_scope() as session:
-        await repository.sync_config(session, CONFIG)
+        await PoolStore(session).sync_config(CONFIG)
     producers = [make_producer(settings, f"route-{i}") for i in range(2)]
     runners = [StageRunner(STAGE, RouteDeps(db, CONFIG, lambda: datetime.now(UTC)), settings, p) for p in producers]
     for p in producers:
@@ -83,12 +83,12 @@ async def test_a_decision_that_waited_for_the_pool_lock_reads_the_credits_commit
     an unlocked join would be the ones from before the other decision, and round robin would drift."""
     now = datetime.now(UTC)
     async with db.session_scope() as session:
-        await repository.sync_config(session, CONFIG)
+        await PoolStore(session).sync_config(CONFIG)
     async with db.session_scope() as first:
-        before = await repository.load_snapshot(first, CONFIG, ["inbound"], now, [], lock=True)
+        before = await PoolStore(first).snapshot(CONFIG, ["inbound"], now, [], lock=True)
         credits = before.pools["inbound"].credits
         members = tuple((rep, 1) for rep in sorted(credits))
-        await repository.apply_change(first, StateChange("inbound", "alice", members, debit=len(members)))
+        await PoolStore(first).apply_change(StateChange("inbound", "alice", members, debit=len(members)))
         waiting = asyncio.create_task(_locked_credits(db, now))
         await asyncio.sleep(0.5)
         assert not waiting.done(), "the second decision waits for the first one's pool lock"
@@ -98,5 +98,5 @@ async def test_a_decision_that_waited_for_the_pool_lock_reads_the_credits_commit
 
 async def _locked_credits(db: Database, now: datetime) -> dict[str, int]:
     async with db.session_scope() as session:
-        snap = await repository.load_snapshot(session, CONFIG, ["inbound"], now, [], lock=True)
+        snap = await PoolStore(session).snapshot(CONFIG, ["inbound"], now, [], lock=True)
         return dict(snap.pools["inbound"].credits)

@@ -4,8 +4,8 @@ from collections import Counter
 from datetime import UTC, datetime
 from uuid import uuid4
 
-from services.route import repository
 from services.route.handler import RouteDeps, handle, handle_batch
+from services.route.store.pools import PoolStore
 from shared.business.loader import BusinessConfig
 from shared.db import Database
 from shared.events import LeadAssignedEvent, LeadNurtureEvent, LeadScoredEvent, follow_event
@@ -32,7 +32,7 @@ def rescored(event: LeadScoredEvent, total: int, stage: str) -> LeadScoredEvent:
 async def test_nurture_then_route_once_and_never_again_on_rescore(db: Database) -> None:
     cfg = config(f"p{uuid4().hex[:6]}")
     async with db.session_scope() as session:
-        await repository.sync_config(session, cfg)
+        await PoolStore(session).sync_config(cfg)
     deps = RouteDeps(db, cfg, lambda: NOW)
     first = scored_event(45)
     [nurture] = await handle(first.model_copy(update={"data": first.data.model_copy(update={"stage": "mql"})}), deps)
@@ -50,7 +50,7 @@ async def test_day_cap_skips_the_rep_and_counts_only_today(db: Database) -> None
     pool = f"p{uuid4().hex[:6]}"
     cfg = config(pool)
     async with db.session_scope() as session:
-        await repository.sync_config(session, cfg)
+        await PoolStore(session).sync_config(cfg)
     deps = RouteDeps(db, cfg, lambda: NOW)
     owners = []
     for _ in range(4):
@@ -71,8 +71,8 @@ async def test_least_loaded_sends_leads_to_the_rep_with_fewest_open(db: Database
         }
     )
     async with db.session_scope() as session:
-        await repository.sync_config(session, cfg)
-        await repository.set_paused(session, f"{pool}-b", True)
+        await PoolStore(session).sync_config(cfg)
+        await PoolStore(session).set_paused(f"{pool}-b", True)
     deps = RouteDeps(db, cfg, lambda: NOW)
 
     async def owner() -> str:
@@ -82,7 +82,7 @@ async def test_least_loaded_sends_leads_to_the_rep_with_fewest_open(db: Database
 
     assert [await owner(), await owner()] == [f"{pool}-a", f"{pool}-a"]
     async with db.session_scope() as session:
-        await repository.set_paused(session, f"{pool}-b", False)
+        await PoolStore(session).set_paused(f"{pool}-b", False)
     assert [await owner(), await owner()] == [f"{pool}-b", f"{pool}-b"], "b had fewer open leads"
 
 
@@ -104,7 +104,7 @@ async def test_a_batch_is_decided_in_order_against_one_snapshot_and_redelivers_t
         }
     )
     async with db.session_scope() as session:
-        await repository.sync_config(session, cfg)
+        await PoolStore(session).sync_config(cfg)
     deps = RouteDeps(db, cfg, lambda: NOW)
     leads = [scored_event(80) for _ in range(8)]
     early = scored_event(45)
