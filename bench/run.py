@@ -31,6 +31,7 @@ FULL = [
     (targets.BURST, None, 3000),
 ]
 SMOKE = [("smoke 20/s", 20.0, 20)]
+SCALE = [(targets.STEADY, 300.0, 3000), (targets.BURST, None, 3000)]
 Starter = Callable[[Stack], AbstractContextManager[systems.Target]]
 
 
@@ -62,8 +63,11 @@ async def main() -> int:
     parser.add_argument("--smoke", action="store_true", help="correctness only: a few leads per system")
     parser.add_argument("--only", choices=["leadrelay", "lean", "monolith", "relay"], help="one system (while tuning)")
     parser.add_argument("--lean", action="store_true", help="also leadrelay lean: five stages, generic leads")
+    parser.add_argument(
+        "--scale", action="store_true", help="scaling out: as deployed, then with 2 route and 2 notify instances"
+    )
     args = parser.parse_args()
-    phases, drain = (SMOKE, 30.0) if args.smoke else (FULL, 60.0)
+    phases, drain = (SMOKE, 30.0) if args.smoke else (SCALE, 60.0) if args.scale else (FULL, 60.0)
     stack = await open_stack()
     results: list[Result] = []
     try:
@@ -73,6 +77,8 @@ async def main() -> int:
             "monolith": systems.monolith,
             "relay": systems.relay,
         }
+        if args.scale:
+            starters = {"leadrelay": systems.leadrelay, "scaled": systems.leadrelay_scaled}
         for name, start in starters.items():
             if (args.only and name != args.only) or (name == "lean" and not (args.lean or args.only == "lean")):
                 continue
@@ -98,6 +104,11 @@ async def main() -> int:
         "the five stages alone with generic leads. The baselines take generic JSON. "
         "Absolute figures hold for this machine only; compare systems within one run."
     )
+    if args.scale:
+        text = markdown(results, conditions + " Scaling: the same product with 2 route and 2 notify instances.")
+        (RESULTS / f"scaling-{datetime.now(UTC):%Y-%m-%d-%H%M}.md").write_text(text)
+        print(text)
+        return 0
     text = markdown(results, conditions, targets.markdown(results))
     if args.only:
         print(text)

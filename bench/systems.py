@@ -37,6 +37,15 @@ def leadrelay(stack: Stack) -> Iterator[Target]:
 
 
 @contextmanager
+def leadrelay_scaled(stack: Stack) -> Iterator[Target]:
+    """As deployed, with two instances each of route and notify (one consumer group each)."""
+    with run_pipeline(
+        stack, LOGS / "leadrelay-2x", paces=UNPACED, insights=True, outbound=True, replicas={"route": 2, "notify": 2}
+    ) as pipeline:
+        yield Target("leadrelay 2x route+notify", VendorMix(pipeline.capture), pipeline.slack)
+
+
+@contextmanager
 def leadrelay_lean(stack: Stack) -> Iterator[Target]:
     """The five stages alone, generic leads: what `make bench` measured before it benched the product."""
     with run_pipeline(stack, LOGS / "leadrelay-lean", paces=UNPACED) as pipeline:

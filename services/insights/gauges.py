@@ -1,37 +1,27 @@
 """Recomputes the SLA gauges from the read model every few seconds (the last day's leads), so
 Prometheus can alert on them and the dashboard can show them next to speed to lead."""
 
-import asyncio
 import logging
 from datetime import UTC, datetime, timedelta
 
 from services.insights import queries, reports
 from shared import metrics
-from shared.backoff import pause
 from shared.db import Database
+from shared.polling import PollingWorker
 
 log = logging.getLogger(__name__)
 WINDOW = timedelta(days=1)
 
 
-class SlaGauges:
+class SlaGauges(PollingWorker):
     def __init__(self, db: Database, interval_s: float) -> None:
-        self._db, self._interval = db, interval_s
-        self._stopping = asyncio.Event()
+        super().__init__()
+        self._db = db
+        self.idle_seconds = interval_s
 
-    def stop(self) -> None:
-        self._stopping.set()
-
-    def readiness(self) -> dict[str, bool]:
-        return {}
-
-    async def run(self) -> None:
-        while not self._stopping.is_set():
-            try:
-                await self.update()
-            except Exception as exc:
-                log.warning("cannot compute the SLA gauges (%r)", exc)
-            await pause(self._stopping, self._interval)
+    async def tick(self) -> bool:
+        await self.update()
+        return False
 
     async def update(self) -> None:
         now = datetime.now(UTC)

@@ -3,7 +3,6 @@ new status, such as Twilio's `delivered`) or failed for good. A row is marked on
 acknowledged its event, so an outcome is published at least once; its event_id is derived from the
 assignment, channel and status, so consumers drop a repeat. Replicas share the rows with SKIP LOCKED."""
 
-import asyncio
 import logging
 from dataclasses import dataclass
 from datetime import datetime
@@ -16,10 +15,10 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.notify.channels import is_alert
-from shared.backoff import Backoff, pause
 from shared.db import Database
 from shared.events import LeadNotifiedEvent
 from shared.payloads import Assignment, Notified
+from shared.polling import PollingWorker
 from shared.publish import Publisher
 from shared.settings import BaseServiceSettings
 
@@ -107,34 +106,20 @@ async def mark_published(session: AsyncSession, ids: list[int]) -> None:
     )
 
 
-class OutcomePublisher:
+class OutcomePublisher(PollingWorker):
+    """Woken (`wake`) as soon as outcomes are stored; looks again every second in any case."""
+
+    idle_seconds = POLL_SECONDS
+
     def __init__(
         self, db: Database, producer: AIOKafkaProducer, settings: BaseServiceSettings, batch: int = 200
     ) -> None:
+        super().__init__()
         self._db, self._batch = db, batch
         self._publisher = Publisher(producer, settings)
-        self.wake = asyncio.Event()
-        self._stopping = asyncio.Event()
 
-    def stop(self) -> None:
-        self._stopping.set()
-        self.wake.set()
-
-    def readiness(self) -> dict[str, bool]:
-        return {}
-
-    async def run(self) -> None:
-        backoff = Backoff("outcome_publish", initial=0.2)
-        while not self._stopping.is_set():
-            try:
-                published = await self.publish_batch()
-                backoff.reset()
-            except Exception as exc:
-                log.warning("cannot publish delivery outcomes yet (%r); retrying", exc)
-                await self._wait(backoff.delay())
-                continue
-            if published < self._batch:
-                await self._wait(POLL_SECONDS)
+    async def tick(self) -> bool:
+        return await self.publish_batch() >= self._batch
 
     async def publish_batch(self) -> int:
         async with self._db.session_scope() as session:
@@ -144,7 +129,3 @@ class OutcomePublisher:
             await self._publisher.publish([outcome_event(row) for row in rows])
             await mark_published(session, [r.id for r in rows])
         return len(rows)
-
-    async def _wait(self, seconds: float) -> None:
-        await pause(self.wake, seconds)
-        self.wake.clear()

@@ -11,9 +11,9 @@ from datetime import UTC, datetime
 from services.score import models_store
 from services.score.model import Model
 from services.score.training import NotEnoughOutcomes, Report, train
-from shared.backoff import pause
 from shared.business.scoring import Scoring
 from shared.db import Database
+from shared.polling import PollingWorker
 
 log = logging.getLogger(__name__)
 REFRESH_SECONDS = 5.0
@@ -38,22 +38,18 @@ async def train_from_db(db: Database, scoring: Scoring, now: datetime) -> Traine
     return Trained(model, report, activate)
 
 
-class ModelWorker:
+class ModelWorker(PollingWorker):
+    idle_seconds = REFRESH_SECONDS
+
     def __init__(self, db: Database, scoring: Scoring) -> None:
+        super().__init__()
         self._db, self._scoring = db, scoring
         self._model: Model | None = None
         self._trained_on = -1
         self._last_training = 0.0
-        self._stopping = asyncio.Event()
 
     def current(self) -> Model | None:
         return self._model if self._scoring.model.enabled else None
-
-    def stop(self) -> None:
-        self._stopping.set()
-
-    def readiness(self) -> dict[str, bool]:
-        return {}
 
     async def refresh(self) -> None:
         async with self._db.session_scope() as session:
@@ -62,18 +58,14 @@ class ModelWorker:
             log.info("scoring with model %s", found.version)
         self._model = found
 
-    async def run(self) -> None:
-        loop = asyncio.get_running_loop()
-        while not self._stopping.is_set():
-            try:
-                await self.refresh()
-                due = loop.time() - self._last_training >= self._scoring.model.retrain_minutes * 60
-                if self._scoring.model.enabled and due:
-                    self._last_training = loop.time()
-                    await self._maybe_train()
-            except Exception as exc:
-                log.warning("model worker cannot reach the database (%r); retrying", exc)
-            await pause(self._stopping, REFRESH_SECONDS)
+    async def tick(self) -> bool:
+        """Pick up the active model; retrain when it is time and new outcomes are labelled."""
+        now = asyncio.get_running_loop().time()
+        await self.refresh()
+        if self._scoring.model.enabled and now - self._last_training >= self._scoring.model.retrain_minutes * 60:
+            self._last_training = now
+            await self._maybe_train()
+        return False
 
     async def _maybe_train(self) -> None:
         async with self._db.session_scope() as session:

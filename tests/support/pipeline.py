@@ -55,10 +55,12 @@ def run_pipeline(
     outbound: bool = False,
     service_env: dict[str, dict[str, str]] | None = None,
     topic_prefix: str | None = None,
+    replicas: dict[str, int] | None = None,
 ) -> Iterator[Pipeline]:
     """Start everything, wait until every service is ready, and on exit stop it with SIGTERM,
     failing if a process does not shut down gracefully. `service_env` adds settings for one service
-    only (its own Kafka principal, say)."""
+    only (its own Kafka principal, say); `replicas` runs more instances of a service (same consumer
+    group, own port), as scaling out does."""
     own = service_env or {}
     slack_port, twilio_port, smtp_port, smtp_http_port = free_port(), free_port(), free_port(), free_port()
     smtp_ca, smtp_cert, smtp_key = make_certificates(ROOT / ".local" / "test-logs" / "smtp-tls")
@@ -154,6 +156,13 @@ def run_pipeline(
         for proc, name in zip(procs[first:], SERVICES, strict=True):
             proc.wait_ready(f"http://127.0.0.1:{ports[name]}/readyz")
         running = dict(zip(SERVICES, procs[first:], strict=True))
+        for name, count in (replicas or {}).items():
+            for n in range(2, count + 1):
+                port = free_port()
+                extra = {**env, **own.get(name, {}), "LEADRELAY_PORT": str(port)}
+                proc = Proc(f"{name}-{n}", [PYTHON, "-m", f"services.{name}"], extra, log_dir / f"{name}-{n}.log")
+                procs.append(proc.start())
+                proc.wait_ready(f"http://127.0.0.1:{port}/readyz")
         if insights:
             console_env = {**env, "LEADRELAY_ROUTE_API_KEY": CONSOLE_KEY, **own.get("insights", {})}
             running["insights"] = service("insights", ports["insights"], console_env, log_dir).start()
