@@ -16,6 +16,8 @@ class Result:
     statements: dict[str, int] | None = None
     """SQL statements run during the phase, by the schema they touch (pg_stat_statements); None when
     pg_stat_statements is not loaded."""
+    hops: list[tuple[str, float]] | None = None
+    """p50 ms of each hop (intake, every topic, Slack), for the phase that measures them."""
 
     @property
     def latencies_ms(self) -> list[float]:

@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 
 from bench import statements, systems, targets
 from bench.cpu import snapshot, spent
+from bench.hops import hop_p50s
 from bench.loadgen import AlertReader, Phase, run_phase
 from bench.report import Result, markdown, plot
 from tests.support.stack import ROOT, Stack, close_stack, open_stack
@@ -48,7 +49,11 @@ async def run_system(
             await run_phase(target.build, phase)
             await reader.drain(phase, drain)
             cpu = spent(before, snapshot())
-            result = Result(target.name, phase, cpu, await statements.calls_by_schema(stack.dsn) if counting else None)
+            if counting and rate is None:
+                await _save_slowest(stack, target.name, label)
+            hops = await hop_p50s(list(target.topics), phase) if label == targets.ONE_AT_A_TIME else None
+            calls = await statements.calls_by_schema(stack.dsn) if counting else None
+            result = Result(target.name, phase, cpu, calls, hops or None)
             print(
                 f"{target.name:16} {label:30} lost {result.lost} dup {result.duplicated}"
                 f" alerts/s {result.alerts_per_second:.0f}",
@@ -56,6 +61,15 @@ async def run_system(
             )
             out.append(result)
     return iter(out)
+
+
+async def _save_slowest(stack: Stack, system: str, phase: str) -> None:
+    """Where PostgreSQL spent its time in a saturation phase, kept beside the py-spy profiles."""
+    slowest = await statements.slowest(stack.dsn)
+    name = system.replace(" ", "-").replace("+", "")
+    lines = [f"# {system}, {phase}: statements by total execution time (pg_stat_statements)", ""]
+    lines += [f"{ms:10.0f} ms {calls:7d} calls  {query[:400]}" for ms, calls, query in slowest]
+    (RESULTS / "profiles" / f"statements-{name}.txt").write_text("\n".join(lines) + "\n")
 
 
 async def main() -> int:

@@ -42,3 +42,20 @@ async def calls_by_schema(dsn: str) -> dict[str, int]:
         key = found.group(1) if found else UNNAMED
         totals[key] = totals.get(key, 0) + int(row["calls"])
     return totals
+
+
+async def slowest(dsn: str, limit: int = 15) -> list[tuple[float, int, str]]:
+    """The statements PostgreSQL spent the most time in since the last reset: (ms, calls, query)."""
+    conn = await asyncpg.connect(dsn)
+    try:
+        rows = await conn.fetch(
+            "SELECT total_exec_time, calls, query FROM pg_stat_statements"
+            " WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database())"
+            " ORDER BY total_exec_time DESC LIMIT $1",
+            limit,
+        )
+    except asyncpg.PostgresError:
+        return []
+    finally:
+        await conn.close()
+    return [(float(r["total_exec_time"]), int(r["calls"]), " ".join(str(r["query"]).split())) for r in rows]

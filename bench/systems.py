@@ -20,6 +20,8 @@ class Target:
     name: str
     build: Builder
     slack: str
+    topics: tuple[str, ...] = ()
+    """The topics a lead crosses on its way, in order (for per-hop timing); none for the monolith."""
 
 
 LOGS = ROOT / ".local" / "bench-logs"
@@ -29,11 +31,15 @@ UNPACED = "{}"
 """The stand-in has no rate limits and neither baseline paces, so neither does leadrelay here."""
 
 
+def _hops(prefix: str) -> tuple[str, ...]:
+    return tuple(f"{prefix}lead.{t}" for t in ("captured", "enriched", "scored", "assigned"))
+
+
 @contextmanager
 def leadrelay(stack: Stack) -> Iterator[Target]:
     """As deployed: every service, the example config, vendor deliveries mixed with API-key leads."""
     with run_pipeline(stack, LOGS / "leadrelay", paces=UNPACED, insights=True, outbound=True) as pipeline:
-        yield Target("leadrelay", VendorMix(pipeline.capture), pipeline.slack)
+        yield Target("leadrelay", VendorMix(pipeline.capture), pipeline.slack, _hops(pipeline.topic_prefix))
 
 
 @contextmanager
@@ -42,7 +48,9 @@ def leadrelay_scaled(stack: Stack) -> Iterator[Target]:
     with run_pipeline(
         stack, LOGS / "leadrelay-2x", paces=UNPACED, insights=True, outbound=True, replicas={"route": 2, "notify": 2}
     ) as pipeline:
-        yield Target("leadrelay 2x route+notify", VendorMix(pipeline.capture), pipeline.slack)
+        yield Target(
+            "leadrelay 2x route+notify", VendorMix(pipeline.capture), pipeline.slack, _hops(pipeline.topic_prefix)
+        )
 
 
 @contextmanager
@@ -115,7 +123,8 @@ def relay(stack: Stack) -> Iterator[Target]:
             p.start()
         try:
             procs[0].wait_ready(f"http://127.0.0.1:{port}/docs")
-            yield Target("raw 4-hop relay", generic(f"http://127.0.0.1:{port}/lead", {}), slack)
+            hops = tuple(f"{prefix}relay.r{n}" for n in range(1, 5))
+            yield Target("raw 4-hop relay", generic(f"http://127.0.0.1:{port}/lead", {}), slack, hops)
         finally:
             for p in reversed(procs):
                 p.stop()

@@ -84,7 +84,13 @@ def _side_services(results: list[Result]) -> Verdict:
 
 
 def _hops(results: list[Result]) -> Verdict:
-    return Verdict("each hop's p50 ≤ 2x the relay's hop", "not measured by make bench yet (per-hop timing)", None)
+    target = f"{ONE_AT_A_TIME}: each hop's p50 ≤ 2x the relay's hop"
+    ours, relay = _phase(results, SYSTEM, ONE_AT_A_TIME), _phase(results, "raw 4-hop relay", ONE_AT_A_TIME)
+    if ours is None or relay is None or not ours.hops or not relay.hops or len(ours.hops) != len(relay.hops):
+        return Verdict(target, "not run", None)
+    pairs = [(name, mine, theirs) for (name, mine), (_, theirs) in zip(ours.hops, relay.hops, strict=True)]
+    measured = "; ".join(f"{name} {mine:.1f} vs {theirs:.1f} ms" for name, mine, theirs in pairs)
+    return Verdict(target, measured, all(mine <= 2 * theirs for _, mine, theirs in pairs))
 
 
 JUDGES = [

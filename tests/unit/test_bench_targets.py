@@ -49,3 +49,17 @@ def test_a_phase_not_run_is_not_judged() -> None:
     table = "\n".join(markdown([result("leadrelay", LOW, [10.0] * 10, {})]))
     assert "| one at a time, 2/s: p50 ≤ 20 ms | not run | not judged |" in table
     assert "| 20/s: p50 ≤ 25 ms | 10.0 ms | met |" in table
+
+
+def test_each_hop_is_held_to_twice_the_relays_same_hop() -> None:
+    def hops(system: str, ms: list[float]) -> Result:
+        r = result(system, ONE_AT_A_TIME, [sum(ms)] * 3, {})
+        names = ["intake -> a", "a -> b", "b -> slack"]
+        return Result(r.system, r.phase, r.cpu, hops=list(zip(names, ms, strict=True)))
+
+    relay = hops("raw 4-hop relay", [3.0, 3.0, 4.0])
+    judged = {v.target: v for v in verdicts([hops("leadrelay", [5.0, 6.0, 8.0]), relay])}
+    verdict = judged["one at a time, 2/s: each hop's p50 ≤ 2x the relay's hop"]
+    assert verdict.met is True and "a -> b 6.0 vs 3.0 ms" in verdict.measured
+    judged = {v.target: v for v in verdicts([hops("leadrelay", [5.0, 6.1, 8.0]), relay])}
+    assert judged["one at a time, 2/s: each hop's p50 ≤ 2x the relay's hop"].met is False
