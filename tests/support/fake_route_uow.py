@@ -80,6 +80,10 @@ class FakeLeads(_Repo):
         self._count("routing_input")
         return copy.deepcopy(self.t.inputs.get(lead_id))
 
+    async def routing_inputs(self, lead_ids: list[UUID]) -> dict[UUID, dict[str, Any]]:
+        self._count("routing_inputs")
+        return {i: copy.deepcopy(self.t.inputs[i]) for i in lead_ids if i in self.t.inputs}
+
     async def nurtured(self, lead_ids: list[UUID]) -> dict[UUID, NurtureRecord]:
         self._count("nurtured")
         return {i: self.t.nurtured[i] for i in lead_ids if i in self.t.nurtured}
@@ -158,6 +162,32 @@ class FakeAssignments(_Repo):
     async def assigned_attempts(self, lead_id: UUID) -> int:
         self._count("assigned_attempts")
         return sum(1 for a in self.t.of_lead(lead_id) if a.row.outcome == "assigned")
+
+    async def past(self, lead_ids: list[UUID]) -> dict[UUID, tuple[frozenset[str], int]]:
+        self._count("past")
+        found = {}
+        for lead in lead_ids:
+            mine = self.t.of_lead(lead)
+            if mine:
+                had = frozenset(a.row.rep_id for a in mine if a.row.rep_id)
+                found[lead] = (had, sum(1 for a in mine if a.row.outcome == "assigned"))
+        return found
+
+    async def set_statuses(self, statuses: dict[UUID, str]) -> None:
+        if statuses:
+            self._count("set_statuses")
+        for assignment_id, status in statuses.items():
+            found = self.t.by_id(assignment_id)
+            if found is not None:
+                found.status = status
+
+    async def postpone_all(self, until: dict[UUID, datetime]) -> None:
+        if until:
+            self._count("postpone_all")
+        for assignment_id, at in until.items():
+            found = self.t.by_id(assignment_id)
+            if found is not None:
+                found.sla_due_at = at
 
     async def set_status(self, assignment_id: UUID, status: str) -> None:
         self._count("set_status")

@@ -187,3 +187,27 @@ async def test_a_failed_unit_of_work_leaves_nothing_behind() -> None:
     assert route.tables.assignments == [] and route.tables.inputs == {}
     assert uow.published == [] and uow.commits == 0
     assert (await route.route(sales_ready())).data.rep.id == "ann", "credits untouched"
+
+
+async def test_the_clocks_due_in_a_tick_fire_together_at_one_call_per_repository_method() -> None:
+    route = Route()
+    firsts = [out for [out] in await route.batch(*(sales_ready() for _ in range(6)))]
+    async with route.uow() as uow:
+        assert await fire_due(uow, CONFIG, NOW + timedelta(minutes=11)) == 6
+    assert set(uow.calls.values()) == {1}, uow.calls
+    again = {e.lead_id: e for e in uow.published if isinstance(e, LeadAssignedEvent)}
+    assert len(again) == 6
+    for first in firsts:
+        assert isinstance(first, LeadAssignedEvent)
+        assert again[first.lead_id].data.rep.id != first.data.rep.id, "never back to the rep who missed it"
+
+
+async def test_a_clock_that_cannot_fire_is_put_off_and_the_others_still_fire() -> None:
+    route = Route()
+    good, bad = await route.route(sales_ready()), await route.route(sales_ready())
+    route.tables.inputs[bad.lead_id] = {"not": "a lead.scored event"}
+    async with route.uow() as uow:
+        assert await fire_due(uow, CONFIG, NOW + timedelta(minutes=11)) == 2
+    assert [e.lead_id for e in uow.published] == [good.lead_id]
+    [stuck] = route.tables.of_lead(bad.lead_id)
+    assert stuck.status == "pending" and stuck.sla_due_at == NOW + timedelta(minutes=12)

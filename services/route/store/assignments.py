@@ -79,6 +79,40 @@ class AssignmentStore:
         )
         return int(result.scalar_one())
 
+    async def past(self, lead_ids: list[UUID]) -> dict[UUID, tuple[frozenset[str], int]]:
+        """Per lead: the reps who had it, and how many times it was assigned (not escalated or held)."""
+        rows = await self._s.execute(
+            text(
+                "SELECT lead_id, array_remove(array_agg(DISTINCT rep_id), NULL) AS had,"
+                " count(*) FILTER (WHERE outcome = 'assigned') AS assigned"
+                " FROM route.assignments WHERE lead_id = ANY(:l) GROUP BY lead_id"
+            ),
+            {"l": lead_ids},
+        )
+        return {r.lead_id: (frozenset(r.had), int(r.assigned)) for r in rows}
+
+    async def set_statuses(self, statuses: dict[UUID, str]) -> None:
+        if not statuses:
+            return
+        await self._s.execute(
+            text(
+                "UPDATE route.assignments a SET status = u.s FROM unnest(CAST(:i AS uuid[]), CAST(:s AS text[]))"
+                " AS u(i, s) WHERE a.id = u.i"
+            ),
+            {"i": list(statuses), "s": list(statuses.values())},
+        )
+
+    async def postpone_all(self, until: dict[UUID, datetime]) -> None:
+        if not until:
+            return
+        await self._s.execute(
+            text(
+                "UPDATE route.assignments a SET sla_due_at = u.t"
+                " FROM unnest(CAST(:i AS uuid[]), CAST(:t AS timestamptz[])) AS u(i, t) WHERE a.id = u.i"
+            ),
+            {"i": list(until), "t": list(until.values())},
+        )
+
     async def set_status(self, assignment_id: UUID, status: str) -> None:
         await self._s.execute(
             text("UPDATE route.assignments SET status = :s WHERE id = :id"), {"s": status, "id": assignment_id}

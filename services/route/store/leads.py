@@ -45,6 +45,12 @@ class LeadStore:
         found = result.scalar_one_or_none()
         return dict(found) if found is not None else None
 
+    async def routing_inputs(self, lead_ids: list[UUID]) -> dict[UUID, dict[str, Any]]:
+        rows = await self._s.execute(
+            text("SELECT lead_id, event FROM route.routing_inputs WHERE lead_id = ANY(:l)"), {"l": lead_ids}
+        )
+        return {r.lead_id: dict(r.event) for r in rows}
+
     async def inputs_since(self, since: datetime) -> list[tuple[dict[str, Any], datetime]]:
         rows = await self._s.execute(
             text("SELECT event, received_at FROM route.routing_inputs WHERE received_at >= :s ORDER BY received_at"),
