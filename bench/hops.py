@@ -23,7 +23,7 @@ async def first_seen(topic: str, tags: set[str]) -> dict[str, float]:
         consumer.assign(partitions)
         await consumer.seek_to_beginning()
         ends = await consumer.end_offsets(partitions)
-        while any(await consumer.position(tp) < end for tp, end in ends.items()):
+        while [tp for tp, end in ends.items() if await consumer.position(tp) < end]:
             for records in (await consumer.getmany(timeout_ms=500, max_records=5000)).values():
                 for r in records:
                     found = TAG.search(r.value.decode(errors="replace"))
@@ -41,7 +41,7 @@ async def hop_p50s(topics: list[str], phase: Phase) -> list[tuple[str, float]]:
     for topic in topics:
         stamps.append(await first_seen(topic, tags))
     stamps.append({t: min(phase.alerts[t]) for t in tags})
-    names = ["intake", *(t.rsplit(".", 1)[-1] if "relay." in t else t.split(".", 1)[-1] for t in topics), "slack"]
+    names = ["intake", *(t.rsplit(".", 1)[-1] for t in topics), "slack"]
     hops = []
     for i in range(len(stamps) - 1):
         gaps = [(stamps[i + 1][t] - stamps[i][t]) * 1000 for t in tags if t in stamps[i] and t in stamps[i + 1]]
