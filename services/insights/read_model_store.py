@@ -10,6 +10,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.insights.changes import ASSIGNED_COLUMNS, Changes
 
+ASSIGNED_TYPES = {
+    "attempt": "int",
+    "assigned_at": "timestamptz",
+    "lead_arrived_at": "timestamptz",
+    "sla_due_at": "timestamptz",
+}
+"""The array types a lead.assigned's columns are sent as; the others are text (`trace` as JSON text)."""
+
 
 def _first(column: str) -> str:
     """SET clause: the value from whichever capture came first."""
@@ -134,19 +142,7 @@ class ReadModelStore:
         rows = list(changes.assignments.values())
         if not rows:
             return
-        types = {
-            "attempt": "int",
-            "outcome": "text",
-            "pool_id": "text",
-            "rep_id": "text",
-            "rule_id": "text",
-            "reason": "text",
-            "trace": "text",
-            "assigned_at": "timestamptz",
-            "lead_arrived_at": "timestamptz",
-            "sla_due_at": "timestamptz",
-        }
-        assigned = ", ".join(f"CAST(:{c} AS {types[c]}[])" for c in ASSIGNED_COLUMNS)
+        assigned = ", ".join(f"CAST(:{c} AS {ASSIGNED_TYPES.get(c, 'text')}[])" for c in ASSIGNED_COLUMNS)
         replace_assigned = ", ".join(
             f"{c} = CASE WHEN EXCLUDED.assigned_at IS NOT NULL THEN EXCLUDED.{c} ELSE x.{c} END"
             for c in ASSIGNED_COLUMNS

@@ -58,6 +58,7 @@ async def route_batch(
 ) -> list[Sequence[EnvelopeBase]]:
     """The outputs for each input, in order; the decisions are `engine.decide`, made in memory."""
     lead_ids = sorted({e.lead_id for e in scored_events})
+    why_not = [nurture_reason(config, e.data) for e in scored_events]  # None: sales-ready, route it
     outputs: list[Sequence[EnvelopeBase]] = [[] for _ in scored_events]
     await uow.leads.lock(lead_ids)
     await uow.leads.save_inputs({e.lead_id: e.model_dump(mode="json") for e in scored_events})
@@ -66,12 +67,11 @@ async def route_batch(
     again = await uow.leads.recycled([lead for lead, row in rows_now.items() if row.status == "recycled"])
     ready = [
         e
-        for e in scored_events
-        if (e.lead_id not in latest or _routes_again(e, again.get(e.lead_id)))
-        and nurture_reason(config, e.data) is None
+        for e, why in zip(scored_events, why_not, strict=True)
+        if (e.lead_id not in latest or _routes_again(e, again.get(e.lead_id))) and why is None
     ]
     nurtured = await uow.leads.nurtured(
-        sorted({e.lead_id for e in scored_events if e.lead_id not in latest and nurture_reason(config, e.data)})
+        sorted({e.lead_id for e, why in zip(scored_events, why_not, strict=True) if e.lead_id not in latest and why})
     )
     changed_nurture: dict[UUID, NurtureRecord] = {}
     pools = sorted({p for e in ready for p in pools_in_play(config, e.data)})
@@ -92,10 +92,10 @@ async def route_batch(
                 outputs[i] = [LeadAssignedEvent.model_validate(earlier)]
                 continue
             recycle = again.get(event.lead_id)
-            if recycle is None or not _routes_again(event, recycle) or nurture_reason(config, event.data):
+            if recycle is None or not _routes_again(event, recycle) or why_not[i]:
                 continue
             del again[event.lead_id]
-        reason = nurture_reason(config, event.data)
+        reason = why_not[i]
         if reason is not None:
             record = NurtureRecord(event.lead_id, reason, event.data.stage, event.data.total, event.event_id)
             store, emit = nurture_news(nurtured.get(event.lead_id), record)

@@ -3,7 +3,7 @@ recycler, claims and rejections) are written against, and its PostgreSQL adapter
 list what the cores use; `tests/support/fake_route_uow.py` implements them in memory, so routing
 decisions that span several batches are unit-tested without a database."""
 
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Any, Protocol
 from uuid import UUID
@@ -16,8 +16,7 @@ from services.route.store.leads import LeadStore
 from services.route.store.pools import PoolStore
 from services.route.store.rows import AssignmentRow, ClaimResult, NewAssignment, NurtureRecord, Recycled, Rejected
 from shared.business.loader import BusinessConfig
-from shared.db import Database
-from shared.uow import PublishAll, SqlUnitOfWork, UnitOfWork
+from shared.uow import SqlUnitOfWork, UnitOfWork
 
 
 class LeadRepository(Protocol):
@@ -80,7 +79,3 @@ class SqlRouteUnitOfWork(SqlUnitOfWork):
         self.leads = LeadStore(session)
         self.assignments = AssignmentStore(session)
         self.pools = PoolStore(session)
-
-
-def sql_unit_of_work(db: Database, publish_all: PublishAll | None) -> Callable[[], RouteUnitOfWork]:
-    return lambda: SqlRouteUnitOfWork(db, publish_all)
