@@ -1,6 +1,6 @@
 """The SLA clock's query asks for pending *and* held assignments that are due; the partial index of
 0002 covers pending only, so every tick scanned the whole table (11 ms a tick at the end of the
-21:59 bench, profiles/statements-leadrelay.txt). This index covers what the query asks.
+22:04 bench, profiles/statements-leadrelay.txt). This index covers what the query asks.
 
 Revision ID: 0022
 Revises: 0021

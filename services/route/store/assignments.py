@@ -139,7 +139,7 @@ class AssignmentStore:
         the same phone) that is assigned and not yet done with, and its rep; the latest such one.
         Email and phone are looked up apart, each by its expression index: one join on "email or
         phone" cannot use either index, and scanned every routing input for every lead (1.8 s a
-        batch at saturation in the 21:59 bench, profiles/statements-leadrelay.txt)."""
+        batch at saturation in the 22:04 bench, profiles/statements-leadrelay.txt)."""
         if not leads:
             return {}
         rows = await self._s.execute(
