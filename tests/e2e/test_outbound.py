@@ -8,7 +8,7 @@ stand-in's list with the reason and leaves it when routed."""
 import asyncio
 import uuid
 from collections import Counter
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -115,10 +115,22 @@ async def post_lead(p: Pipeline, email: str, title: str | None = "VP of Engineer
     return str(posted.json()["lead_id"])
 
 
-async def until(check: Any, timeout: float = 20) -> None:
-    async with asyncio.timeout(timeout):
-        while not await check():
-            await asyncio.sleep(0.1)
+async def until(check: Any, timeout: float = 20, why: Callable[[], Awaitable[str]] | None = None) -> None:
+    """Waits for `check`; on timeout fails with what `why` says (the delivery log, say)."""
+    try:
+        async with asyncio.timeout(timeout):
+            while not await check():
+                await asyncio.sleep(0.1)
+    except TimeoutError:
+        pytest.fail(f"not within {timeout} s: {await why() if why else ''}")
+
+
+async def log_of(base: str) -> str:
+    """A subscription and its deliveries as the operator API shows them."""
+    async with httpx.AsyncClient() as http:
+        sub = (await http.get(base.rsplit("/", 1)[0], headers=OPS)).text
+        log = (await http.get(f"{base}/deliveries", headers=OPS)).text
+    return f"subscriptions {sub}; deliveries {log}"
 
 
 async def test_a_subscriber_gets_signed_events_once_each_even_after_being_down(
@@ -189,10 +201,12 @@ async def test_a_failing_subscription_is_disabled_kept_and_replayed(
             datetime.fromisoformat(d["next_at"]) <= datetime.now(UTC) + timedelta(seconds=1)
             for d in waiting["deliveries"]
         ), "enabling makes what waited due now, not after its doubled wait"
-        await until(lambda: asyncio.sleep(0, result=len(r.received) == 1))
+        await until(lambda: asyncio.sleep(0, result=len(r.received) == 1), why=lambda: log_of(base))
         replayed = await http.post(f"{base}/replay", json={"status": "sent"}, headers=OPS)
         assert replayed.status_code == 200 and replayed.json()["replayed"] == 1
-        await until(lambda: asyncio.sleep(0, result=len(r.received) == 2))
+        await until(lambda: asyncio.sleep(0, result=len(r.received) >= 2), why=lambda: log_of(base))
+        first, again = (x["headers"]["webhook-id"] for x in r.received[:2])
+        assert first == again, "a replay sends the same delivery again, under its webhook-id"
         forbidden = await http.post(f"{base}/replay", json={}, headers=INTAKE)
         bad = await http.post(
             f"{outbound.outbound}/v1/outbound/subscriptions", json={"url": "ftp://x", "events": ["nope"]}, headers=OPS
