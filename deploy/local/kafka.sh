@@ -45,7 +45,14 @@ install() {
 node_dir() { if [ "$brokers" -eq 1 ]; then echo "$dir"; else echo "$dir/node$1"; fi; }
 node_port() { echo $((port + 10 * ($1 - 1))); }
 pidfile() { echo "$(node_dir "$1")/kafka.pid"; }
-running() { local f; f=$(pidfile "$1"); [ -f "$f" ] && kill -0 "$(cat "$f")" 2>/dev/null; }
+# A pid file can outlive its process and the pid be reused (a killed test session): the pid counts
+# only while it is still this node's broker, started with this node's server.properties.
+running() {
+  local f pid
+  f=$(pidfile "$1"); [ -f "$f" ] || return 1
+  pid=$(cat "$f"); kill -0 "$pid" 2>/dev/null || return 1
+  tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -qF -- "$(node_dir "$1")/server.properties"
+}
 
 voters() {
   local v="" i
