@@ -31,6 +31,7 @@ from uuid import UUID
 
 from sqlalchemy import text
 
+from services.config_cli import add_config_parser, config_command
 from services.dlq import list_dead_letters
 from services.dlq import replay as dlq_replay
 from services.insights.rebuild import rebuild_command
@@ -89,9 +90,12 @@ def main(argv: list[str] | None = None) -> int:
     ins = sub.add_parser("insights", help="insights' read model")
     ins.add_argument("action", choices=["rebuild"])
     add_simulate_day_parser(sub)
+    add_config_parser(sub)
     add_model_parser(sub)
     add_provision_parsers(sub)
     args = parser.parse_args(argv)
+    if args.command == "config":
+        return config_command(args)
     if args.command == "topics":
         return topics_command(args.action)
     if args.command == "acl":

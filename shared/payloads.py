@@ -109,6 +109,9 @@ class ScoredLead(Frozen):
     prediction: Prediction | None = None
     outcome: str | None = Field(default=None, description="The lead's latest outcome: converted, won or lost.")
     progress_at: datetime | None = Field(default=None, description="When the lead last made progress (an outcome).")
+    config_version: int | None = Field(
+        default=None, description="The published routing version that scored it (0: the YAML file's own)."
+    )
 
 
 class RepContact(Frozen):
@@ -151,6 +154,9 @@ class Assignment(Frozen):
     sla_due_at: datetime | None = Field(default=None, description="Claim before this, or the lead moves on.")
     records: dict[str, str] = Field(
         default_factory=dict, description="notify only: channel -> link to the lead's CRM record, shown in the alert."
+    )
+    config_version: int | None = Field(
+        default=None, description="The published routing version that decided it (0: the YAML file's own)."
     )
 
 

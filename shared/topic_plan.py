@@ -4,12 +4,13 @@ it; development stacks create the same topics at boot.
 
 Retention: the event topics keep everything by default (`retention.ms=-1`), so `leadrelay insights
 rebuild` can project every event ever published again; set LEADRELAY_TOPIC_RETENTION_MS to bound it
-(then a rebuild only reaches that far back). Dead-letter topics keep 90 days (DLQ replay's horizon)."""
+(then a rebuild only reaches that far back). Dead-letter topics keep 90 days (DLQ replay's horizon).
+`config.published` is compacted, with one partition: the latest routing version is always there."""
 
 from dataclasses import dataclass
 from typing import Protocol
 
-from shared.topics import Topic, dlq
+from shared.topics import CONFIG_PUBLISHED, Topic, dlq
 
 
 class TopicSettings(Protocol):
@@ -28,11 +29,12 @@ class TopicSpec:
     replication: int
     min_insync_replicas: int
     retention_ms: int
+    cleanup_policy: str = "delete"
 
     def configs(self) -> dict[str, str]:
         """The topic-level configs leadrelay manages (all others keep the broker's defaults)."""
         return {
-            "cleanup.policy": "delete",
+            "cleanup.policy": self.cleanup_policy,
             "min.insync.replicas": str(self.min_insync_replicas),
             "retention.ms": str(self.retention_ms),
         }
@@ -59,4 +61,14 @@ def declared_topics(settings: TopicSettings) -> list[TopicSpec]:
                     retention_ms=retention,
                 )
             )
+    specs.append(
+        TopicSpec(
+            name=f"{settings.topic_prefix}{CONFIG_PUBLISHED}",
+            partitions=1,
+            replication=settings.topic_replication,
+            min_insync_replicas=settings.topic_min_insync_replicas,
+            retention_ms=-1,
+            cleanup_policy="compact",
+        )
+    )
     return specs

@@ -14,6 +14,11 @@ class Topic(StrEnum):
     LEAD_NOTIFIED = "lead.notified"
 
 
+CONFIG_PUBLISHED = "config.published"
+"""The routing configuration's published versions: compacted, one partition, one key, so a service
+starting reads the latest version (and any it has not applied) from the start of the topic."""
+
+
 def dlq(topic: str) -> str:
     """The dead-letter topic for an input topic."""
     return f"{topic}.dlq"
@@ -22,4 +27,4 @@ def dlq(topic: str) -> str:
 def all_topic_names() -> list[str]:
     """Every topic the system uses, dead-letter topics included (without any prefix)."""
     names = [t.value for t in Topic]
-    return names + [dlq(n) for n in names]
+    return names + [dlq(n) for n in names] + [CONFIG_PUBLISHED]

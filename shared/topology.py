@@ -64,6 +64,11 @@ OPS = "ops"
 every group, reads every topic, writes the topics a DLQ replay re-publishes to, and resets insights'
 group for a rebuild."""
 
+CONFIG_FOLLOWERS = ("route", "score")
+"""The services that apply published routing versions (they read `config.published`)."""
+CONFIG_PUBLISHER = "route"
+"""The service whose operator API publishes a version (it writes `config.published`)."""
+
 BY_NAME = {s.name: s for s in SERVICES}
 
 

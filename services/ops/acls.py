@@ -15,8 +15,8 @@ from aiokafka.protocol.admin import CreateAclsRequest, DescribeAclsRequest
 
 from shared.kafka import make_admin, topic_name
 from shared.settings import BaseServiceSettings
-from shared.topics import Topic, dlq
-from shared.topology import OPS, SERVICES
+from shared.topics import CONFIG_PUBLISHED, Topic, dlq
+from shared.topology import CONFIG_FOLLOWERS, CONFIG_PUBLISHER, OPS, SERVICES
 
 # Kafka's wire codes (org.apache.kafka.common.acl / resource).
 RESOURCE = {"TOPIC": 2, "GROUP": 3, "CLUSTER": 4}
@@ -59,6 +59,11 @@ def plan(settings: BaseServiceSettings, principals: Mapping[str, str] | None = N
             allow(service.name, "TOPIC", topic_name(settings, out), "WRITE", "DESCRIBE")
         if service.group is not None:
             allow(service.name, "GROUP", topic_name(settings, service.group), "READ")
+    config = topic_name(settings, CONFIG_PUBLISHED)
+    for follower in CONFIG_FOLLOWERS:
+        allow(follower, "TOPIC", config, "READ", "DESCRIBE")
+    allow(CONFIG_PUBLISHER, "TOPIC", config, "WRITE", "DESCRIBE")
+    allow(OPS, "TOPIC", config, "READ", "DESCRIBE")
     for topic in Topic:
         allow(OPS, "TOPIC", topic_name(settings, topic.value), "READ", "WRITE", "DESCRIBE")
         allow(OPS, "TOPIC", topic_name(settings, dlq(topic.value)), "READ", "DESCRIBE")

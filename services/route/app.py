@@ -5,12 +5,15 @@ from datetime import UTC, datetime
 from services.route.api import router
 from services.route.claim_pages import router as claim_pages
 from services.route.config import RouteSettings
+from services.route.config_api import router as config_router
+from services.route.config_publish import ConfigPublisher
 from services.route.handler import STAGE, RouteDeps
 from services.route.recycling import StalledRecycler
 from services.route.sla import SlaClock
 from services.route.store.pools import PoolStore
-from services.route.strategies import config_or_exit
-from shared.business.loader import load_config_or_exit
+from services.route.strategies import config_or_exit, usable
+from shared.business.loader import BusinessConfig, load_config_or_exit
+from shared.live_config import ConfigFollower, LiveConfig
 from shared.publish import Publisher
 from shared.runtime import StageRunner
 from shared.secret_policy import refuse_weak_secrets
@@ -27,15 +30,21 @@ def utc_now() -> datetime:
 
 @asynccontextmanager
 async def setup(rt: Runtime) -> AsyncIterator[Sequence[Worker]]:
-    async with rt.db.session_scope() as session:
-        await PoolStore(session).sync_config(config)
-    deps = RouteDeps(rt.db, config, utc_now, Publisher(rt.producer, settings).publish)
+    async def sync(config: BusinessConfig) -> None:
+        async with rt.db.session_scope() as session:
+            await PoolStore(session).sync_config(config)
+
+    await sync(config)
+    live = LiveConfig(config, check=usable, prepare=sync)
+    deps = RouteDeps(rt.db, config, utc_now, Publisher(rt.producer, settings).publish, live)
     app.state.route_deps = deps
+    app.state.publisher = ConfigPublisher(rt.db, rt.producer, settings, live)
     yield [
+        ConfigFollower(live, settings, rt.db, "route"),
         StageRunner(STAGE, deps, settings, rt.producer),
-        SlaClock(deps.uow, config, utc_now),
-        StalledRecycler(deps.uow, config, utc_now),
+        SlaClock(deps.uow, live, utc_now),
+        StalledRecycler(deps.uow, live, utc_now),
     ]
 
 
-app = create_app("route", settings, setup, [router, claim_pages])
+app = create_app("route", settings, setup, [router, claim_pages, config_router])

@@ -9,7 +9,7 @@ locked and loaded once, each decision is made in memory against the snapshot the
 written in one statement each."""
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 from uuid import UUID
@@ -23,6 +23,7 @@ from services.route.uow import RouteUnitOfWork, SqlRouteUnitOfWork
 from shared.business.loader import BusinessConfig
 from shared.db import Database
 from shared.events import EnvelopeBase, Event, LeadAssignedEvent, LeadNurtureEvent, LeadScoredEvent, follow_event
+from shared.live_config import LiveConfig
 from shared.payloads import Nurture
 from shared.runtime import Stage
 from shared.topics import Topic
@@ -32,9 +33,20 @@ from shared.uow import PublishAll
 @dataclass(frozen=True)
 class RouteDeps:
     db: Database
-    config: BusinessConfig
+    base: BusinessConfig
+    """The YAML file's config; the version in force is `live.current` (a published one replaces it)."""
     clock: Callable[[], datetime]
     publish_all: PublishAll | None = None
+    live: LiveConfig = field(default=None)  # type: ignore[assignment]
+
+    def __post_init__(self) -> None:
+        if self.live is None:
+            object.__setattr__(self, "live", LiveConfig.fixed(self.base))
+
+    @property
+    def config(self) -> BusinessConfig:
+        """The config in force now (an API call's; a batch takes its own with `live.use()`)."""
+        return self.live.current.config
 
     def uow(self) -> RouteUnitOfWork:
         return SqlRouteUnitOfWork(self.db, self.publish_all)
@@ -49,8 +61,8 @@ def _scored(events: Sequence[Event]) -> list[LeadScoredEvent]:
 
 async def handle_batch(events: Sequence[Event], deps: RouteDeps) -> list[Sequence[EnvelopeBase]]:
     scored = _scored(events)
-    async with deps.uow() as uow:
-        return await route_batch(scored, uow, deps.config, deps.clock())
+    async with deps.live.use() as applied, deps.uow() as uow:
+        return await route_batch(scored, uow, applied.config, deps.clock())
 
 
 async def route_batch(

@@ -14,6 +14,7 @@ from services.route.uow import RouteUnitOfWork
 from shared import metrics
 from shared.business.loader import BusinessConfig
 from shared.events import LeadNurtureEvent, LeadScoredEvent, follow_event
+from shared.live_config import LiveConfig
 from shared.payloads import Nurture
 from shared.polling import PollingWorker
 
@@ -59,17 +60,14 @@ class StalledRecycler(PollingWorker):
     """Every `check_seconds`, recycles the owned leads that made no progress for `stalled_days`; each
     lead.nurture is acknowledged by the broker before the recycle commits."""
 
-    def __init__(
-        self, uow: Callable[[], RouteUnitOfWork], config: BusinessConfig, clock: Callable[[], datetime]
-    ) -> None:
+    def __init__(self, uow: Callable[[], RouteUnitOfWork], live: LiveConfig, clock: Callable[[], datetime]) -> None:
         super().__init__()
-        self._uow, self._config, self._clock = uow, config, clock
-        self.idle_seconds = config.routing.recycling.check_seconds
-
-    async def run(self) -> None:
-        if self._config.routing.recycling.stalled_days is not None:
-            await super().run()
+        self._uow, self._live, self._clock = uow, live, clock
+        self.idle_seconds = live.base.routing.recycling.check_seconds
 
     async def tick(self) -> bool:
-        async with self._uow() as uow:
-            return await recycle_stalled(uow, self._config, self._clock()) >= BATCH
+        """A version without `stalled_days` turns it off, one that sets them turns it on."""
+        async with self._live.use() as applied, self._uow() as uow:
+            if applied.config.routing.recycling.stalled_days is None:
+                return False
+            return await recycle_stalled(uow, applied.config, self._clock()) >= BATCH

@@ -119,6 +119,7 @@ def build(
                 channels=list(channels_for(config, decision)),
                 rule_id=decision.rule_id,
                 sla_due_at=due,
+                config_version=config.version,
             ),
         )
     row = NewAssignment(

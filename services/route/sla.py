@@ -22,6 +22,7 @@ from services.route.uow import RouteUnitOfWork
 from shared import metrics
 from shared.business.loader import BusinessConfig
 from shared.events import LeadAssignedEvent, LeadScoredEvent
+from shared.live_config import LiveConfig
 from shared.polling import PollingWorker
 
 log = logging.getLogger(__name__)
@@ -163,12 +164,10 @@ async def _fire(
 class SlaClock(PollingWorker):
     idle_seconds = POLL_SECONDS
 
-    def __init__(
-        self, uow: Callable[[], RouteUnitOfWork], config: BusinessConfig, clock: Callable[[], datetime]
-    ) -> None:
+    def __init__(self, uow: Callable[[], RouteUnitOfWork], live: LiveConfig, clock: Callable[[], datetime]) -> None:
         super().__init__()
-        self._uow, self._config, self._clock = uow, config, clock
+        self._uow, self._live, self._clock = uow, live, clock
 
     async def tick(self) -> bool:
-        async with self._uow() as uow:
-            return await fire_due(uow, self._config, self._clock()) >= BATCH
+        async with self._live.use() as applied, self._uow() as uow:
+            return await fire_due(uow, applied.config, self._clock()) >= BATCH

@@ -7,6 +7,7 @@ from services.score.handler import STAGE, ScoreDeps
 from services.score.model_worker import ModelWorker
 from services.score.rescorer import Rescorer
 from shared.business.loader import load_config_or_exit
+from shared.live_config import ConfigFollower, LiveConfig
 from shared.runtime import StageRunner
 from shared.secret_policy import refuse_weak_secrets
 from shared.service import Runtime, Worker, create_app
@@ -24,8 +25,14 @@ def utc_now() -> datetime:
 async def setup(rt: Runtime) -> AsyncIterator[Sequence[Worker]]:
     models = ModelWorker(rt.db, config.scoring)
     await models.refresh()
-    deps = ScoreDeps(rt.db, config, utc_now, models.current)
-    yield [StageRunner(STAGE, deps, settings, rt.producer), Rescorer(deps, rt.producer, settings), models]
+    live = LiveConfig(config)
+    deps = ScoreDeps(rt.db, config, utc_now, models.current, live)
+    yield [
+        ConfigFollower(live, settings, rt.db, "score"),
+        StageRunner(STAGE, deps, settings, rt.producer),
+        Rescorer(deps, rt.producer, settings),
+        models,
+    ]
 
 
 app = create_app("score", settings, setup)

@@ -75,13 +75,16 @@ def rescore_decision(
     now: datetime,
     cause: EnvelopeBase | None,
     model: Model | None = None,
+    config_version: int | None = None,
 ) -> tuple[LeadScoredEvent | None, NewResult | None]:
     """The event to emit and the result to store. A new event when fit, intent, total, grade or stage
     changed; the same event again when `cause` is a redelivery of the event that changed it; nothing
     when the lead is not enriched yet or nothing changed."""
     if state.enriched is None:
         return None, None
-    scored = score_lead(state.enriched, activities, scoring, now, model)
+    scored = score_lead(state.enriched, activities, scoring, now, model).model_copy(
+        update={"config_version": config_version}
+    )
     new = summary(scored)
     if _same(state.result, new):
         if cause is not None and state.last_cause == cause.event_id and state.last_event is not None:

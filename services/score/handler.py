@@ -6,7 +6,7 @@ leads they name, read their activities, and re-score each lead once, with the ba
 for that lead as the cause (a lead that got 5 page views in the batch is scored once, not 5 times)."""
 
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from uuid import UUID
 
@@ -16,6 +16,7 @@ from services.score.model import Model
 from shared.business.loader import BusinessConfig
 from shared.db import Database
 from shared.events import EnvelopeBase, Event, LeadActivityEvent, LeadEnrichedEvent, LeadScoredEvent
+from shared.live_config import LiveConfig
 from shared.runtime import Stage
 from shared.topics import Topic
 
@@ -23,10 +24,16 @@ from shared.topics import Topic
 @dataclass(frozen=True)
 class ScoreDeps:
     db: Database
-    config: BusinessConfig
+    base: BusinessConfig
+    """The YAML file's config; the version in force is `live.current` (a published one replaces it)."""
     clock: Callable[[], datetime]
     model: Callable[[], Model | None] = lambda: None
     """The active predictive model (None: rules only), refreshed by the model worker."""
+    live: LiveConfig = field(default=None)  # type: ignore[assignment]
+
+    def __post_init__(self) -> None:
+        if self.live is None:
+            object.__setattr__(self, "live", LiveConfig.fixed(self.base))
 
 
 Publish = Callable[[LeadScoredEvent], Awaitable[None]]
@@ -37,12 +44,13 @@ async def rescore(
 ) -> LeadScoredEvent | None:
     """Re-score one lead in its own transaction (the periodic path). `publish` delivers the event
     before the new result commits, so a crash in between re-scores and publishes again."""
-    async with deps.db.session_scope() as session:
+    async with deps.live.use() as applied, deps.db.session_scope() as session:
         state = (await repository.lock_leads(session, [lead_id])).get(lead_id)
         if state is None:
             return None
         activities = (await repository.activities_of(session, [lead_id]))[lead_id]
-        event, result = rescore_decision(state, activities, deps.config.scoring, now, cause, deps.model())
+        scoring, version = applied.config.scoring, applied.version
+        event, result = rescore_decision(state, activities, scoring, now, cause, deps.model(), version)
         if result is not None:
             await repository.save_results(session, [result])
         if event is not None and publish is not None:
@@ -63,7 +71,7 @@ async def handle_batch(events: Sequence[Event], deps: ScoreDeps) -> list[Sequenc
         last[event.lead_id] = i
     now = deps.clock()
     outputs: list[Sequence[EnvelopeBase]] = [[] for _ in events]
-    async with deps.db.session_scope() as session:
+    async with deps.live.use() as applied, deps.db.session_scope() as session:
         await repository.save_facts(session, enriched, activities)
         lead_ids = sorted(last)
         states = await repository.lock_leads(session, lead_ids)
@@ -72,7 +80,13 @@ async def handle_batch(events: Sequence[Event], deps: ScoreDeps) -> list[Sequenc
         for lead_id in lead_ids:
             index = last[lead_id]
             scored, result = rescore_decision(
-                states[lead_id], history[lead_id], deps.config.scoring, now, events[index], deps.model()
+                states[lead_id],
+                history[lead_id],
+                applied.config.scoring,
+                now,
+                events[index],
+                deps.model(),
+                applied.version,
             )
             if scored is not None:
                 outputs[index] = [scored]

@@ -49,7 +49,7 @@ class Rescorer:
         return changed
 
     async def run(self) -> None:
-        interval = self._deps.config.scoring.rescore_interval_seconds
+        interval = self._deps.base.scoring.rescore_interval_seconds
         while not self._stopping.is_set():
             try:
                 await asyncio.wait_for(self._stopping.wait(), interval)

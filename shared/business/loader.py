@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from pydantic import Field, ValidationError, model_validator
+from pydantic import Field, PrivateAttr, ValidationError, model_validator
 
 from shared.business.base import Strict
 from shared.business.notifications import Handoff, Notifications
@@ -29,38 +29,25 @@ class BusinessConfig(Strict):
     channel_options: dict[str, dict[str, Any]] = Field(
         default_factory=dict, description="Per channel, options its file validates (e.g. salesforce: {fields: ...})."
     )
+    _version: int = PrivateAttr(default=0)
+
+    @property
+    def version(self) -> int:
+        """The published routing version this config was made from (0: the YAML file's own)."""
+        return self._version
+
+    def at_version(self, version: int) -> "BusinessConfig":
+        stamped = self.model_copy()
+        stamped._version = version
+        return stamped
 
     @model_validator(mode="after")
     def _references(self) -> "BusinessConfig":
-        rep_ids = [r.id for r in self.reps]
-        if len(set(rep_ids)) != len(rep_ids):
-            raise ValueError("reps: ids must be unique")
-        pool_ids = [p.id for p in self.pools]
-        if len(set(pool_ids)) != len(pool_ids):
-            raise ValueError("pools: ids must be unique")
-        for pool in self.pools:
-            unknown = [m for m in pool.rep_ids if m not in rep_ids]
-            if unknown:
-                raise ValueError(f"pools: pool {pool.id!r} names unknown reps {unknown}")
-            if pool.manager is not None and pool.manager not in rep_ids:
-                raise ValueError(f"pools: pool {pool.id!r} names unknown manager {pool.manager!r}")
-            overflow = pool.when_no_one_available.overflow
-            if overflow is not None and overflow not in pool_ids:
-                raise ValueError(f"pools: pool {pool.id!r} overflows to unknown pool {overflow!r}")
-        for rule in self.routing.rules:
-            if rule.pool not in pool_ids:
-                raise ValueError(f"routing.rules: rule {rule.id!r} sends to unknown pool {rule.pool!r}")
-        if self.routing.default_pool not in pool_ids:
-            raise ValueError(f"routing.default_pool: no pool named {self.routing.default_pool!r}")
-        source_ids = [s.id for s in self.sources]
-        if len(set(source_ids)) != len(source_ids):
-            raise ValueError("sources: ids must be unique")
-        form_ids = [f.id for f in self.forms]
-        if len(set(form_ids)) != len(form_ids):
-            raise ValueError("forms: ids must be unique")
-        for account in self.accounts:
-            if account.owner not in rep_ids:
-                raise ValueError(f"accounts: {account.domain} owned by unknown rep {account.owner!r}")
+        """Every cross-reference problem at once, one line each, led by the field's dotted path (the
+        loader finds its YAML line from it; the config API answers it as the field)."""
+        problems = cross_reference_problems(self)
+        if problems:
+            raise ValueError("\n".join(f"{path}: {message}" for path, message in problems))
         return self
 
     def pool(self, pool_id: str) -> Pool:
@@ -78,6 +65,52 @@ class BusinessConfig(Strict):
 
     def form(self, form_id: str) -> Form | None:
         return next((f for f in self.forms if f.id == form_id), None)
+
+
+def _duplicates(kind: str, ids: list[str]) -> list[tuple[str, str]]:
+    seen: set[str] = set()
+    problems = []
+    for i, id_ in enumerate(ids):
+        if id_ in seen:
+            problems.append((f"{kind}.{i}.id", f"{id_!r} is used twice; ids must be unique"))
+        seen.add(id_)
+    return problems
+
+
+def cross_reference_problems(config: BusinessConfig) -> list[tuple[str, str]]:
+    """(dotted path, message) for each id used twice and each reference to something not defined."""
+    rep_ids, pool_ids = config.rep_ids, {p.id for p in config.pools}
+    problems = _duplicates("reps", [r.id for r in config.reps]) + _duplicates("pools", [p.id for p in config.pools])
+    for i, pool in enumerate(config.pools):
+        at = f"pools.{i}"
+        problems += [
+            (f"{at}.members.{j}.rep", f"pool {pool.id!r} names unknown rep {m.rep!r}")
+            for j, m in enumerate(pool.members)
+            if m.rep not in rep_ids
+        ]
+        if pool.manager is not None and pool.manager not in rep_ids:
+            problems.append((f"{at}.manager", f"pool {pool.id!r} names unknown manager {pool.manager!r}"))
+        overflow = pool.when_no_one_available.overflow
+        if overflow is not None and overflow not in pool_ids:
+            problems.append(
+                (f"{at}.when_no_one_available.overflow", f"pool {pool.id!r} overflows to unknown pool {overflow!r}")
+            )
+    problems += [
+        (f"routing.rules.{i}.pool", f"rule {rule.id!r} sends to unknown pool {rule.pool!r}")
+        for i, rule in enumerate(config.routing.rules)
+        if rule.pool not in pool_ids
+    ]
+    if config.routing.default_pool not in pool_ids:
+        problems.append(("routing.default_pool", f"no pool named {config.routing.default_pool!r}"))
+    problems += _duplicates("sources", [s.id for s in config.sources]) + _duplicates(
+        "forms", [f.id for f in config.forms]
+    )
+    problems += [
+        (f"accounts.{i}.owner", f"{a.domain} owned by unknown rep {a.owner!r}")
+        for i, a in enumerate(config.accounts)
+        if a.owner not in rep_ids
+    ]
+    return problems
 
 
 class ConfigError(Exception):
@@ -101,6 +134,30 @@ def _line_of(node: yaml.Node | None, loc: tuple[int | str, ...]) -> int | None:
     return line
 
 
+def _spelled(part: int | str) -> str:
+    return {"in_": "in", "from_": "from"}.get(str(part), str(part))
+
+
+def field_errors(exc: ValidationError) -> list[tuple[tuple[int | str, ...], str, str]]:
+    """(location, dotted field as the YAML spells it, message) per problem; a cross-reference error,
+    raised for the whole config, is split into its lines, each located by the path leading it."""
+    found = []
+    for err in exc.errors():
+        loc = tuple(p for p in err["loc"] if p != "function-after")
+        message = str(err["msg"]).removeprefix("Value error, ")
+        if loc:
+            found.append((loc, ".".join(_spelled(p) for p in loc), message))
+            continue
+        for line in message.splitlines():
+            head, sep, rest = line.partition(": ")
+            if sep and head and " " not in head:
+                parts = tuple(int(p) if p.isdigit() else p for p in head.split("."))
+                found.append((parts, head, rest))
+            else:
+                found.append(((), "(top level)", line))
+    return found
+
+
 def load_config(path: Path) -> BusinessConfig:
     try:
         text = path.read_text()
@@ -115,10 +172,8 @@ def load_config(path: Path) -> BusinessConfig:
         return BusinessConfig.model_validate(data or {})
     except ValidationError as exc:
         lines = []
-        for err in exc.errors():
-            loc = tuple(p for p in err["loc"] if p != "function-after")
-            field = ".".join({"in_": "in", "from_": "from"}.get(str(p), str(p)) for p in loc) or "(top level)"
-            lines.append(f"{path} line {_line_of(root, loc)}: {field}: {err['msg']}")
+        for loc, field, message in field_errors(exc):
+            lines.append(f"{path} line {_line_of(root, loc)}: {field}: {message}")
         raise ConfigError("invalid config:\n" + "\n".join(lines)) from exc
 
 

@@ -36,6 +36,14 @@ def unknown_strategies(config: BusinessConfig) -> list[str]:
     ]
 
 
+def usable(config: BusinessConfig) -> BusinessConfig:
+    """A published version's test: raises ValueError naming each unknown strategy."""
+    problems = unknown_strategies(config)
+    if problems:
+        raise ValueError("; ".join(problems))
+    return config
+
+
 def config_or_exit(config: BusinessConfig) -> BusinessConfig:
     problems = unknown_strategies(config)
     if problems:
