@@ -27,7 +27,6 @@ import re
 import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from uuid import UUID
 
 from sqlalchemy import text
 
@@ -39,13 +38,11 @@ from services.ops.lag_cli import lag_command
 from services.ops.provision_cli import acl_command, add_provision_parsers, topics_command
 from services.ops.simulate_day_cli import add_simulate_day_parser, simulate_day_command
 from services.route.replay import RecordedLead, render, replay
-from services.route.store.assignments import AssignmentStore
-from services.route.store.leads import LeadStore
+from services.route.store.recorded import recorded_since
 from services.route.strategies import config_or_exit
 from services.score.model_cli import add_model_parser, model_command
 from shared.business.loader import load_config_or_exit
 from shared.db import Database, make_engine
-from shared.events import LeadScoredEvent
 from shared.settings import BaseServiceSettings
 from shared.topics import Topic
 
@@ -64,12 +61,9 @@ async def load_recorded(database_url: str, since: datetime) -> list[RecordedLead
     try:
         async with db.session_scope() as session:
             await session.execute(text("SET TRANSACTION READ ONLY"))
-            inputs = await LeadStore(session).inputs_since(since)
-            events = [(LeadScoredEvent.model_validate(raw), at) for raw, at in inputs]
-            owners = await AssignmentStore(session).first_owners([e.lead_id for e, _ in events])
+            return await recorded_since(session, since)
     finally:
         await db.dispose()
-    return [RecordedLead(UUID(str(e.lead_id)), e.data, at, owners.get(e.lead_id)) for e, at in events]
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -33,7 +33,7 @@ def upgrade() -> None:
             author text NOT NULL,
             message text NOT NULL,
             diff jsonb NOT NULL,
-            restores bigint REFERENCES config.versions (id),
+            restores bigint,
             created_at timestamptz NOT NULL DEFAULT now()
         )
         """

@@ -10,6 +10,7 @@ from services.insights.console import router as console_router
 from services.insights.gauges import SlaGauges
 from services.insights.handler import STAGE
 from services.insights.route_client import RouteClient
+from services.insights.rules_editor import router as rules_router
 from shared.business.loader import load_config_or_exit
 from shared.runtime import StageRunner
 from shared.secret_policy import refuse_weak_secrets
@@ -30,6 +31,6 @@ async def setup(rt: Runtime) -> AsyncIterator[Sequence[Worker]]:
         yield [StageRunner(STAGE, rt.db, settings, rt.producer), SlaGauges(rt.db, settings.gauges_interval_s)]
 
 
-app = create_app("insights", settings, setup, [api_router, console_router])
+app = create_app("insights", settings, setup, [api_router, console_router, rules_router])
 app.state.config = config
 app.state.session_secret = settings.session_secret.get_secret_value()

@@ -255,7 +255,8 @@ def _scored(changes: Changes, event: LeadScoredEvent) -> None:
         )
     )
     summary = f"Scored {d.total} (fit {d.fit}, intent {d.intent}; grade {d.grade or '-'}, stage {d.stage or '-'})"
-    changes.note(event, at, "scored", summary, {"total": d.total, "stage": d.stage, "reasons": reasons})
+    detail = {"total": d.total, "stage": d.stage, "reasons": reasons, "config_version": d.config_version}
+    changes.note(event, at, "scored", summary, detail)
 
 
 def _nurtured(changes: Changes, event: LeadNurtureEvent) -> None:
@@ -289,6 +290,7 @@ def _assigned(changes: Changes, event: LeadAssignedEvent) -> None:
         "rep_id": a.rep.id,
         "trace": a.trace,
         "sla_due_at": a.sla_due_at.isoformat() if a.sla_due_at else None,
+        "config_version": a.config_version,
     }
     changes.note(event, event.occurred_at, a.outcome, summary, detail)
 

@@ -20,7 +20,6 @@ from services.insights.capture_client import CaptureClient
 from services.insights.operator_api import Unavailable
 from services.insights.queries import ReportFilters
 from services.insights.route_client import RouteClient, RouteUnavailable
-from shared.business.loader import BusinessConfig
 from shared.public_url import is_https
 from shared.rate_limit import RateLimiter
 from shared.zones import Public, find_key
@@ -76,7 +75,7 @@ def route_client(request: Request) -> RouteClient:
 
 @router.get("/static/{name}", dependencies=[Public])
 async def static(name: str) -> Response:
-    files = {"console.css": "text/css", "live.js": "text/javascript"}
+    files = {"console.css": "text/css", "live.js": "text/javascript", "rules.js": "text/javascript"}
     if name not in files:
         raise HTTPException(404, "no such file")
     return Response((HERE / "static" / name).read_bytes(), media_type=files[name])
@@ -221,56 +220,6 @@ async def pause_or_resume(
     if status != 200:
         return page(request, "message.html", status, user=user, title="Not changed", message=f"no rep {rep_id}")
     return RedirectResponse("/console/reps", status_code=303)
-
-
-def rule_rows(config: BusinessConfig) -> list[dict[str, Any]]:
-    """The routing rules as the rules page lists them: each condition as `field test value`."""
-    rows = []
-    for rule in config.routing.rules:
-        when = []
-        for c in rule.when:
-            tests = c.model_dump(exclude_none=True, exclude={"field"}, by_alias=True)
-            when.append(" ".join(f"{c.field} {k} {v}" for k, v in tests.items()))
-        rows.append({"id": rule.id, "when": when, "pool": rule.pool, "sla": rule.sla_minutes or "by grade"})
-    return rows
-
-
-@router.get("/rules", response_class=HTMLResponse)
-async def rules_page(request: Request, user: sessions.OpsUser) -> HTMLResponse:
-    config = request.app.state.config
-    return page(request, "rules.html", user=user, config=config, rules=rule_rows(config), form={}, result=None)
-
-
-@router.post("/rules", response_class=HTMLResponse)
-async def simulate(
-    request: Request,
-    user: sessions.OpsUser,
-    csrf: FormField,
-    email: FormField = "",
-    title: FormField = "",
-    country: FormField = "",
-    source: FormField = "simulate",
-    fit: Annotated[int, Form(ge=-1000, le=1000)] = 0,
-    intent: Annotated[int, Form(ge=-1000, le=1000)] = 0,
-    grade: FormField = "",
-    stage: FormField = "",
-) -> HTMLResponse:
-    sessions.check_csrf(user, csrf)
-    form = {"email": email, "title": title, "country": country, "source": source or "simulate"}
-    lead: dict[str, Any] = {k: v for k, v in form.items() if v}
-    lead.update({"fit": fit, "intent": intent})
-    if grade:
-        lead["grade"] = grade
-    if stage:
-        lead["stage"] = stage
-    try:
-        status, result = await route_client(request).simulate(lead)
-    except RouteUnavailable as exc:
-        status, result = 503, {"error": str(exc)}
-    config = request.app.state.config
-    form_back = {**form, "fit": fit, "intent": intent}
-    context = {"config": config, "rules": rule_rows(config), "form": form_back, "result": result}
-    return page(request, "rules.html", 200 if status == 200 else 422, user=user, route_status=status, **context)
 
 
 @router.get("/reports", response_class=HTMLResponse)

@@ -204,3 +204,15 @@ async def owns(session: AsyncSession, lead_id: UUID, rep: str) -> bool:
     """Whether the rep may read the lead (see VISIBLE_TO_REP)."""
     row = await session.execute(text(f"SELECT {VISIBLE_TO_REP.format(lead=':l')}"), {"l": lead_id, "rep": rep})
     return bool(row.scalar())
+
+
+async def console_claims(session: AsyncSession, limit: int) -> list[dict[str, Any]]:
+    """Claims made from the console, newest first (who, which lead, when): for the audit page."""
+    rows = await session.execute(
+        text(
+            "SELECT lead_id, assignment_id, rep_id, claimed_by, claimed_at FROM insights.assignments"
+            " WHERE claimed_via = 'console' ORDER BY claimed_at DESC LIMIT :n"
+        ),
+        {"n": limit},
+    )
+    return [dict(r._mapping) for r in rows]

@@ -29,3 +29,28 @@ class RouteClient(OperatorApi):
 
     async def claim(self, assignment_id: UUID, rep_id: str) -> tuple[int, Any]:
         return await self._json("POST", f"/v1/assignments/{assignment_id}/claim", {"rep_id": rep_id, "via": "console"})
+
+    async def current_config(self) -> dict[str, Any]:
+        _, body = await self._json("GET", "/v1/config/current")
+        result: dict[str, Any] = body
+        return result
+
+    async def config_versions(self) -> list[dict[str, Any]]:
+        _, body = await self._json("GET", "/v1/config/versions")
+        versions: list[dict[str, Any]] = body["versions"]
+        return versions
+
+    async def check_config(self, document: dict[str, Any]) -> tuple[int, Any]:
+        return await self._json("POST", "/v1/config/check", {"document": document})
+
+    async def preview_config(self, document: dict[str, Any], days: int) -> tuple[int, Any]:
+        return await self._json("POST", "/v1/config/preview", {"document": document, "days": days})
+
+    async def publish_config(self, document: dict[str, Any], message: str, user: str) -> tuple[int, Any]:
+        return await self._json(
+            "POST", "/v1/config/versions", {"document": document, "message": message, "acting_for": user}
+        )
+
+    async def restore_config(self, version_id: int, message: str, user: str) -> tuple[int, Any]:
+        body = {"message": message, "acting_for": user}
+        return await self._json("POST", f"/v1/config/versions/{version_id}/restore", body)

@@ -11,7 +11,8 @@ from typing import Any
 from aiokafka import AIOKafkaProducer
 
 from shared import config_versions
-from shared.business.versioned import diff, routing_part
+from shared.business.loader import BusinessConfig
+from shared.business.versioned import DraftInvalid, diff, routing_part
 from shared.config_versions import Version
 from shared.db import Database
 from shared.kafka import topic_name
@@ -53,15 +54,35 @@ class ConfigPublisher:
         async with self._db.session_scope() as session:
             return await config_versions.get(session, self._namespace, version_id)
 
+    def bootstrap_document(self) -> dict[str, Any]:
+        """Version 0: the YAML file's own routing part."""
+        return routing_part(self._live.base)
+
     async def current_document(self) -> tuple[int, dict[str, Any]]:
         """The latest version's id and document, or 0 and the YAML file's routing part."""
         async with self._db.session_scope() as session:
             latest = await config_versions.latest(session, self._namespace)
-        return (latest.id, latest.document) if latest else (0, routing_part(self._live.base))
+        return (latest.id, latest.document) if latest else (0, self.bootstrap_document())
+
+    def build(self, document: dict[str, Any]) -> BusinessConfig:
+        """The config a draft makes here; raises DraftInvalid or ValueError."""
+        return self._live.build(document)
+
+    def changes(self, before: dict[str, Any], after: dict[str, Any]) -> list[dict[str, Any]]:
+        """The diff between two documents in full (defaults included), or as written if one no
+        longer validates against the file (a version older than a change to the file)."""
+
+        def full(document: dict[str, Any]) -> dict[str, Any]:
+            try:
+                return routing_part(self.build(document), compact=False)
+            except (DraftInvalid, ValueError):
+                return document
+
+        return diff(full(before), full(after))
 
     def check(self, document: dict[str, Any]) -> dict[str, Any]:
         """The document as it will be stored (defaults filled in); raises DraftInvalid or ValueError."""
-        return routing_part(self._live.build(document))
+        return routing_part(self.build(document))
 
     async def publish(
         self, document: dict[str, Any], author: str, message: str, restores: int | None = None, wait_s: float = 10.0
@@ -71,7 +92,7 @@ class ConfigPublisher:
             await config_versions.lock_for_publish(session, self._namespace)
             previous = await config_versions.latest(session, self._namespace)
             before = previous.document if previous else routing_part(self._live.base)
-            changes = diff(before, stored)
+            changes = self.changes(before, stored)
             version = await config_versions.append(session, self._namespace, stored, author, message, changes, restores)
             await self._producer.send_and_wait(self._topic, value=version.record(), key=RECORD_KEY)
         return await self._wait_applied(version, wait_s)

@@ -7,7 +7,7 @@ from datetime import datetime
 from uuid import UUID
 
 from services.route.availability import RepLoad, in_working_hours, period_starts
-from services.route.engine import apply, decide, due_at
+from services.route.engine import Decision, apply, decide, due_at
 from services.route.state import Snapshot
 from shared.business.loader import BusinessConfig
 from shared.payloads import ScoredLead
@@ -43,31 +43,43 @@ def _loads(config: BusinessConfig, log: dict[str, list[datetime]], now: datetime
     return loads
 
 
-def replay(config: BusinessConfig, recorded: list[RecordedLead]) -> ReplayReport:
-    """Decide every recorded lead again, in arrival order, each at the time it arrived."""
-    report = ReplayReport(leads=len(recorded))
+def decide_each(config: BusinessConfig, recorded: list[RecordedLead]) -> list[tuple[RecordedLead, Decision]]:
+    """Decide every recorded lead again, in arrival order, each at the time it arrived, against the
+    loads the earlier decisions of this replay left (caps and round robin as they would have run)."""
+    decided = []
     snap = Snapshot({}, {}, {})
     log: dict[str, list[datetime]] = defaultdict(list)
     for lead in sorted(recorded, key=lambda r: r.received_at):
         at = lead.received_at
         snap = Snapshot(_loads(config, log, at), snap.pools, snap.account_owners)
         decision = decide(config, lead.scored, snap, at)
+        decided.append((lead, decision))
+        if decision.rep_id is not None:
+            log[decision.rep_id].append(at)
+        snap = apply(snap, decision, at)
+    return decided
+
+
+def owner_of(decision: Decision) -> str:
+    return decision.rep_id if decision.rep_id else NURTURE if decision.outcome == "nurture" else NOBODY
+
+
+def replay(config: BusinessConfig, recorded: list[RecordedLead]) -> ReplayReport:
+    """Who would get what now, against who got it then."""
+    report = ReplayReport(leads=len(recorded))
+    for lead, decision in decide_each(config, recorded):
         for line in decision.trace:
             if "cap reached" in line:
                 report.cap_hits[line.strip().split(":")[0]] += 1
-        now_owner = decision.rep_id if decision.rep_id else NURTURE if decision.outcome == "nurture" else NOBODY
-        then_owner = lead.owner_then or NURTURE
+        now_owner, then_owner = owner_of(decision), lead.owner_then or NURTURE
         report.then[then_owner] += 1
         report.now[now_owner] += 1
         if decision.rep_id is not None:
-            log[decision.rep_id].append(at)
-            deadline = due_at(at, decision.sla_minutes)
-            rep = config.rep(decision.rep_id)
-            if deadline is not None and not in_working_hours(rep, deadline):
+            deadline = due_at(lead.received_at, decision.sla_minutes)
+            if deadline is not None and not in_working_hours(config.rep(decision.rep_id), deadline):
                 report.sla_risk[decision.rep_id] += 1
         if now_owner != then_owner:
             report.changed.append((lead, then_owner, now_owner))
-        snap = apply(snap, decision, at)
     return report
 
 

@@ -117,7 +117,7 @@ class ConfigError(Exception):
     pass
 
 
-def _line_of(node: yaml.Node | None, loc: tuple[int | str, ...]) -> int | None:
+def line_of(node: yaml.Node | None, loc: tuple[int | str, ...]) -> int | None:
     """Follow a pydantic error location through the YAML node tree to the line it came from."""
     line = node.start_mark.line + 1 if node is not None else None
     for part in loc:
@@ -173,7 +173,7 @@ def load_config(path: Path) -> BusinessConfig:
     except ValidationError as exc:
         lines = []
         for loc, field, message in field_errors(exc):
-            lines.append(f"{path} line {_line_of(root, loc)}: {field}: {message}")
+            lines.append(f"{path} line {line_of(root, loc)}: {field}: {message}")
         raise ConfigError("invalid config:\n" + "\n".join(lines)) from exc
 
 

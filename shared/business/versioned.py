@@ -28,9 +28,12 @@ class DraftInvalid(Exception):
         self.errors = errors
 
 
-def routing_part(config: BusinessConfig) -> dict[str, Any]:
-    """The versioned part of a loaded config, as JSON (the YAML's spelling: `in`, `from`)."""
-    return config.model_dump(mode="json", include=set(VERSIONED), by_alias=True)
+def routing_part(config: BusinessConfig, compact: bool = True) -> dict[str, Any]:
+    """The versioned part of a loaded config, as JSON in the YAML's spelling (`in`, `from`), in the
+    file's order; `compact` leaves out the fields at their defaults (what a person would write; a
+    diff compares the full forms, so that a changed default-valued field shows its old value)."""
+    dumped = config.model_dump(mode="json", include=set(VERSIONED), by_alias=True, exclude_defaults=compact)
+    return {key: dumped[key] for key in VERSIONED if key in dumped}
 
 
 def with_version(base: BusinessConfig, document: dict[str, Any]) -> BusinessConfig:

@@ -4,7 +4,8 @@ charts escape labels, CSV cells cannot become formulas, and the rules page lists
 from pathlib import Path
 
 from services.insights import charts, report_tables, sessions
-from services.insights.console import rule_rows, templates
+from services.insights.console import templates
+from services.insights.rules_editor import located, parse_draft, rule_rows
 from shared.business.loader import load_config
 from shared.settings import ApiKey
 
@@ -13,7 +14,9 @@ EXAMPLE = Path(__file__).resolve().parents[2] / "config" / "leadrelay.example.ya
 
 def test_every_template_compiles() -> None:
     names = templates.list_templates()
-    assert {"live.html", "lead.html", "reps.html", "rules.html", "reports.html", "login.html"} <= set(names)
+    assert {"live.html", "lead.html", "reps.html", "rules.html", "reports.html", "login.html", "audit.html"} <= set(
+        names
+    )
     for name in names:
         templates.get_template(name)
 
@@ -57,3 +60,12 @@ def test_rules_page_lists_each_condition() -> None:
     rows = rule_rows(config)
     assert [r["id"] for r in rows] == [r.id for r in config.routing.rules]
     assert all(isinstance(c, str) and " " in c for r in rows for c in r["when"])
+
+
+def test_a_draft_error_is_shown_at_its_yaml_line() -> None:
+    draft = "reps:\n  - id: ann\n    name: Ann\npools:\n  - id: inbound\n    members: [ann, nobody]\n"
+    [error] = located(draft, [{"field": "document.pools.0.members.1", "message": "unknown rep 'nobody'"}])
+    assert error == {"field": "pools.0.members.1", "line": 6, "message": "unknown rep 'nobody'"}
+    document, errors = parse_draft("reps: [\n  - broken")
+    assert document is None and errors[0]["line"] == 2 and "not valid YAML" in errors[0]["message"]
+    assert parse_draft("- a list")[1][0]["field"] == "draft"

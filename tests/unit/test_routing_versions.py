@@ -5,13 +5,15 @@ route and score stamp the version that decided on their events."""
 
 import asyncio
 import copy
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from services.route.handler import route_batch
+from services.route.impact import impact
+from services.route.replay import RecordedLead
 from services.score.decision import LeadState, rescore_decision
 from shared.business.loader import BusinessConfig, load_config
 from shared.business.schema import schema
@@ -27,7 +29,7 @@ NOW = datetime(2026, 12, 7, 15, 0, tzinfo=UTC)
 
 
 def draft() -> dict[str, Any]:
-    return copy.deepcopy(routing_part(EXAMPLE))
+    return copy.deepcopy(routing_part(EXAMPLE, compact=False))
 
 
 def version(n: int, document: dict[str, Any]) -> Version:
@@ -42,7 +44,8 @@ def refused(document: dict[str, Any]) -> dict[str, str]:
 
 def test_the_files_own_routing_part_makes_the_same_config_again() -> None:
     again = with_version(EXAMPLE, draft())
-    assert again == EXAMPLE
+    assert again == EXAMPLE == with_version(EXAMPLE, routing_part(EXAMPLE)), "compact or full"
+    assert "active" not in routing_part(EXAMPLE)["reps"][0], "the compact form leaves defaults out"
     assert again.sources == EXAMPLE.sources, "what is not versioned comes from the file"
 
 
@@ -158,3 +161,23 @@ async def test_route_and_score_name_the_version_that_decided() -> None:
     state = LeadState(event.lead_id, event.correlation_id, event.data.lead, None, None, None)
     scored, _ = rescore_decision(state, [], config.scoring, NOW, event, None, 9)
     assert scored is not None and scored.data.config_version == 9
+
+
+def test_preview_impact_names_the_moved_leads_per_rep_and_pool_with_both_traces() -> None:
+    def ready(i: int) -> RecordedLead:
+        event = scored_event(90, f"p{i}@initech.com")
+        data = event.data.model_copy(update={"stage": "sql"})
+        return RecordedLead(event.lead_id, data, NOW + timedelta(minutes=i), None)
+
+    recorded = [ready(i) for i in range(6)]
+    moved = draft()
+    inbound = next(p for p in moved["pools"] if p["id"] == "inbound")
+    inbound["members"] = [m for m in inbound["members"] if m["rep"] != "chen"]
+    result = impact(EXAMPLE, with_version(EXAMPLE, moved), recorded, sample=1)
+    assert result["leads"] == 6 and result["moved"] == 4, result
+    chen = next(row for row in result["by_rep"] if row["key"] == "chen")
+    assert chen["before"] == 2 and chen["after"] == 0
+    assert result["by_pool"] == [], "the pool keeps its leads; they go to other reps in it"
+    [one] = result["sample"]
+    assert one["before"]["owner"] != one["after"]["owner"] and one["after"]["trace"]
+    assert result["now_nurtured"] == result["now_held"] == 0

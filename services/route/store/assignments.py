@@ -208,7 +208,9 @@ class AssignmentStore:
         rows = await self._s.execute(
             text(
                 "SELECT id, attempt, outcome, status, pool_id, rep_id, rule_id, reason, trace, sla_due_at,"
-                " claimed_at, claimed_by, created_at FROM route.assignments WHERE lead_id = :l ORDER BY attempt"
+                " claimed_at, claimed_by, created_at,"
+                " CAST(event->'data'->>'config_version' AS bigint) AS config_version"
+                " FROM route.assignments WHERE lead_id = :l ORDER BY attempt"
             ),
             {"l": lead_id},
         )

@@ -51,13 +51,6 @@ class LeadStore:
         )
         return {r.lead_id: dict(r.event) for r in rows}
 
-    async def inputs_since(self, since: datetime) -> list[tuple[dict[str, Any], datetime]]:
-        rows = await self._s.execute(
-            text("SELECT event, received_at FROM route.routing_inputs WHERE received_at >= :s ORDER BY received_at"),
-            {"s": since},
-        )
-        return [(dict(r.event), r.received_at) for r in rows]
-
     async def nurtured(self, lead_ids: list[UUID]) -> dict[UUID, NurtureRecord]:
         if not lead_ids:
             return {}
