@@ -20,10 +20,12 @@ from services.notify.outcomes import OutcomePublisher
 from services.notify.pacing import Pacer
 from services.notify.record_links import router as record_router
 from services.notify.slack_client import SlackClient
+from services.notify.slack_desk import router as desk_router
 from services.notify.slack_directory import SlackDirectory
 from services.notify.twilio_status import router as twilio_router
 from shared.business.loader import load_config_or_exit
 from shared.http_client import provider_client
+from shared.live_config import ConfigFollower, LiveConfig
 from shared.runtime import StageRunner
 from shared.secret_policy import refuse_weak_secrets
 from shared.service import Runtime, Worker, create_app
@@ -91,8 +93,12 @@ async def setup(rt: Runtime) -> AsyncIterator[Sequence[Worker]]:
             app.state.digest_links,
             lambda: config.notifications.escalation_digest,
         )
-        yield [dispatcher, outcomes, digest_sender, StageRunner(STAGE, deps, settings, rt.producer)]
+        follower = ConfigFollower(live, settings, rt.db, "notify")
+        yield [follower, dispatcher, outcomes, digest_sender, StageRunner(STAGE, deps, settings, rt.producer)]
 
 
-app = create_app("notify", settings, setup, [slack_router, twilio_router, digest_router, record_router])
+live = LiveConfig(config)
+"""Reps' Slack ids as the published routing version says (who may press a button, whose desk)."""
+app = create_app("notify", settings, setup, [slack_router, desk_router, twilio_router, digest_router, record_router])
 app.state.config = config
+app.state.live = live

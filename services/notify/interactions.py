@@ -1,10 +1,10 @@
-"""Slack interactivity: the Claim button (the vendor zone). Slack posts `payload=<json>` form-encoded,
-signed with `X-Slack-Signature` (checked with slack_sdk's SignatureVerifier) and must get an answer
-within 3 seconds. Only the assigned rep's Slack user (or the pool's manager) can claim: notify maps
-the clicker to a rep and route decides. Anyone else gets an ephemeral "assigned to ..." reply and
-nothing changes. The message is then updated in the background so the answer to Slack is not delayed."""
+"""Slack interactivity: the Claim button (the vendor zone), in an alert, a digest or the App Home.
+Slack posts `payload=<json>` form-encoded, signed with `X-Slack-Signature` (checked with slack_sdk's
+SignatureVerifier) and must get an answer within 3 seconds. Only the assigned rep's Slack user (or
+the pool's manager) can claim: notify maps the clicker to a rep and route decides. Anyone else gets
+an ephemeral "assigned to ..." reply and nothing changes. The message (or the Home tab) is then
+updated in the background so the answer to Slack is not delayed."""
 
-import asyncio
 import logging
 import re
 from typing import Any
@@ -15,36 +15,20 @@ import httpx
 import orjson
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
-from slack_sdk.signature import SignatureVerifier
 
 from services.notify.config import NotifySettings
 from services.notify.digest_message import DIGEST_BLOCK
 from services.notify.message import CLAIM_ACTION, REJECT_ACTIONS, claimed_blocks, mrkdwn
 from services.notify.slack_client import SlackClient, SlackError
-from services.notify.slack_directory import SlackDirectory
+from services.notify.slack_desk import publish_home
+from services.notify.slack_request import SLACK_ID, background, rep_for_member, signature_ok
 from shared.business.loader import BusinessConfig
-from shared.business.reps import SLACK_BY_EMAIL, Rep
 from shared.http_errors import ApiError
 from shared.zones import Vendor
 
 log = logging.getLogger(__name__)
 router = APIRouter()
 CLAIM_VALUE = re.compile(r"^(?P<assignment>[0-9a-f-]{36})\|(?P<rep>[A-Za-z0-9_.-]{1,64})$")
-SLACK_ID = re.compile(r"^[A-Z0-9]{2,20}$")
-
-
-def signature_ok(secret: str, timestamp: str | None, signature: str | None, body: bytes) -> bool:
-    """slack_sdk's check, guarded: it calls int() on the timestamp, decodes the body as UTF-8 and
-    compares str digests, each of which raises on hostile input. Slack itself always sends UTF-8."""
-    if not timestamp or not signature or not (timestamp.isascii() and timestamp.isdigit() and len(timestamp) < 16):
-        return False
-    if not signature.isascii():
-        return False
-    try:
-        body.decode("utf-8")
-    except UnicodeDecodeError:
-        return False
-    return SignatureVerifier(secret).is_valid(body, timestamp, signature)
 
 
 def claim_action(body: bytes) -> tuple[dict[str, Any], UUID, str] | None:
@@ -73,24 +57,6 @@ def button_action(body: bytes) -> tuple[dict[str, Any], UUID, str, str] | None:
         raise ApiError.field(422, "invalid_request", "actions.value", "not a claim button of ours") from exc
 
 
-async def rep_for_member(request: Request, config: BusinessConfig, member: str) -> Rep | None:
-    """The rep a Slack member is: by the id in the config, else (for reps with `slack: by_email`) by
-    the member's email from users.info."""
-    rep = next((r for r in config.reps if r.slack and r.slack == member), None)
-    if rep is not None or not SLACK_ID.match(member):
-        return rep
-    by_email = [r for r in config.reps if r.slack == SLACK_BY_EMAIL and r.email]
-    if not by_email:
-        return None
-    directory: SlackDirectory = request.app.state.slack_directory
-    try:
-        email = await directory.email_of(member)
-    except SlackError as exc:
-        log.warning("cannot look up Slack member %s: %s", member, exc)
-        return None
-    return next((r for r in by_email if email and r.email and r.email.lower() == email.lower()), None)
-
-
 @router.post("/v1/slack/interactions", dependencies=[Vendor])
 async def slack_interactions(request: Request) -> JSONResponse:
     settings: NotifySettings = request.app.state.settings
@@ -109,7 +75,7 @@ async def slack_interactions(request: Request) -> JSONResponse:
     if click is None:
         return JSONResponse({"ok": True, "ignored": "not a claim action"})
     payload, assignment_id, assigned_rep, action_id = click
-    config: BusinessConfig = request.app.state.config
+    config: BusinessConfig = request.app.state.live.current.config
     clicker = str((payload.get("user") or {}).get("id", ""))
     channel = (payload.get("channel") or {}).get("id") or (payload.get("container") or {}).get("channel_id")
     channel = channel if isinstance(channel, str) and SLACK_ID.match(channel) else None
@@ -125,7 +91,9 @@ async def slack_interactions(request: Request) -> JSONResponse:
     status, result = await _ask_route(request, http, key, f"{assignment_id}/claim", {"rep_id": rep.id, "via": "slack"})
     if status == 200:
         note = f":white_check_mark: Claimed by <@{clicker}> at {str(result.get('claimed_at', ''))[11:16]} UTC"
-        if _in_digest(payload):
+        if _in_home(payload):
+            background(request, publish_home(request, clicker))
+        elif _in_digest(payload):
             _reply_privately(request, slack, channel, clicker, f"{note}; the digest shows it shortly.")
         else:
             _note_on_message(request, slack, channel, payload, note)
@@ -183,7 +151,13 @@ def _note_on_message(
     """Replace the clicked message's buttons with what happened, in the background."""
     message = payload.get("message") or {}
     if channel and isinstance(message.get("ts"), str):
-        _background(request, _update(slack, channel, message, note))
+        background(request, _update(slack, channel, message, note))
+
+
+def _in_home(payload: dict[str, Any]) -> bool:
+    """A click in the rep's App Home: the Home tab is published again, showing the lead claimed."""
+    container = payload.get("container") or {}
+    return isinstance(container, dict) and container.get("type") == "view"
 
 
 def _in_digest(payload: dict[str, Any]) -> bool:
@@ -197,15 +171,9 @@ def _assigned_to(config: BusinessConfig, rep_id: str) -> str:
     return f"This lead is assigned to {mrkdwn(rep.name if rep else rep_id)}; only they or their manager can claim it."
 
 
-def _background(request: Request, work: Any) -> None:
-    task = asyncio.create_task(work)
-    request.app.state.background.add(task)
-    task.add_done_callback(request.app.state.background.discard)
-
-
 def _reply_privately(request: Request, slack: SlackClient, channel: str | None, user: str, text: str) -> None:
     if channel and SLACK_ID.match(user):
-        _background(request, _ephemeral(slack, channel, user, text))
+        background(request, _ephemeral(slack, channel, user, text))
 
 
 async def _ephemeral(slack: SlackClient, channel: str, user: str, text: str) -> None:

@@ -86,6 +86,10 @@ class SlackClient:
         """A reply only `user` sees, in `channel` (chat.postEphemeral)."""
         await self._call("chat.postEphemeral", {"channel": channel, "user": user, "text": text})
 
+    async def publish_home(self, user: str, blocks: list[dict[str, Any]]) -> None:
+        """The user's App Home tab (views.publish, no scope needed; Home tab enabled in the manifest)."""
+        await self._call("views.publish", {"user_id": user, "view": {"type": "home", "blocks": blocks}})
+
     async def update_message(self, channel: str, ts: str, text: str, blocks: list[dict[str, Any]]) -> Posted:
         return posted(await self._call("chat.update", {"channel": channel, "ts": ts, "text": text, "blocks": blocks}))
 

@@ -7,6 +7,7 @@ from services.route.claim_pages import router as claim_pages
 from services.route.config import RouteSettings
 from services.route.config_api import router as config_router
 from services.route.config_publish import ConfigPublisher
+from services.route.desk_api import router as desk_router
 from services.route.handler import STAGE, RouteDeps
 from services.route.recycling import StalledRecycler
 from services.route.sla import SlaClock
@@ -47,4 +48,4 @@ async def setup(rt: Runtime) -> AsyncIterator[Sequence[Worker]]:
     ]
 
 
-app = create_app("route", settings, setup, [router, claim_pages, config_router])
+app = create_app("route", settings, setup, [router, claim_pages, config_router, desk_router])

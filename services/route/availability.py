@@ -37,6 +37,12 @@ def in_working_hours(rep: Rep, now: datetime) -> bool:
     return WEEKDAYS[(here.weekday() - 1) % 7] in hours.days and t < hours.end
 
 
+def pause_note(by: str | None, until: datetime | None) -> str:
+    """ "paused by self until 2026-12-10 17:00 UTC", "paused by ops"."""
+    note = f"paused by {by}" if by else "paused"
+    return f"{note} until {until.astimezone(UTC):%Y-%m-%d %H:%M} UTC" if until else note
+
+
 @dataclass(frozen=True)
 class RepLoad:
     """What the database knows about a rep right now."""
@@ -44,6 +50,8 @@ class RepLoad:
     paused: bool = False
     open_leads: int = 0
     assigned: tuple[tuple[str, int], ...] = ()
+    pause_note: str | None = None
+    """Who paused the rep and until when, as the trace says it ("paused by self until ...")."""
 
     def count(self, period: str) -> int:
         return dict(self.assigned).get(period, 0)
@@ -54,7 +62,7 @@ def skip_reason(rep: Rep, load: RepLoad, now: datetime, already_had: bool) -> st
     if already_had:
         return "already had this lead"
     if load.paused:
-        return "paused"
+        return load.pause_note or "paused"
     today = local(now, rep).date()
     for ooo in rep.out_of_office:
         if ooo.from_ <= today <= ooo.to:

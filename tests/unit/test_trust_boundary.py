@@ -11,8 +11,9 @@ from standardwebhooks.webhooks import Webhook
 from twilio.request_validator import RequestValidator
 
 from services.notify.channels.twilio import twilio_signature
-from services.notify.interactions import claim_action, signature_ok
+from services.notify.interactions import claim_action
 from services.notify.message import alert_blocks, alert_text, mrkdwn
+from services.notify.slack_request import signature_ok
 from shared.business.loader import ConfigError, load_config
 from shared.http_errors import ApiError
 from shared.rate_limit import RateLimiter

@@ -241,3 +241,15 @@ class AssignmentStore:
             )
         )
         return [{**dict(r._mapping), "n": int(r.n)} for r in rows]
+
+    async def open_of(self, rep_id: str, limit: int) -> list[dict[str, Any]]:
+        """The rep's open leads, newest first: what they hold now and each SLA clock."""
+        rows = await self._s.execute(
+            text(
+                "SELECT id AS assignment_id, lead_id, status, pool_id, sla_due_at, created_at AS assigned_at,"
+                " event->'data'->'lead' AS lead FROM route.assignments"
+                " WHERE rep_id = :r AND status IN ('pending', 'claimed') ORDER BY created_at DESC LIMIT :n"
+            ),
+            {"r": rep_id, "n": limit},
+        )
+        return [dict(r._mapping) for r in rows]

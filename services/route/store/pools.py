@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.route.availability import PERIODS, RepLoad, period_starts
+from services.route.availability import PERIODS, RepLoad, pause_note, period_starts
 from services.route.state import PoolState, Snapshot, StateChange
 from services.route.strategies import needs
 from shared.business.loader import BusinessConfig
@@ -98,9 +98,13 @@ class PoolStore:
         )
         credits = await self._credits(pool_ids, lock=lock)
         paused = {
-            row.rep_id
+            row.rep_id: pause_note(row.paused_by, row.paused_until)
             for row in await self._s.execute(
-                text("SELECT rep_id FROM route.rep_status WHERE paused AND rep_id = ANY(:r)"), {"r": rep_ids}
+                text(
+                    "SELECT rep_id, paused_by, paused_until FROM route.rep_status WHERE paused AND rep_id = ANY(:r)"
+                    " AND (paused_until IS NULL OR paused_until > :now)"
+                ),
+                {"r": rep_ids, "now": now},
             )
         }
         open_leads: dict[str, int] = {}
@@ -117,7 +121,13 @@ class PoolStore:
             }
         counts = await self.period_counts(config, rep_ids, now)
         loads = {
-            r: RepLoad(paused=r in paused, open_leads=open_leads.get(r, 0), assigned=counts.get(r, ())) for r in rep_ids
+            r: RepLoad(
+                paused=r in paused,
+                open_leads=open_leads.get(r, 0),
+                assigned=counts.get(r, ()),
+                pause_note=paused.get(r),
+            )
+            for r in rep_ids
         }
         return Snapshot(loads, {p: PoolState(credits[p]) for p in pool_ids}, owners)
 
@@ -217,13 +227,16 @@ class PoolStore:
                 {"d": [d for d, _ in claimed], "r": [r for _, r in claimed]},
             )
 
-    async def set_paused(self, rep_id: str, paused: bool) -> None:
+    async def set_paused(self, rep_id: str, paused: bool, by: str = "ops", until: datetime | None = None) -> None:
+        """Pause (by `by`: "ops" or "self", lapsing at `until` if given) or resume a rep."""
         await self._s.execute(
             text(
-                "INSERT INTO route.rep_status (rep_id, paused) VALUES (:r, :p)"
-                " ON CONFLICT (rep_id) DO UPDATE SET paused = excluded.paused, updated_at = now()"
+                "INSERT INTO route.rep_status (rep_id, paused, paused_by, paused_until, paused_at)"
+                " VALUES (:r, :p, :b, :u, CASE WHEN :p THEN now() END)"
+                " ON CONFLICT (rep_id) DO UPDATE SET paused = excluded.paused, paused_by = excluded.paused_by,"
+                " paused_until = excluded.paused_until, paused_at = excluded.paused_at, updated_at = now()"
             ),
-            {"r": rep_id, "p": paused},
+            {"r": rep_id, "p": paused, "b": by if paused else None, "u": until if paused else None},
         )
 
     async def give_back_turn(self, pool_id: str, rep_id: str, debit: int) -> None:
