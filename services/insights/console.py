@@ -3,6 +3,7 @@ a few lines of plain JavaScript for the live feed. Zones: /console/login is publ
 every other page needs a console session (see sessions); forms carry the session's CSRF token."""
 
 import time
+from collections.abc import Awaitable
 from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -147,9 +148,44 @@ async def lead_detail(request: Request, lead_id: LeadId, user: sessions.User) ->
             reviews = await capture_client(request).reviews(lead_id)
         except Unavailable as exc:
             reviews_error = str(exc)
+    reps: list[Any] = []
+    if user.is_ops and user.can_write:
+        try:
+            reps = (await route_client(request).reps())["reps"]
+        except RouteUnavailable:
+            reps = [{"id": r.id, "name": r.name} for r in request.app.state.config.reps]
     return page(
-        request, "lead.html", user=user, claimable=claimable, reviews=reviews, reviews_error=reviews_error, **found
+        request,
+        "lead.html",
+        user=user,
+        claimable=claimable,
+        reviews=reviews,
+        reviews_error=reviews_error,
+        reps=reps,
+        **found,
     )
+
+
+@router.post("/leads/{lead_id}/reassign", response_class=HTMLResponse)
+async def reassign(
+    request: Request,
+    lead_id: LeadId,
+    user: sessions.OpsWriter,
+    csrf: FormField,
+    reason: Annotated[str, Form(min_length=1, max_length=300)],
+    rep_id: FormField = "",
+) -> Response:
+    """To the chosen rep, or back through the pool; route records who and why, and restarts the clock."""
+    sessions.check_csrf(user, csrf)
+    try:
+        status, body = await route_client(request).reassign(lead_id, rep_id or None, reason, user.name)
+    except RouteUnavailable as exc:
+        return page(request, "message.html", 503, user=user, title="Try again", message=str(exc))
+    if status != 200:
+        detail = "; ".join(f"{f['field']}: {f['message']}" for f in body.get("fields", [])) or str(body)
+        return page(request, "message.html", status, user=user, title="Not reassigned", message=detail)
+    to = body.get("to") or body.get("outcome")
+    return RedirectResponse(f"/console/leads/{lead_id}?reassigned={to}", status_code=303)
 
 
 ReviewId = Annotated[int, PathParam(ge=1, le=2**62)]
@@ -198,14 +234,27 @@ async def claim(request: Request, lead_id: LeadId, user: sessions.User, csrf: Fo
 @router.get("/reps", response_class=HTMLResponse)
 async def reps_page(request: Request, user: sessions.OpsUser) -> HTMLResponse:
     try:
-        live = await route_client(request).reps()
+        live, pools = await route_client(request).reps(), await route_client(request).pools()
         error = None
     except RouteUnavailable as exc:
-        live, error = {"reps": [], "held_leads": None}, str(exc)
-    return page(request, "reps.html", user=user, live=live, error=error)
+        live, pools, error = {"reps": [], "held_leads": None}, [], str(exc)
+    return page(request, "reps.html", user=user, live=live, pools=pools, error=error)
 
 
 RepId = Annotated[str, PathParam(pattern=r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,63}$")]
+
+
+async def _switched(
+    request: Request, user: sessions.ConsoleUser, change: Awaitable[tuple[int, Any]], missing: str
+) -> Response:
+    """Ask route for a pause or resume; back to the Reps page, or say why not."""
+    try:
+        status, _ = await change
+    except RouteUnavailable as exc:
+        return page(request, "message.html", 503, user=user, title="Try again", message=str(exc))
+    if status != 200:
+        return page(request, "message.html", status, user=user, title="Not changed", message=missing)
+    return RedirectResponse("/console/reps", status_code=303)
 
 
 @router.post("/reps/{rep_id}/{action}", response_class=HTMLResponse)
@@ -213,13 +262,18 @@ async def pause_or_resume(
     request: Request, rep_id: RepId, action: Literal["pause", "resume"], user: sessions.OpsWriter, csrf: FormField
 ) -> Response:
     sessions.check_csrf(user, csrf)
-    try:
-        status, _ = await route_client(request).set_paused(rep_id, action == "pause")
-    except RouteUnavailable as exc:
-        return page(request, "message.html", 503, user=user, title="Try again", message=str(exc))
-    if status != 200:
-        return page(request, "message.html", status, user=user, title="Not changed", message=f"no rep {rep_id}")
-    return RedirectResponse("/console/reps", status_code=303)
+    change = route_client(request).set_paused(rep_id, action == "pause", user.name)
+    return await _switched(request, user, change, f"no rep {rep_id}")
+
+
+@router.post("/pools/{pool_id}/{action}", response_class=HTMLResponse)
+async def pause_or_resume_pool(
+    request: Request, pool_id: RepId, action: Literal["pause", "resume"], user: sessions.OpsWriter, csrf: FormField
+) -> Response:
+    """A paused pool takes no leads: they overflow as its policy says, or wait until it is resumed."""
+    sessions.check_csrf(user, csrf)
+    change = route_client(request).set_pool_paused(pool_id, action == "pause", user.name)
+    return await _switched(request, user, change, f"no pool {pool_id}")
 
 
 @router.get("/reports", response_class=HTMLResponse)

@@ -21,8 +21,27 @@ class RouteClient(OperatorApi):
         result: dict[str, Any] = body
         return result
 
-    async def set_paused(self, rep_id: str, paused: bool) -> tuple[int, Any]:
-        return await self._json("POST", f"/v1/reps/{rep_id}/{'pause' if paused else 'resume'}")
+    async def set_paused(self, rep_id: str, paused: bool, user: str) -> tuple[int, Any]:
+        action = "pause" if paused else "resume"
+        return await self._json("POST", f"/v1/reps/{rep_id}/{action}", {"acting_for": user})
+
+    async def reassign(self, lead_id: UUID, rep_id: str | None, reason: str, user: str) -> tuple[int, Any]:
+        body = {"rep_id": rep_id, "reason": reason, "acting_for": user}
+        return await self._json("POST", f"/v1/leads/{lead_id}/reassign", body)
+
+    async def pools(self) -> list[dict[str, Any]]:
+        _, body = await self._json("GET", "/v1/pools")
+        pools: list[dict[str, Any]] = body["pools"]
+        return pools
+
+    async def set_pool_paused(self, pool_id: str, paused: bool, user: str) -> tuple[int, Any]:
+        action = "pause" if paused else "resume"
+        return await self._json("POST", f"/v1/pools/{pool_id}/{action}", {"acting_for": user})
+
+    async def audit(self) -> list[dict[str, Any]]:
+        _, body = await self._json("GET", "/v1/audit")
+        entries: list[dict[str, Any]] = body["entries"]
+        return entries
 
     async def simulate(self, lead: dict[str, Any]) -> tuple[int, Any]:
         return await self._json("POST", "/v1/routing/simulate", lead)

@@ -214,9 +214,10 @@ async def restore(
 @router.get("/audit", response_class=HTMLResponse)
 async def audit(request: Request, user: sessions.OpsUser) -> HTMLResponse:
     try:
-        versions, error = await route_client(request).config_versions(), None
+        versions, entries = await route_client(request).config_versions(), await route_client(request).audit()
+        error = None
     except RouteUnavailable as exc:
-        versions, error = [], str(exc)
+        versions, entries, error = [], [], str(exc)
     async with request.app.state.runtime.db.session_scope() as session:
         claims = await queries.console_claims(session, limit=200)
-    return page(request, "audit.html", user=user, versions=versions, claims=claims, route_error=error)
+    return page(request, "audit.html", user=user, versions=versions, entries=entries, claims=claims, route_error=error)

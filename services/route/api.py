@@ -14,9 +14,11 @@ from services.route.availability import PERIODS, skip_reason
 from services.route.claims import claim_in
 from services.route.engine import decide
 from services.route.handler import RouteDeps
+from services.route.operator_actions import Acting, actor
 from services.route.rejections import Reason, reject_in
 from services.route.routing import lead_domains, pools_in_play
 from services.route.store.assignments import AssignmentStore
+from services.route.store.audit import AuditStore
 from services.route.store.leads import LeadStore
 from services.route.store.pools import PoolStore
 from shared.http_errors import ApiError, invalid
@@ -186,26 +188,31 @@ async def simulate(request: Request, body: SimulateRequest) -> JSONResponse:
     )
 
 
-async def _set_paused(request: Request, rep_id: str, paused: bool) -> JSONResponse:
+async def _set_paused(request: Request, rep_id: str, paused: bool, who: str) -> JSONResponse:
     deps = _deps(request)
     if rep_id not in {r.id for r in deps.config.reps}:
         return _not_found("rep_id", f"no rep {rep_id!r} in the config")
     async with deps.db.session_scope() as session:
-        await PoolStore(session).set_paused(rep_id, paused)
+        await PoolStore(session).set_paused(rep_id, paused, by="ops")
+        await AuditStore(session).record(who, "rep paused" if paused else "rep resumed", f"rep {rep_id}")
     return JSONResponse({"rep_id": rep_id, "paused": paused})
 
 
 RepId = Path(pattern=r"^[A-Za-z0-9_.-]{1,64}$")
 
 
-@router.post("/v1/reps/{rep_id}/pause", dependencies=[Operator("ops:write")], responses=ERRORS)
-async def pause(request: Request, rep_id: str = RepId) -> JSONResponse:
-    return await _set_paused(request, rep_id, True)
+@router.post("/v1/reps/{rep_id}/pause", responses=ERRORS)
+async def pause(
+    request: Request, key: Annotated[ApiKey, Operator("ops:write")], rep_id: str = RepId, body: Acting | None = None
+) -> JSONResponse:
+    return await _set_paused(request, rep_id, True, actor(key, body))
 
 
-@router.post("/v1/reps/{rep_id}/resume", dependencies=[Operator("ops:write")], responses=ERRORS)
-async def resume(request: Request, rep_id: str = RepId) -> JSONResponse:
-    return await _set_paused(request, rep_id, False)
+@router.post("/v1/reps/{rep_id}/resume", responses=ERRORS)
+async def resume(
+    request: Request, key: Annotated[ApiKey, Operator("ops:write")], rep_id: str = RepId, body: Acting | None = None
+) -> JSONResponse:
+    return await _set_paused(request, rep_id, False, actor(key, body))
 
 
 @router.get("/v1/reps", dependencies=[Operator("ops:read")], responses=ERRORS)
@@ -223,7 +230,7 @@ async def reps(request: Request) -> JSONResponse:
     for rep in config.reps:
         load = snap.load(rep.id)
         counts = dict(used.get(rep.id, ()))
-        why = skip_reason(rep, load, now, already_had=False) if rep.active else "inactive"
+        why = skip_reason(rep, load, now, False, config.holidays_of(rep)) if rep.active else "inactive"
         listed.append(
             {
                 "id": rep.id,

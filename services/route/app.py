@@ -9,6 +9,7 @@ from services.route.config_api import router as config_router
 from services.route.config_publish import ConfigPublisher
 from services.route.desk_api import router as desk_router
 from services.route.handler import STAGE, RouteDeps
+from services.route.operator_actions import router as operator_router
 from services.route.recycling import StalledRecycler
 from services.route.sla import SlaClock
 from services.route.store.pools import PoolStore
@@ -48,4 +49,4 @@ async def setup(rt: Runtime) -> AsyncIterator[Sequence[Worker]]:
     ]
 
 
-app = create_app("route", settings, setup, [router, claim_pages, config_router, desk_router])
+app = create_app("route", settings, setup, [router, claim_pages, config_router, desk_router, operator_router])

@@ -1,10 +1,12 @@
 """Can a rep take a lead right now? Working hours and out-of-office in the rep's own time zone,
 manual pause, caps per day / week / month. Pure: every function takes the clock as an argument."""
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from shared.business.holidays import Holiday
 from shared.business.reps import WEEKDAYS, Rep
 
 PERIODS = ("day", "week", "month")
@@ -57,8 +59,10 @@ class RepLoad:
         return dict(self.assigned).get(period, 0)
 
 
-def skip_reason(rep: Rep, load: RepLoad, now: datetime, already_had: bool) -> str | None:
-    """Why this rep cannot take the lead now, or None when they can."""
+def skip_reason(
+    rep: Rep, load: RepLoad, now: datetime, already_had: bool, holidays: Sequence[Holiday] = ()
+) -> str | None:
+    """Why this rep cannot take the lead now, or None when they can (`holidays`: the rep's region's)."""
     if already_had:
         return "already had this lead"
     if load.paused:
@@ -67,6 +71,9 @@ def skip_reason(rep: Rep, load: RepLoad, now: datetime, already_had: bool) -> st
     for ooo in rep.out_of_office:
         if ooo.from_ <= today <= ooo.to:
             return f"out of office until {ooo.to.isoformat()}"
+    for holiday in holidays:
+        if holiday.date == today:
+            return f"public holiday in {rep.region}: {holiday.name}"
     if not in_working_hours(rep, now):
         hours = rep.working_hours
         assert hours is not None

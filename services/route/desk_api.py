@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from services.route.availability import skip_reason
 from services.route.handler import RouteDeps
 from services.route.store.assignments import AssignmentStore
+from services.route.store.audit import AuditStore
 from services.route.store.pools import PoolStore
 from shared.http_errors import ApiError, invalid
 from shared.settings import ApiKey
@@ -65,6 +66,8 @@ async def away(
         return invalid([{"field": "until", "message": "must be in the future"}])
     async with deps.db.session_scope() as session:
         await PoolStore(session).set_paused(rep_id, True, by="self", until=body.until)
+        detail = {"until": body.until.isoformat() if body.until else None}
+        await AuditStore(session).record(f"{rep_id} (self, via {body.via})", "rep paused", f"rep {rep_id}", detail)
     until = body.until.astimezone(UTC).isoformat() if body.until else None
     return {"rep_id": rep_id, "paused": True, "by": "self", "until": until}
 
@@ -78,6 +81,7 @@ async def back(
         return deps
     async with deps.db.session_scope() as session:
         await PoolStore(session).set_paused(rep_id, False)
+        await AuditStore(session).record(f"{rep_id} (self, via {body.via})", "rep resumed", f"rep {rep_id}")
     return {"rep_id": rep_id, "paused": False}
 
 
@@ -94,7 +98,8 @@ async def desk(
         pools = [p.id for p in config.pools if rep_id in p.rep_ids]
         snap = await PoolStore(session).snapshot(config, pools, now, [], lock=False, extra_reps=[rep_id])
         open_leads = await AssignmentStore(session).open_of(rep_id, OPEN_SHOWN)
-    why = skip_reason(rep, snap.load(rep_id), now, already_had=False) if rep.active else "inactive"
+    load = snap.load(rep_id)
+    why = skip_reason(rep, load, now, False, config.holidays_of(rep)) if rep.active else "inactive"
     return {
         "rep_id": rep_id,
         "name": rep.name,

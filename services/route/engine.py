@@ -84,7 +84,8 @@ def _existing_owner(
     if existing is None or existing.rep_id not in config.rep_ids:
         return None
     trace.append(f"lead {existing.lead_id} (same {existing.via}) is open with {existing.rep_id}")
-    why = skip_reason(config.rep(existing.rep_id), snap.load(existing.rep_id), now, existing.rep_id in had)
+    rep = config.rep(existing.rep_id)
+    why = skip_reason(rep, snap.load(rep.id), now, rep.id in had, config.holidays_of(rep))
     if why is not None:
         trace.append(f"  {existing.rep_id} is unavailable ({why}); the pool's policy applies")
         return None
@@ -106,7 +107,8 @@ def _account_owner(
     if account.confidence < sure:
         trace.append(f"  below the {sure:.2f} needed to prefer its owner; using the pool")
         return None
-    why = skip_reason(config.rep(account.owner), snap.load(account.owner), now, account.owner in had)
+    owner = config.rep(account.owner)
+    why = skip_reason(owner, snap.load(owner.id), now, owner.id in had, config.holidays_of(owner))
     if why is not None:
         trace.append(f"  owner {account.owner} is unavailable ({why}); using the pool")
         return None
@@ -167,7 +169,11 @@ def decide(
     while pool_id not in visited:
         visited.append(pool_id)
         pool = config.pool(pool_id)
-        change = _pick_in_pool(config, pool, snap, now, had, domain, trace)
+        if (pause := snap.pool(pool.id).paused) is not None:
+            trace.append(f"pool {pool.id}: {pause}; it takes no leads")
+            change = None
+        else:
+            change = _pick_in_pool(config, pool, snap, now, had, domain, trace)
         if change is not None and change.rep_id is not None:
             rep = config.rep(change.rep_id)
             how = "account owner" if not change.credited else pool.strategy.replace("_", " ")
@@ -183,6 +189,8 @@ def decide(
         break
     for pool_id in visited:
         pool = config.pool(pool_id)
+        if snap.pool(pool.id).paused is not None:
+            continue
         if pool.manager is not None and pool.when_no_one_available.escalate:
             manager = config.rep(pool.manager)
             reason = f"Escalated to {manager.name}, manager of pool {pool.id}: no eligible rep (rule {rule_id})"

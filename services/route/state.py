@@ -11,6 +11,8 @@ class PoolState:
     """Each member's credit for smooth weighted round robin (0 for a member never seen)."""
 
     credits: dict[str, int] = field(default_factory=dict)
+    paused: str | None = None
+    """Set while an operator has paused the pool ("paused by ops"): it takes no leads."""
 
 
 @dataclass(frozen=True)

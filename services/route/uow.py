@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.route.state import ExistingOwner, Snapshot, StateChange
 from services.route.store.assignments import AssignmentStore
+from services.route.store.audit import AuditStore
 from services.route.store.leads import LeadStore
 from services.route.store.pools import PoolStore
 from services.route.store.rows import AssignmentRow, ClaimResult, NewAssignment, NurtureRecord, Recycled, Rejected
@@ -64,18 +65,25 @@ class PoolRepository(Protocol):
     async def give_back_turn(self, pool_id: str, rep_id: str, debit: int) -> None: ...
 
 
+class AuditRepository(Protocol):
+    async def record(self, actor: str, action: str, subject: str, detail: dict[str, Any] | None = None) -> None: ...
+
+
 class RouteUnitOfWork(UnitOfWork, Protocol):
     leads: LeadRepository
     assignments: AssignmentRepository
     pools: PoolRepository
+    audit: AuditRepository
 
 
 class SqlRouteUnitOfWork(SqlUnitOfWork):
     leads: LeadRepository
     assignments: AssignmentRepository
     pools: PoolRepository
+    audit: AuditRepository
 
     def bind(self, session: AsyncSession) -> None:
         self.leads = LeadStore(session)
         self.assignments = AssignmentStore(session)
         self.pools = PoolStore(session)
+        self.audit = AuditStore(session)

@@ -9,6 +9,7 @@ import yaml
 from pydantic import Field, PrivateAttr, ValidationError, model_validator
 
 from shared.business.base import Strict
+from shared.business.holidays import Holiday
 from shared.business.notifications import Handoff, Notifications
 from shared.business.reps import Rep
 from shared.business.routing import Account, Pool, Routing
@@ -23,6 +24,9 @@ class BusinessConfig(Strict):
     reps: list[Rep] = Field(default_factory=list)
     pools: list[Pool] = Field(default_factory=list)
     accounts: list[Account] = Field(default_factory=list)
+    holidays: dict[str, list[Holiday]] = Field(
+        default_factory=dict, description="Public holidays per region; reps name theirs with `region`."
+    )
     routing: Routing
     notifications: Notifications = Notifications()
     handoff: Handoff = Handoff()
@@ -55,6 +59,9 @@ class BusinessConfig(Strict):
 
     def rep(self, rep_id: str) -> Rep:
         return next(r for r in self.reps if r.id == rep_id)
+
+    def holidays_of(self, rep: Rep) -> list[Holiday]:
+        return self.holidays.get(rep.region, []) if rep.region else []
 
     @property
     def rep_ids(self) -> set[str]:
@@ -105,6 +112,11 @@ def cross_reference_problems(config: BusinessConfig) -> list[tuple[str, str]]:
     problems += _duplicates("sources", [s.id for s in config.sources]) + _duplicates(
         "forms", [f.id for f in config.forms]
     )
+    problems += [
+        (f"reps.{i}.region", f"rep {r.id!r} names region {r.region!r}, which `holidays` does not list")
+        for i, r in enumerate(config.reps)
+        if r.region is not None and r.region not in config.holidays
+    ]
     problems += [
         (f"accounts.{i}.owner", f"{a.domain} owned by unknown rep {a.owner!r}")
         for i, a in enumerate(config.accounts)

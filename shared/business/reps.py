@@ -56,6 +56,9 @@ class Rep(Strict):
     active: bool = True
     working_hours: WorkingHours | None = None
     out_of_office: list[DateRange] = Field(default_factory=list)
+    region: str | None = Field(
+        default=None, pattern=r"^[A-Za-z0-9_-]{1,40}$", description="Whose public holidays apply (a key of `holidays`)."
+    )
     caps: Caps = Caps()
 
     @property

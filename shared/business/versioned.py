@@ -1,5 +1,5 @@
 """The part of the business rules that sales ops change without a deploy: reps (contacts, weights,
-caps, working hours, out-of-office), pools, accounts, routing rules and scoring. A published version
+caps, working hours, out-of-office, region), pools, accounts, holidays, routing rules and scoring. A published version
 of it replaces that part of the YAML file, which stays the bootstrap for the rest (sources, forms and
 their secrets, notifications). No secret lives in this part, so a version never holds one. Pure."""
 
@@ -10,7 +10,7 @@ from pydantic import ValidationError
 
 from shared.business.loader import BusinessConfig, field_errors
 
-VERSIONED = ("reps", "pools", "accounts", "routing", "scoring")
+VERSIONED = ("reps", "pools", "accounts", "holidays", "routing", "scoring")
 BOOTSTRAP = 0
 """The version number of the YAML file's own routing part, in force until a version is published."""
 

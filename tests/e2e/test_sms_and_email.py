@@ -16,14 +16,19 @@ from tests.support.pipeline import Pipeline
 from tests.support.stack import INTAKE, Stack
 
 
-async def wait_for(http: httpx.AsyncClient, url: str, tag: str, key: str) -> list[dict[str, Any]]:
-    for _ in range(200):
+async def wait_for(
+    http: httpx.AsyncClient, url: str, tag: str, key: str, seconds: float = 30.0
+) -> list[dict[str, Any]]:
+    """The stand-in's messages holding `tag`, once one arrived and a second passed (for repeats).
+    Bounded by time, not by polls: on a loaded machine 200 polls took less than a slow SMS did."""
+    deadline = asyncio.get_running_loop().time() + seconds
+    while asyncio.get_running_loop().time() < deadline:
         found = [m for m in (await http.get(url)).json() if tag in str(m[key])]
         if found:
             await asyncio.sleep(1.0)
             return [m for m in (await http.get(url)).json() if tag in str(m[key])]
         await asyncio.sleep(0.05)
-    raise AssertionError(f"nothing for {tag} at {url}")
+    raise AssertionError(f"nothing for {tag} at {url} within {seconds:.0f} s")
 
 
 async def scan_every_link(http: httpx.AsyncClient, texts: list[str]) -> int:

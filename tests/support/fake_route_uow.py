@@ -42,6 +42,7 @@ class RouteTables:
     paused: set[str] = field(default_factory=set)
     account_owners: dict[str, str] = field(default_factory=dict)
     used_links: set[str] = field(default_factory=set)
+    audit: list[tuple[str, str, str, dict[str, Any]]] = field(default_factory=list)
 
     @classmethod
     def for_config(cls, config: BusinessConfig) -> "RouteTables":
@@ -319,6 +320,12 @@ class FakePools(_Repo):
         self.t.credits[pool_id][rep_id] += debit
 
 
+class FakeAudit(_Repo):
+    async def record(self, actor: str, action: str, subject: str, detail: dict[str, Any] | None = None) -> None:
+        self._count("record")
+        self.t.audit.append((actor, action, subject, detail or {}))
+
+
 class FakeRouteUnitOfWork:
     """Commit keeps the tables as the work left them and records the published events (in
     `published`); an exception restores the tables as they were when the block began."""
@@ -329,6 +336,7 @@ class FakeRouteUnitOfWork:
         self.leads = FakeLeads(tables, self.calls)
         self.assignments = FakeAssignments(tables, self.calls)
         self.pools = FakePools(tables, self.calls, config)
+        self.audit = FakeAudit(tables, self.calls)
         self.events: list[EnvelopeBase] = []
         self.published: list[EnvelopeBase] = []
         self.commits = 0

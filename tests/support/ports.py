@@ -3,6 +3,7 @@
 process this checkout did not start (a second checkout's `make run`), the session picks free ports
 and keeps its own broker and database under .local/test-kafka and .local/test-postgres."""
 
+import os
 import random
 import socket
 import subprocess
@@ -75,7 +76,20 @@ class InfraPorts:
         return env
 
 
+SESSION_PORTS = "LEADRELAY_TEST_SESSION_PORTS"
+"""Set by the first process of a session ("<kafka>,<postgres>"), so a subprocess it starts (the bench
+smoke test's `bench.run`) uses the same broker and database instead of choosing again: with the
+default ports held by another checkout it would pick other free ports while this session's
+.local/test-postgres already runs, and find "already running" on a port nothing listens on."""
+
+
 def session_ports() -> InfraPorts:
-    return InfraPorts(
+    inherited = os.environ.get(SESSION_PORTS, "")
+    if inherited.count(",") == 1 and inherited.replace(",", "").isdigit():
+        kafka, postgres = (int(p) for p in inherited.split(","))
+        return InfraPorts(kafka, postgres)
+    ports = InfraPorts(
         choose(DEFAULT_KAFKA_PORT, 2, "deploy/local/kafka.sh"), choose(DEFAULT_PG_PORT, 1, "deploy/local/postgres.sh")
     )
+    os.environ[SESSION_PORTS] = f"{ports.kafka},{ports.postgres}"
+    return ports

@@ -4,9 +4,9 @@ from datetime import UTC, date, datetime, time, timedelta
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from services.route.availability import RepLoad, in_working_hours, period_starts, skip_reason
+from services.route.availability import RepLoad, in_working_hours, pause_note, period_starts, skip_reason
 from services.route.engine import apply, decide, escalate
-from services.route.state import Snapshot
+from services.route.state import PoolState, Snapshot
 from shared.business.loader import BusinessConfig
 from shared.business.reps import Rep
 from tests.unit.routing_fixtures import TUESDAY_15_UTC, config, scored
@@ -191,3 +191,42 @@ def test_escalating_from_a_pool_the_config_no_longer_has_holds_the_lead() -> Non
     not an error that stops every other SLA clock."""
     d = escalate(config(), "retired_pool", "SLA missed 3 times", ["x"])
     assert d.outcome == "held" and "pool retired_pool is no longer configured" in d.reason and d.rep_id is None
+
+
+def test_a_paused_pool_takes_no_lead_overflows_and_is_not_escalated_from() -> None:
+    paused = Snapshot({}, {"enterprise": PoolState(paused="paused by ops")}, {})
+    big = decide(config(), scored(employees=9000, domain="gmail.com", free_mail=True), paused, TUESDAY_15_UTC)
+    assert big.pool_id == "inbound" and big.rep_id == "alice", "enterprise overflows to inbound"
+    assert "pool enterprise: paused by ops; it takes no leads" in big.trace
+    inbound_paused = Snapshot({}, {"inbound": PoolState(paused="paused by ops")}, {})
+    small = decide(config(), scored(employees=50), inbound_paused, TUESDAY_15_UTC)
+    assert small.outcome == "held" and small.rep_id is None, "no escalation to the manager of a paused pool"
+
+
+def test_a_self_pause_shows_who_and_until_when_in_the_trace() -> None:
+    until = TUESDAY_15_UTC + timedelta(hours=2)
+    snap = Snapshot({"alice": RepLoad(paused=True, pause_note=pause_note("self", until))}, {}, {})
+    d = decide(config(), scored(employees=50), snap, TUESDAY_15_UTC)
+    assert d.rep_id == "bruno"
+    assert any("alice" in step and "paused by self until" in step for step in d.trace), d.trace
+
+
+def test_a_public_holiday_in_the_reps_region_keeps_them_off_the_queue() -> None:
+    holiday_today = [{"date": TUESDAY_15_UTC.date().isoformat(), "name": "Founders' Day"}]
+    cfg = config()
+    reps = [r.model_dump(by_alias=True) for r in cfg.reps]
+    reps[0]["region"] = "us"
+    reps[1]["region"] = "de"
+    with_holidays = BusinessConfig.model_validate(
+        {**cfg.model_dump(by_alias=True), "reps": reps, "holidays": {"us": holiday_today, "de": []}}
+    )
+    d = decide(with_holidays, scored(employees=50), EMPTY, TUESDAY_15_UTC)
+    assert d.rep_id == "bruno", "alice's region is on holiday"
+    assert any("alice" in s and "public holiday in us: Founders' Day" in s for s in d.trace), d.trace
+    reps[2]["region"] = "fr"
+    try:
+        BusinessConfig.model_validate({**cfg.model_dump(by_alias=True), "reps": reps, "holidays": {"us": []}})
+    except ValueError as exc:
+        assert "reps.2.region" in str(exc) and "'fr'" in str(exc)
+    else:
+        raise AssertionError("a region without holidays is refused (a typo would silently skip them)")

@@ -8,6 +8,7 @@ import pytest
 
 from services.route.claims import claim_in
 from services.route.handler import route_batch
+from services.route.reassign import reassign_in
 from services.route.recycling import recycle_stalled
 from services.route.rejections import reject_in
 from services.route.sla import fire_due
@@ -211,3 +212,29 @@ async def test_a_clock_that_cannot_fire_is_put_off_and_the_others_still_fire() -
     assert [e.lead_id for e in uow.published] == [good.lead_id]
     [stuck] = route.tables.of_lead(bad.lead_id)
     assert stuck.status == "pending" and stuck.sla_due_at == NOW + timedelta(minutes=12)
+
+
+async def test_an_operator_moves_a_lead_to_a_chosen_rep_or_back_through_the_pool() -> None:
+    route = Route()
+    first = await route.route(sales_ready())
+    lead = first.lead_id
+    async with route.uow() as uow:
+        moved = await reassign_in(uow, CONFIG, lead, "cat", "knows the account", "ops", NOW)
+    assert moved.status == 200 and moved.body["from"] == first.data.rep.id and moved.body["to"] == "cat"
+    assert route.last is not None
+    [event] = route.last.published
+    assert isinstance(event, LeadAssignedEvent) and event.data.rep.id == "cat" and event.data.attempt == 2
+    assert "reassigned by ops from" in event.data.trace[0] and event.data.sla_due_at is not None
+    assert [a.status for a in route.tables.of_lead(lead)] == ["reassigned", "pending"]
+    assert route.tables.audit[-1][:3] == ("ops", "lead reassigned", f"lead {lead}")
+
+    async with route.uow() as uow:
+        again = await reassign_in(uow, CONFIG, lead, None, "cat is out", "ops", NOW)
+    assert again.status == 200 and again.body["to"] not in {first.data.rep.id, "cat"}, (
+        "the pool's next who has not had it"
+    )
+    async with route.uow() as uow:
+        same = await reassign_in(uow, CONFIG, lead, again.body["to"], "x", "ops", NOW)
+        nobody = await reassign_in(uow, CONFIG, lead, "zed", "x", "ops", NOW)
+        unknown = await reassign_in(uow, CONFIG, sales_ready().lead_id, None, "x", "ops", NOW)
+    assert (same.status, nobody.status, unknown.status) == (409, 422, 404)

@@ -3,6 +3,7 @@ account owners, and the loads (open leads, assignments per period) a decision re
 
 from collections.abc import Iterable
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -129,21 +130,26 @@ class PoolStore:
             )
             for r in rep_ids
         }
-        return Snapshot(loads, {p: PoolState(credits[p]) for p in pool_ids}, owners)
+        return Snapshot(loads, credits, owners)
 
-    async def _credits(self, pool_ids: list[str], *, lock: bool) -> dict[str, dict[str, int]]:
-        """Each pool's member credits (every pool has members: the config requires one). Locking, the
-        statement locks the member rows as well as the pools: once it has waited for another decision,
-        PostgreSQL re-reads only the rows it locks, so credits read through an unlocked join would be
-        the ones from before that decision, and round robin would drift."""
+    async def _credits(self, pool_ids: list[str], *, lock: bool) -> dict[str, PoolState]:
+        """Each pool's member credits (every pool has members: the config requires one) and whether
+        it is paused, in one statement. Locking, the statement locks the member rows as well as the
+        pools: once it has waited for another decision, PostgreSQL re-reads only the rows it locks, so
+        credits read through an unlocked join would be the ones from before that decision, and round
+        robin would drift."""
         credits: dict[str, dict[str, int]] = {p: {} for p in pool_ids}
+        paused: dict[str, str] = {}
         read = (
-            "SELECT m.pool_id, m.rep_id, m.credit FROM route.pools p JOIN route.pool_members m ON m.pool_id = p.id"
+            "SELECT m.pool_id, m.rep_id, m.credit, p.paused, p.paused_by FROM route.pools p"
+            " JOIN route.pool_members m ON m.pool_id = p.id"
             " WHERE p.id = ANY(:p) ORDER BY p.id, m.rep_id" + (" FOR UPDATE OF p, m" if lock else "")
         )
         for row in await self._s.execute(text(read), {"p": pool_ids}):
             credits[row.pool_id][row.rep_id] = int(row.credit)
-        return credits
+            if row.paused:
+                paused[row.pool_id] = pause_note(row.paused_by, None)
+        return {p: PoolState(credits[p], paused.get(p)) for p in pool_ids}
 
     async def period_counts(
         self, config: BusinessConfig, rep_ids: list[str], now: datetime, *, only_capped: bool = True
@@ -238,6 +244,21 @@ class PoolStore:
             ),
             {"r": rep_id, "p": paused, "b": by if paused else None, "u": until if paused else None},
         )
+
+    async def set_pool_paused(self, pool_id: str, paused: bool, by: str) -> bool:
+        """False when the pool is not known here."""
+        result = await self._s.execute(
+            text(
+                "UPDATE route.pools SET paused = :p, paused_by = CASE WHEN :p THEN :b END,"
+                " paused_at = CASE WHEN :p THEN now() END WHERE id = :i RETURNING id"
+            ),
+            {"i": pool_id, "p": paused, "b": by},
+        )
+        return result.first() is not None
+
+    async def pool_pauses(self) -> dict[str, dict[str, Any]]:
+        rows = await self._s.execute(text("SELECT id, paused, paused_by, paused_at FROM route.pools"))
+        return {r.id: {"paused": r.paused, "paused_by": r.paused_by, "paused_at": r.paused_at} for r in rows}
 
     async def give_back_turn(self, pool_id: str, rep_id: str, debit: int) -> None:
         """Undo what the rep paid for a pick: their place in the round-robin order is as before it."""

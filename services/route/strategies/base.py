@@ -27,7 +27,8 @@ class Context:
     trace: list[str]
 
     def unavailable(self, rep_id: str) -> str | None:
-        return skip_reason(self.config.rep(rep_id), self.snap.load(rep_id), self.now, rep_id in self.had)
+        rep = self.config.rep(rep_id)
+        return skip_reason(rep, self.snap.load(rep_id), self.now, rep_id in self.had, self.config.holidays_of(rep))
 
     def eligible(self) -> list[str]:
         """The pool's members who can take the lead now, in pool order; each one skipped is traced."""
