@@ -64,7 +64,7 @@ OPS = "ops"
 every group, reads every topic, writes the topics a DLQ replay re-publishes to, and resets insights'
 group for a rebuild."""
 
-CONFIG_FOLLOWERS = ("route", "score", "notify")
+CONFIG_FOLLOWERS = ("enrich", "score", "route", "notify", "insights")
 """The services that apply published routing versions (they read `config.published`)."""
 CONFIG_PUBLISHER = "route"
 """The service whose operator API publishes a version (it writes `config.published`)."""

@@ -1,11 +1,13 @@
 """lead.captured -> lead.enriched."""
 
 from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
 
-from services.enrich.accounts import registrable
+from services.enrich.accounts import AccountMatcher, registrable
 from services.enrich.normalize import email_domain, normalize_email, normalize_phone, split_name
 from services.enrich.reference_data import ReferenceData
 from shared.events import EnvelopeBase, Event, LeadCapturedEvent, LeadEnrichedEvent, follow_event
+from shared.live_config import Applied, LiveConfig
 from shared.payloads import CapturedLead, EnrichedLead
 from shared.runtime import Stage
 from shared.topics import Topic
@@ -60,10 +62,30 @@ def enrich(captured: CapturedLead, ref: ReferenceData) -> EnrichedLead:
     )
 
 
-async def handle(event: Event, ref: ReferenceData) -> Sequence[EnvelopeBase]:
+@dataclass
+class EnrichDeps:
+    """The reference data, with the accounts of the routing version in force (a published version
+    may add or move accounts): one matcher per version, built when it is first used."""
+
+    ref: ReferenceData
+    live: LiveConfig
+    matchers: dict[int, ReferenceData] = field(default_factory=dict)
+
+    def reference(self, applied: Applied) -> ReferenceData:
+        if applied.version not in self.matchers:
+            accounts = AccountMatcher(applied.config.accounts, applied.config.routing.account_matching)
+            self.matchers = {applied.version: replace(self.ref, accounts=accounts)}
+        return self.matchers[applied.version]
+
+
+async def handle(event: Event, deps: EnrichDeps | ReferenceData) -> Sequence[EnvelopeBase]:
     assert isinstance(event, LeadCapturedEvent)
-    data = enrich(event.data, ref)
+    if isinstance(deps, ReferenceData):
+        data = enrich(event.data, deps)
+    else:
+        async with deps.live.use() as applied:
+            data = enrich(event.data, deps.reference(applied))
     return [follow_event(LeadEnrichedEvent, event, producer="enrich", data=data)]
 
 
-STAGE: Stage[ReferenceData] = Stage(name="enrich", inputs=[Topic.LEAD_CAPTURED], handle=handle)
+STAGE: Stage[EnrichDeps | ReferenceData] = Stage(name="enrich", inputs=[Topic.LEAD_CAPTURED], handle=handle)

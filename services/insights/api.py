@@ -37,7 +37,9 @@ async def report(
     format: Literal["json", "csv"] = "json",
 ) -> Response:
     """speed-to-lead, funnel or fairness, for the leads the filters select; `format=csv` downloads it."""
-    body = await report_service.build(request.app.state.runtime.db, request.app.state.config, name, filters)
+    body = await report_service.build(
+        request.app.state.runtime.db, request.app.state.live.current.config, name, filters
+    )
     if format == "csv":
         return csv_response(name, report_service.csv_of(name, body))
     return JSONResponse(body)

@@ -153,7 +153,7 @@ async def lead_detail(request: Request, lead_id: LeadId, user: sessions.User) ->
         try:
             reps = (await route_client(request).reps())["reps"]
         except RouteUnavailable:
-            reps = [{"id": r.id, "name": r.name} for r in request.app.state.config.reps]
+            reps = [{"id": r.id, "name": r.name} for r in request.app.state.live.current.config.reps]
     return page(
         request,
         "lead.html",
@@ -283,7 +283,7 @@ async def reports_page(request: Request, user: sessions.OpsUser) -> HTMLResponse
     except ValidationError as exc:
         errors = [f"{'.'.join(str(p) for p in e['loc']) or 'filters'}: {e['msg']}" for e in exc.errors()]
         return page(request, "message.html", 422, user=user, title="Invalid filter", message="; ".join(errors))
-    built = await report_service.build_all(request.app.state.runtime.db, request.app.state.config, f)
+    built = await report_service.build_all(request.app.state.runtime.db, request.app.state.live.current.config, f)
     speed, funnel, fairness = built["speed-to-lead"], built["funnel"], built["fairness"]
     by_rep = [(g["key"], [g["to_claim_p50"], g["to_claim_p90"]]) for g in speed["groups"]["rep"]]
     by_source = [(g["key"], [g["to_alert_p50"], g["to_alert_p90"]]) for g in speed["groups"]["source"]]
@@ -310,5 +310,7 @@ async def report_csv(
     user: sessions.OpsUser,
     filters: Annotated[ReportFilters, Query()],
 ) -> Response:
-    body = await report_service.build(request.app.state.runtime.db, request.app.state.config, name, filters)
+    body = await report_service.build(
+        request.app.state.runtime.db, request.app.state.live.current.config, name, filters
+    )
     return csv_response(name, report_service.csv_of(name, body))

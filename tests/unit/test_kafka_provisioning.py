@@ -35,7 +35,11 @@ def test_acls_grant_each_service_only_its_topics_and_group() -> None:
         ("TOPIC", "p.lead.captured.dlq", "WRITE"),
         ("TOPIC", "p.lead.captured.dlq", "DESCRIBE"),
         ("GROUP", "p.enrich", "READ"),
-    }
+        ("TOPIC", "p.config.published", "READ"),
+        ("TOPIC", "p.config.published", "DESCRIBE"),
+    }, "enrich follows the routing versions (accounts)"
+    writers = {a.principal for a in acls if a.name == "p.config.published" and a.operation == "WRITE"}
+    assert writers == {"User:route"}, "only route publishes a routing version"
     assert Acl("User:notify", "TOPIC", "p.lead.captured", "READ") not in acls
     capture = {(a.resource, a.operation) for a in acls if a.principal == "User:capture"}
     assert ("GROUP", "READ") not in capture and ("TOPIC", "READ") not in capture, "capture consumes nothing"

@@ -11,6 +11,8 @@ from typing import Any
 
 import pytest
 
+from services.enrich.handler import EnrichDeps
+from services.enrich.reference_data import ReferenceData
 from services.route.handler import route_batch
 from services.route.impact import impact
 from services.route.replay import RecordedLead
@@ -181,3 +183,17 @@ def test_preview_impact_names_the_moved_leads_per_rep_and_pool_with_both_traces(
     [one] = result["sample"]
     assert one["before"]["owner"] != one["after"]["owner"] and one["after"]["trace"]
     assert result["now_nurtured"] == result["now_held"] == 0
+
+
+async def test_enrich_matches_the_accounts_of_the_version_in_force() -> None:
+    live = LiveConfig.fixed(EXAMPLE)
+    deps = EnrichDeps(ReferenceData({}, frozenset(), frozenset(), "US"), live)
+    async with live.use() as applied:
+        assert deps.reference(applied).accounts is not None
+        assert deps.reference(applied).accounts.match("initrode.com", None, False) is None  # type: ignore[union-attr]
+    with_account = draft()
+    with_account["accounts"].append({"domain": "initrode.com", "owner": "chen"})
+    assert await live.apply(version(5, with_account))
+    async with live.use() as applied:
+        found = deps.reference(applied).accounts.match("initrode.com", None, False)  # type: ignore[union-attr]
+    assert found is not None and found.owner == "chen"
