@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from shared import config_versions
+from shared.backoff import Backoff
 from shared.business.loader import BusinessConfig
 from shared.business.versioned import BOOTSTRAP, DraftInvalid, with_version
 from shared.config_versions import Version
@@ -139,34 +140,52 @@ class ConfigFollower:
         return {"routing_config": self._live.loaded.is_set()}
 
     async def run(self) -> None:
-        consumer = make_consumer(self._settings, enable_auto_commit=False, auto_offset_reset="earliest")
-        started = False
+        """Look for the latest version in both places before the first batch; if neither the topic
+        nor the table can be read, batches wait (deciding with the file's routing while a published
+        version exists would route by rules ops have replaced)."""
+        backoff = Backoff("routing_config", initial=1.0)
+        consumer: AIOKafkaConsumer | None = None
         try:
-            newest = await self._from_database()
-            try:
-                async with asyncio.timeout(self._topic_wait_s):
-                    await consumer.start()
-                    started = True
-                    partition = TopicPartition(self._topic, 0)
-                    consumer.assign([partition])
-                    await consumer.seek_to_beginning(partition)
-                    end = (await consumer.end_offsets([partition]))[partition]
-                    while await consumer.position(partition) < end:
-                        for records in (await consumer.getmany(partition, timeout_ms=500)).values():
-                            for record in records:
-                                newest = _newer(newest, _version_of(record.value))
-            except Exception as exc:
-                log.warning("config.published unreadable at start (%r); using the database's latest version", exc)
+            while True:
+                db_ok, from_db = await self._from_database()
+                consumer, from_topic = await self._read_topic()
+                if db_ok or consumer is not None or self._stopping.is_set():
+                    break
+                log.error("neither config.published nor config.versions can be read; batches wait")
+                await backoff.wait(self._stopping)
+            newest = _newer(from_db, from_topic)
             if newest is not None:
                 await self._live.apply(newest)
             self._live.loaded.set()
             await self._report()
-            await self._follow(consumer if started else None)
+            await self._follow(consumer)
         finally:
             self._live.loaded.set()
-            if started:
+            if consumer is not None:
                 await consumer.stop()
             await self._forget()
+
+    async def _read_topic(self) -> tuple[AIOKafkaConsumer | None, Version | None]:
+        """The consumer, positioned after everything published so far, and the newest version in it;
+        (None, None) when the topic cannot be read within `topic_wait_s`."""
+        consumer = make_consumer(self._settings, enable_auto_commit=False, auto_offset_reset="earliest")
+        newest: Version | None = None
+        try:
+            async with asyncio.timeout(self._topic_wait_s):
+                await consumer.start()
+                partition = TopicPartition(self._topic, 0)
+                consumer.assign([partition])
+                await consumer.seek_to_beginning(partition)
+                end = (await consumer.end_offsets([partition]))[partition]
+                while await consumer.position(partition) < end:
+                    for records in (await consumer.getmany(partition, timeout_ms=500)).values():
+                        for record in records:
+                            newest = _newer(newest, _version_of(record.value))
+            return consumer, newest
+        except Exception as exc:
+            log.warning("config.published unreadable (%r); following config.versions instead", exc)
+            await consumer.stop()
+            return None, None
 
     async def _follow(self, consumer: AIOKafkaConsumer | None) -> None:
         """Apply each version published from now on; report what is in force every heartbeat (a
@@ -186,20 +205,21 @@ class ConfigFollower:
                     async with asyncio.timeout(self._heartbeat_s):
                         await self._stopping.wait()
                 except TimeoutError:
-                    newest = await self._from_database()
+                    _, newest = await self._from_database()
                     if newest is not None and await self._live.apply(newest):
                         await self._report()
             if loop.time() >= next_report:
                 await self._report()
                 next_report = loop.time() + self._heartbeat_s
 
-    async def _from_database(self) -> Version | None:
+    async def _from_database(self) -> tuple[bool, Version | None]:
+        """(whether the table could be read, its latest version)."""
         try:
             async with self._db.session_scope() as session:
-                return await config_versions.latest(session, self._namespace)
+                return True, await config_versions.latest(session, self._namespace)
         except Exception as exc:
             log.warning("cannot read config.versions (%r)", exc)
-            return None
+            return False, None
 
     async def _report(self) -> None:
         try:
