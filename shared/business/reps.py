@@ -28,6 +28,16 @@ class Caps(Strict):
     week: int | None = Field(default=None, ge=0)
     month: int | None = Field(default=None, ge=0)
 
+    @model_validator(mode="after")
+    def _nested(self) -> "Caps":
+        """A day is inside its week and a week inside its month: a larger cap for the shorter period
+        overlaps the longer one's and could never be reached."""
+        given = [(p, getattr(self, p)) for p in ("day", "week", "month") if getattr(self, p) is not None]
+        for (short, a), (long, b) in zip(given, given[1:], strict=False):
+            if a > b:
+                raise ValueError(f"the {short} cap ({a}) exceeds the {long} cap ({b})")
+        return self
+
 
 Channel = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{0,31}$")]
 """A channel registered in notify (services/notify/channels): slack, sms, email, hubspot, salesforce, or

@@ -130,6 +130,17 @@ async def test_an_invalid_draft_is_refused_by_field_and_a_restore_publishes_an_o
         assert {"field": "document.pools.0.members.1.rep", "message": "pool 'inbound' names unknown rep 'nobody'"} in (
             refused.json()["fields"]
         )
+        overlapping = document(moved=False)
+        erin = next(r for r in overlapping["reps"] if r["id"] == "erin")
+        erin["caps"] = {"day": 200, "week": 150}
+        caps = await publish(http, versioned, overlapping, "caps")
+        assert caps.status_code == 422
+        assert caps.json()["fields"] == [
+            {
+                "field": f"document.reps.{overlapping['reps'].index(erin)}.caps",
+                "message": "the day cap (200) exceeds the week cap (150)",
+            }
+        ]
         no_message = await http.post(f"{versioned.route}/v1/config/versions", json={"document": broken}, headers=OPS)
         assert no_message.status_code == 422 and "message" in str(no_message.json())
         intake_key = await http.post(

@@ -197,3 +197,10 @@ async def test_enrich_matches_the_accounts_of_the_version_in_force() -> None:
     async with live.use() as applied:
         found = deps.reference(applied).accounts.match("initrode.com", None, False)  # type: ignore[union-attr]
     assert found is not None and found.owner == "chen"
+
+
+def test_a_day_cap_above_the_week_cap_is_refused_at_its_field() -> None:
+    d = draft()
+    d["reps"][3]["caps"] = {"day": 60, "week": 50}
+    errors = refused(d)
+    assert errors == {"reps.3.caps": "the day cap (60) exceeds the week cap (50)"}, errors
