@@ -150,6 +150,7 @@ async def test_an_invalid_draft_is_refused_by_field_and_a_restore_publishes_an_o
         )
         assert intake_key.status_code == 403, "publishing takes the ops:write scope"
 
+        assert (await publish(http, versioned, document(moved=True), "chen to enterprise")).status_code == 201
         listed = (await http.get(f"{versioned.route}/v1/config/versions", headers=OPS)).json()["versions"]
         oldest = listed[-1]
         restored = await http.post(
