@@ -77,7 +77,11 @@ async def slash_command(request: Request) -> JSONResponse:
         command = parse_command(text, datetime.now(UTC), rep.timezone)
     except CommandError as exc:
         return _say(str(exc))
-    return _say(await _run(request, rep, command.verb, command.until))
+    try:
+        return _say(await _run(request, rep, command.verb, command.until))
+    except (httpx.HTTPError, ValueError) as exc:
+        log.warning("route did not answer /leadrelay %s for %s: %r", command.verb, rep.id, exc)
+        return _say("leadrelay cannot reach routing just now; nothing changed. Try again in a minute.")
 
 
 async def _run(request: Request, rep: Rep, verb: str, until: datetime | None) -> str:

@@ -16,6 +16,7 @@ console names the user it acts for in `acting_for`). Bodies are capped like ever
 from datetime import timedelta
 from typing import Annotated, Any
 
+from aiokafka.errors import KafkaError
 from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
@@ -75,6 +76,14 @@ def _refused(exc: DraftInvalid | ValueError) -> JSONResponse:
     else:
         fields = [{"field": "document.pools", "message": str(exc)}]
     return invalid(fields, error="invalid_config")
+
+
+def _broker_down(exc: KafkaError) -> JSONResponse:
+    """Nothing was stored: the row commits only after the broker acknowledged the version."""
+    message = f"Kafka did not take the version ({type(exc).__name__}); nothing was published"
+    response = invalid([{"field": "broker", "message": message}], error="broker_unavailable", status=503)
+    response.headers["Retry-After"] = "5"
+    return response
 
 
 def _no_version(version_id: int) -> JSONResponse:
@@ -141,6 +150,8 @@ async def publish(
         )
     except (DraftInvalid, ValueError) as exc:
         return _refused(exc)
+    except KafkaError as exc:
+        return _broker_down(exc)
     return published.public()
 
 
@@ -162,4 +173,6 @@ async def restore(
         )
     except (DraftInvalid, ValueError) as exc:
         return _refused(exc)
+    except KafkaError as exc:
+        return _broker_down(exc)
     return published.public()
