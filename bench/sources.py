@@ -35,8 +35,9 @@ def _fixture(name: str) -> Any:
 
 
 def _phone(tag: str, prefix: str, digits: int = 7) -> str:
-    """A number of the lead's own: the vendors' samples share one, which made every Typeform (and
-    every Unbounce) lead the same person to sticky routing."""
+    """A number of the lead's own: each vendor's sample carries one fixed number (Typeform, Unbounce,
+    Calendly's text_reminder_number, Webflow's Phone), which made all of that source's leads one
+    person to sticky routing, and its phone lookup match thousands of leads."""
     return f"{prefix}{int(tag[:8], 16) % 10**digits:0{digits}d}"
 
 
@@ -86,6 +87,7 @@ class VendorMix:
     def _calendly_request(self, tag: str) -> Request:
         body = copy.deepcopy(self._calendly)
         body["payload"]["email"] = f"bench+{tag}@globex.com"
+        body["payload"]["text_reminder_number"] = _phone(tag, "+1312")
         body["payload"]["uri"] = f"https://api.calendly.com/scheduled_events/BENCH/invitees/{tag}"
         body["payload"]["questions_and_answers"].append({"answer": "VP Sales", "position": 2, "question": "Job title"})
         raw = json.dumps(body).encode()
@@ -97,6 +99,7 @@ class VendorMix:
         body["payload"]["id"] = tag
         body["payload"]["data"]["Email"] = f"bench+{tag}@starklogistics.com"
         body["payload"]["data"]["Job title"] = "VP Sales"
+        body["payload"]["data"]["Phone"] = int(_phone(tag, "+49151").lstrip("+"))
         raw = json.dumps(body).encode()
         url = self._url("webflow")
         return url, signing.webflow(self._secrets["webflow"], raw, datetime.now(UTC), url), raw
