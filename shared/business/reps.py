@@ -1,6 +1,7 @@
 """Reps: where to alert them, when they work, and how many leads they may take."""
 
 from datetime import date, time
+from itertools import pairwise
 from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -33,7 +34,7 @@ class Caps(Strict):
         """A day is inside its week and a week inside its month: a larger cap for the shorter period
         overlaps the longer one's and could never be reached."""
         given = [(p, getattr(self, p)) for p in ("day", "week", "month") if getattr(self, p) is not None]
-        for (short, a), (long, b) in zip(given, given[1:], strict=False):
+        for (short, a), (long, b) in pairwise(given):
             if a > b:
                 raise ValueError(f"the {short} cap ({a}) exceeds the {long} cap ({b})")
         return self
