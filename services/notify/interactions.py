@@ -21,7 +21,7 @@ from services.notify.digest_message import DIGEST_BLOCK
 from services.notify.message import CLAIM_ACTION, REJECT_ACTIONS, claimed_blocks, mrkdwn
 from services.notify.slack_client import SlackClient, SlackError
 from services.notify.slack_desk import publish_home
-from services.notify.slack_request import SLACK_ID, background, rep_for_member, signature_ok
+from services.notify.slack_request import SLACK_ID, background, rep_for_member, verify_slack_request
 from shared.business.loader import BusinessConfig
 from shared.http_errors import ApiError
 from shared.zones import Vendor
@@ -61,16 +61,7 @@ def button_action(body: bytes) -> tuple[dict[str, Any], UUID, str, str] | None:
 async def slack_interactions(request: Request) -> JSONResponse:
     settings: NotifySettings = request.app.state.settings
     body = await request.body()
-    if settings.slack_signing_secret is None:
-        raise ApiError.field(503, "unavailable", "X-Slack-Signature", "Slack signing secret not configured")
-    ok = signature_ok(
-        settings.slack_signing_secret.get_secret_value(),
-        request.headers.get("x-slack-request-timestamp"),
-        request.headers.get("x-slack-signature"),
-        body,
-    )
-    if not ok:
-        raise ApiError.field(401, "invalid_signature", "X-Slack-Signature", "bad or stale signature")
+    verify_slack_request(request, body)
     click = button_action(body)
     if click is None:
         return JSONResponse({"ok": True, "ignored": "not a claim action"})

@@ -23,27 +23,13 @@ from fastapi.responses import JSONResponse
 from services.notify.config import NotifySettings
 from services.notify.rep_desk import HELP, CommandError, home_blocks, mine_text, parse_command, status_text
 from services.notify.slack_client import SlackClient, SlackError
-from services.notify.slack_request import SLACK_ID, background, rep_for_member, signature_ok
+from services.notify.slack_request import SLACK_ID, background, rep_for_member, verify_slack_request
 from shared.business.reps import Rep
 from shared.http_errors import ApiError
 from shared.zones import Vendor
 
 log = logging.getLogger(__name__)
 router = APIRouter()
-
-
-def _verified(request: Request, body: bytes) -> None:
-    settings: NotifySettings = request.app.state.settings
-    if settings.slack_signing_secret is None:
-        raise ApiError.field(503, "unavailable", "X-Slack-Signature", "Slack signing secret not configured")
-    ok = signature_ok(
-        settings.slack_signing_secret.get_secret_value(),
-        request.headers.get("x-slack-request-timestamp"),
-        request.headers.get("x-slack-signature"),
-        body,
-    )
-    if not ok:
-        raise ApiError.field(401, "invalid_signature", "X-Slack-Signature", "bad or stale signature")
 
 
 async def route_desk(request: Request, method: str, rep_id: str, action: str, body: Any = None) -> tuple[int, Any]:
@@ -62,7 +48,7 @@ def _say(text: str) -> JSONResponse:
 @router.post("/v1/slack/commands", dependencies=[Vendor])
 async def slash_command(request: Request) -> JSONResponse:
     body = await request.body()
-    _verified(request, body)
+    verify_slack_request(request, body)
     try:
         form = {k: v[0] for k, v in parse_qs(body.decode("utf-8"), max_num_fields=30).items()}
     except (UnicodeDecodeError, ValueError) as exc:
@@ -111,7 +97,7 @@ def _first_error(answer: Any) -> str:
 @router.post("/v1/slack/events", dependencies=[Vendor])
 async def events(request: Request) -> JSONResponse:
     body = await request.body()
-    _verified(request, body)
+    verify_slack_request(request, body)
     try:
         envelope = orjson.loads(body)
     except orjson.JSONDecodeError as exc:

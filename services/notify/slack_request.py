@@ -13,9 +13,26 @@ from services.notify.slack_client import SlackError
 from services.notify.slack_directory import SlackDirectory
 from shared.business.loader import BusinessConfig
 from shared.business.reps import SLACK_BY_EMAIL, Rep
+from shared.http_errors import ApiError
 
 log = logging.getLogger(__name__)
 SLACK_ID = re.compile(r"^[A-Z0-9]{2,20}$")
+
+
+def verify_slack_request(request: Request, body: bytes) -> None:
+    """The vendor zone's check, before anything is parsed: 503 without a signing secret, 401 for a
+    bad or stale signature."""
+    secret = request.app.state.settings.slack_signing_secret
+    if secret is None:
+        raise ApiError.field(503, "unavailable", "X-Slack-Signature", "Slack signing secret not configured")
+    ok = signature_ok(
+        secret.get_secret_value(),
+        request.headers.get("x-slack-request-timestamp"),
+        request.headers.get("x-slack-signature"),
+        body,
+    )
+    if not ok:
+        raise ApiError.field(401, "invalid_signature", "X-Slack-Signature", "bad or stale signature")
 
 
 def signature_ok(secret: str, timestamp: str | None, signature: str | None, body: bytes) -> bool:
