@@ -8,6 +8,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.score.decision import LeadState, NewResult
+from shared import raw_sql
 from shared.payloads import Activity, EnrichedLead
 
 
@@ -39,12 +40,11 @@ async def save_facts(
     latest = {lead_id: (corr, lead) for lead_id, corr, lead in enriched}
     if latest:
         ids = sorted(latest)
-        await session.execute(
-            text(
-                "INSERT INTO score.leads (lead_id, correlation_id, enriched)"
-                " SELECT l, c, CAST(e AS jsonb) FROM unnest(CAST(:l AS uuid[]), CAST(:c AS uuid[]), CAST(:e AS text[]))"
-                " AS u(l, c, e) ON CONFLICT (lead_id) DO UPDATE SET enriched = excluded.enriched, updated_at = now()"
-            ),
+        await raw_sql.fetch(
+            session,
+            "INSERT INTO score.leads (lead_id, correlation_id, enriched)"
+            " SELECT l, c, CAST(e AS jsonb) FROM unnest(CAST(:l AS uuid[]), CAST(:c AS uuid[]), CAST(:e AS text[]))"
+            " AS u(l, c, e) ON CONFLICT (lead_id) DO UPDATE SET enriched = excluded.enriched, updated_at = now()",
             {
                 "l": ids,
                 "c": [latest[i][0] for i in ids],
@@ -54,21 +54,19 @@ async def save_facts(
     if not activities:
         return
     named = {lead_id: corr for _, lead_id, corr, _ in activities}
-    await session.execute(
-        text(
-            "INSERT INTO score.leads (lead_id, correlation_id) SELECT l, c"
-            " FROM unnest(CAST(:l AS uuid[]), CAST(:c AS uuid[])) AS u(l, c) ORDER BY l"
-            " ON CONFLICT (lead_id) DO NOTHING"
-        ),
+    await raw_sql.fetch(
+        session,
+        "INSERT INTO score.leads (lead_id, correlation_id) SELECT l, c"
+        " FROM unnest(CAST(:l AS uuid[]), CAST(:c AS uuid[])) AS u(l, c) ORDER BY l"
+        " ON CONFLICT (lead_id) DO NOTHING",
         {"l": list(named), "c": list(named.values())},
     )
-    await session.execute(
-        text(
-            "INSERT INTO score.activities (event_id, lead_id, kind, occurred_at, properties)"
-            " SELECT e, l, k, t, CAST(p AS jsonb) FROM unnest(CAST(:e AS uuid[]), CAST(:l AS uuid[]),"
-            " CAST(:k AS text[]), CAST(:t AS timestamptz[]), CAST(:p AS text[])) AS u(e, l, k, t, p)"
-            " ON CONFLICT (event_id) DO NOTHING"
-        ),
+    await raw_sql.fetch(
+        session,
+        "INSERT INTO score.activities (event_id, lead_id, kind, occurred_at, properties)"
+        " SELECT e, l, k, t, CAST(p AS jsonb) FROM unnest(CAST(:e AS uuid[]), CAST(:l AS uuid[]),"
+        " CAST(:k AS text[]), CAST(:t AS timestamptz[]), CAST(:p AS text[])) AS u(e, l, k, t, p)"
+        " ON CONFLICT (event_id) DO NOTHING",
         {
             "e": [e for e, _, _, _ in activities],
             "l": [lead for _, lead, _, _ in activities],
@@ -81,11 +79,10 @@ async def save_facts(
 
 async def lock_leads(session: AsyncSession, lead_ids: list[UUID]) -> dict[UUID, LeadState]:
     """Several leads' state, locked in id order (two instances never deadlock)."""
-    rows = await session.execute(
-        text(
-            "SELECT lead_id, correlation_id, enriched, result, last_event, last_cause FROM score.leads"
-            " WHERE lead_id = ANY(:l) ORDER BY lead_id FOR UPDATE"
-        ),
+    rows = await raw_sql.fetch(
+        session,
+        "SELECT lead_id, correlation_id, enriched, result, last_event, last_cause FROM score.leads"
+        " WHERE lead_id = ANY(:l) ORDER BY lead_id FOR UPDATE",
         {"l": sorted(lead_ids)},
     )
     return {r.lead_id: _state(r) for r in rows}
@@ -97,11 +94,10 @@ def _state(row: Any) -> LeadState:
 
 
 async def activities_of(session: AsyncSession, lead_ids: list[UUID]) -> dict[UUID, list[Activity]]:
-    rows = await session.execute(
-        text(
-            "SELECT lead_id, kind, occurred_at, properties FROM score.activities WHERE lead_id = ANY(:l)"
-            " ORDER BY lead_id, occurred_at"
-        ),
+    rows = await raw_sql.fetch(
+        session,
+        "SELECT lead_id, kind, occurred_at, properties FROM score.activities WHERE lead_id = ANY(:l)"
+        " ORDER BY lead_id, occurred_at",
         {"l": lead_ids},
     )
     found: dict[UUID, list[Activity]] = {i: [] for i in lead_ids}
@@ -114,12 +110,11 @@ async def save_results(session: AsyncSession, results: list[NewResult]) -> None:
     """New results and the events that announced them, so a redelivered cause re-emits the same event."""
     if not results:
         return
-    await session.execute(
-        text(
-            "UPDATE score.leads s SET result = CAST(u.r AS jsonb), last_event = CAST(u.e AS jsonb), last_cause = u.c,"
-            " updated_at = now() FROM unnest(CAST(:l AS uuid[]), CAST(:r AS text[]), CAST(:e AS text[]),"
-            " CAST(:c AS uuid[])) AS u(l, r, e, c) WHERE s.lead_id = u.l"
-        ),
+    await raw_sql.fetch(
+        session,
+        "UPDATE score.leads s SET result = CAST(u.r AS jsonb), last_event = CAST(u.e AS jsonb), last_cause = u.c,"
+        " updated_at = now() FROM unnest(CAST(:l AS uuid[]), CAST(:r AS text[]), CAST(:e AS text[]),"
+        " CAST(:c AS uuid[])) AS u(l, r, e, c) WHERE s.lead_id = u.l",
         {
             "l": [r.lead_id for r in results],
             "r": [_json(r.summary) for r in results],

@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.route.state import ExistingOwner
 from services.route.store.json_doc import dumps, loads
 from services.route.store.rows import AssignmentRow, ClaimResult, NewAssignment, Rejected
+from shared import raw_sql
 
 _ROW = "SELECT id, lead_id, attempt, outcome, status, pool_id, rep_id, event FROM route.assignments"
 
@@ -25,18 +26,17 @@ class AssignmentStore:
     async def add(self, rows: list[NewAssignment]) -> None:
         if not rows:
             return
-        await self._s.execute(
-            text(
-                "INSERT INTO route.assignments (id, lead_id, attempt, outcome, status, pool_id, rep_id, rule_id,"
-                " reason, trace, sla_due_at, event, created_at, debit)"
-                " SELECT id, lead, attempt, outcome, status, pool, rep, rule, reason, CAST(trace AS jsonb), due,"
-                " CAST(event AS jsonb), at, debit FROM unnest(CAST(:id AS uuid[]), CAST(:lead AS uuid[]),"
-                " CAST(:attempt AS int[]), CAST(:outcome AS text[]), CAST(:status AS text[]),"
-                " CAST(:pool AS text[]), CAST(:rep AS text[]), CAST(:rule AS text[]), CAST(:reason AS text[]),"
-                " CAST(:trace AS text[]), CAST(:due AS timestamptz[]), CAST(:event AS text[]),"
-                " CAST(:at AS timestamptz[]), CAST(:debit AS int[]))"
-                " AS u(id, lead, attempt, outcome, status, pool, rep, rule, reason, trace, due, event, at, debit)"
-            ),
+        await raw_sql.fetch(
+            self._s,
+            "INSERT INTO route.assignments (id, lead_id, attempt, outcome, status, pool_id, rep_id, rule_id,"
+            " reason, trace, sla_due_at, event, created_at, debit)"
+            " SELECT id, lead, attempt, outcome, status, pool, rep, rule, reason, CAST(trace AS jsonb), due,"
+            " CAST(event AS jsonb), at, debit FROM unnest(CAST(:id AS uuid[]), CAST(:lead AS uuid[]),"
+            " CAST(:attempt AS int[]), CAST(:outcome AS text[]), CAST(:status AS text[]),"
+            " CAST(:pool AS text[]), CAST(:rep AS text[]), CAST(:rule AS text[]), CAST(:reason AS text[]),"
+            " CAST(:trace AS text[]), CAST(:due AS timestamptz[]), CAST(:event AS text[]),"
+            " CAST(:at AS timestamptz[]), CAST(:debit AS int[]))"
+            " AS u(id, lead, attempt, outcome, status, pool, rep, rule, reason, trace, due, event, at, debit)",
             {
                 "id": [r.id for r in rows],
                 "lead": [r.lead_id for r in rows],
@@ -57,11 +57,10 @@ class AssignmentStore:
 
     async def latest(self, lead_ids: list[UUID]) -> dict[UUID, AssignmentRow]:
         """Each lead's latest attempt."""
-        rows = await self._s.execute(
-            text(
-                "SELECT DISTINCT ON (lead_id) id, lead_id, attempt, outcome, status, pool_id, rep_id, event"
-                " FROM route.assignments WHERE lead_id = ANY(:l) ORDER BY lead_id, attempt DESC"
-            ),
+        rows = await raw_sql.fetch(
+            self._s,
+            "SELECT DISTINCT ON (lead_id) id, lead_id, attempt, outcome, status, pool_id, rep_id, event"
+            " FROM route.assignments WHERE lead_id = ANY(:l) ORDER BY lead_id, attempt DESC",
             {"l": lead_ids},
         )
         return {r.lead_id: _row(r) for r in rows}
@@ -81,12 +80,11 @@ class AssignmentStore:
 
     async def past(self, lead_ids: list[UUID]) -> dict[UUID, tuple[frozenset[str], int]]:
         """Per lead: the reps who had it, and how many times it was assigned (not escalated or held)."""
-        rows = await self._s.execute(
-            text(
-                "SELECT lead_id, array_remove(array_agg(DISTINCT rep_id), NULL) AS had,"
-                " count(*) FILTER (WHERE outcome = 'assigned') AS assigned"
-                " FROM route.assignments WHERE lead_id = ANY(:l) GROUP BY lead_id"
-            ),
+        rows = await raw_sql.fetch(
+            self._s,
+            "SELECT lead_id, array_remove(array_agg(DISTINCT rep_id), NULL) AS had,"
+            " count(*) FILTER (WHERE outcome = 'assigned') AS assigned"
+            " FROM route.assignments WHERE lead_id = ANY(:l) GROUP BY lead_id",
             {"l": lead_ids},
         )
         return {r.lead_id: (frozenset(r.had), int(r.assigned)) for r in rows}
@@ -94,22 +92,20 @@ class AssignmentStore:
     async def set_statuses(self, statuses: dict[UUID, str]) -> None:
         if not statuses:
             return
-        await self._s.execute(
-            text(
-                "UPDATE route.assignments a SET status = u.s FROM unnest(CAST(:i AS uuid[]), CAST(:s AS text[]))"
-                " AS u(i, s) WHERE a.id = u.i"
-            ),
+        await raw_sql.fetch(
+            self._s,
+            "UPDATE route.assignments a SET status = u.s FROM unnest(CAST(:i AS uuid[]), CAST(:s AS text[]))"
+            " AS u(i, s) WHERE a.id = u.i",
             {"i": list(statuses), "s": list(statuses.values())},
         )
 
     async def postpone_all(self, until: dict[UUID, datetime]) -> None:
         if not until:
             return
-        await self._s.execute(
-            text(
-                "UPDATE route.assignments a SET sla_due_at = u.t"
-                " FROM unnest(CAST(:i AS uuid[]), CAST(:t AS timestamptz[])) AS u(i, t) WHERE a.id = u.i"
-            ),
+        await raw_sql.fetch(
+            self._s,
+            "UPDATE route.assignments a SET sla_due_at = u.t"
+            " FROM unnest(CAST(:i AS uuid[]), CAST(:t AS timestamptz[])) AS u(i, t) WHERE a.id = u.i",
             {"i": list(until), "t": list(until.values())},
         )
 
@@ -125,11 +121,10 @@ class AssignmentStore:
 
     async def lock_due(self, now: datetime, limit: int) -> list[AssignmentRow]:
         """SLA clocks (and held leads) whose time has come; SKIP LOCKED shares them among instances."""
-        rows = await self._s.execute(
-            text(
-                f"{_ROW} WHERE status IN ('pending', 'held') AND sla_due_at IS NOT NULL AND sla_due_at <= :now"
-                " ORDER BY sla_due_at LIMIT :n FOR UPDATE SKIP LOCKED"
-            ),
+        rows = await raw_sql.fetch(
+            self._s,
+            f"{_ROW} WHERE status IN ('pending', 'held') AND sla_due_at IS NOT NULL AND sla_due_at <= :now"
+            " ORDER BY sla_due_at LIMIT :n FOR UPDATE SKIP LOCKED",
             {"now": now, "n": limit},
         )
         return [_row(r) for r in rows]
@@ -142,20 +137,19 @@ class AssignmentStore:
         batch at saturation in the 22:04 bench, profiles/statements-leadrelay.txt)."""
         if not leads:
             return {}
-        rows = await self._s.execute(
-            text(
-                "SELECT DISTINCT ON (u.lead) u.lead, a.rep_id, m.lead_id AS other, m.via"
-                " FROM unnest(CAST(:l AS uuid[]), CAST(:e AS text[]), CAST(:p AS text[])) AS u(lead, email, phone)"
-                " CROSS JOIN LATERAL ("
-                " SELECT ri.lead_id, 'email' AS via FROM route.routing_inputs ri"
-                " WHERE u.email IS NOT NULL AND ri.event->'data'->'lead'->>'email' = u.email AND ri.lead_id <> u.lead"
-                " UNION ALL SELECT ri.lead_id, 'phone' FROM route.routing_inputs ri"
-                " WHERE u.phone IS NOT NULL AND ri.event->'data'->'lead'->>'phone_e164' = u.phone"
-                " AND ri.lead_id <> u.lead) AS m"
-                " JOIN route.assignments a ON a.lead_id = m.lead_id AND a.status IN ('pending', 'claimed')"
-                " AND a.rep_id IS NOT NULL"
-                " ORDER BY u.lead, a.created_at DESC, m.via"
-            ),
+        rows = await raw_sql.fetch(
+            self._s,
+            "SELECT DISTINCT ON (u.lead) u.lead, a.rep_id, m.lead_id AS other, m.via"
+            " FROM unnest(CAST(:l AS uuid[]), CAST(:e AS text[]), CAST(:p AS text[])) AS u(lead, email, phone)"
+            " CROSS JOIN LATERAL ("
+            " SELECT ri.lead_id, 'email' AS via FROM route.routing_inputs ri"
+            " WHERE u.email IS NOT NULL AND ri.event->'data'->'lead'->>'email' = u.email AND ri.lead_id <> u.lead"
+            " UNION ALL SELECT ri.lead_id, 'phone' FROM route.routing_inputs ri"
+            " WHERE u.phone IS NOT NULL AND ri.event->'data'->'lead'->>'phone_e164' = u.phone"
+            " AND ri.lead_id <> u.lead) AS m"
+            " JOIN route.assignments a ON a.lead_id = m.lead_id AND a.status IN ('pending', 'claimed')"
+            " AND a.rep_id IS NOT NULL"
+            " ORDER BY u.lead, a.created_at DESC, m.via",
             {"l": [lead for lead, _, _ in leads], "e": [e for _, e, _ in leads], "p": [p for _, _, p in leads]},
         )
         return {r.lead: ExistingOwner(r.rep_id, str(r.other), r.via) for r in rows}

@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.route.store.json_doc import dumps
 from services.route.store.rows import NurtureRecord, Recycled
+from shared import raw_sql
 
 
 class LeadStore:
@@ -19,22 +20,20 @@ class LeadStore:
     async def lock(self, lead_ids: list[UUID]) -> None:
         """Serialise routing work on these leads (a new score, an SLA timer) until commit; in a fixed
         order, so two instances never deadlock."""
-        await self._s.execute(
-            text(
-                "SELECT pg_advisory_xact_lock(hashtextextended(l, 7)) FROM unnest(CAST(:l AS text[])) AS l ORDER BY l"
-            ),
+        await raw_sql.fetch(
+            self._s,
+            "SELECT pg_advisory_xact_lock(hashtextextended(l, 7)) FROM unnest(CAST(:l AS text[])) AS l ORDER BY l",
             {"l": sorted(str(i) for i in lead_ids)},
         )
 
     async def save_inputs(self, inputs: dict[UUID, dict[str, Any]]) -> None:
         """Each lead's latest routing input: one statement for the batch."""
         ids = sorted(inputs)
-        await self._s.execute(
-            text(
-                "INSERT INTO route.routing_inputs (lead_id, event)"
-                " SELECT l, CAST(e AS jsonb) FROM unnest(CAST(:l AS uuid[]), CAST(:e AS text[])) AS u(l, e)"
-                " ON CONFLICT (lead_id) DO UPDATE SET event = excluded.event"
-            ),
+        await raw_sql.fetch(
+            self._s,
+            "INSERT INTO route.routing_inputs (lead_id, event)"
+            " SELECT l, CAST(e AS jsonb) FROM unnest(CAST(:l AS uuid[]), CAST(:e AS text[])) AS u(l, e)"
+            " ON CONFLICT (lead_id) DO UPDATE SET event = excluded.event",
             {"l": ids, "e": [dumps(inputs[i]) for i in ids]},
         )
 
@@ -46,16 +45,17 @@ class LeadStore:
         return dict(found) if found is not None else None
 
     async def routing_inputs(self, lead_ids: list[UUID]) -> dict[UUID, dict[str, Any]]:
-        rows = await self._s.execute(
-            text("SELECT lead_id, event FROM route.routing_inputs WHERE lead_id = ANY(:l)"), {"l": lead_ids}
+        rows = await raw_sql.fetch(
+            self._s, "SELECT lead_id, event FROM route.routing_inputs WHERE lead_id = ANY(:l)", {"l": lead_ids}
         )
         return {r.lead_id: dict(r.event) for r in rows}
 
     async def nurtured(self, lead_ids: list[UUID]) -> dict[UUID, NurtureRecord]:
         if not lead_ids:
             return {}
-        rows = await self._s.execute(
-            text("SELECT lead_id, reason, stage, score, cause FROM route.nurtured WHERE lead_id = ANY(:l)"),
+        rows = await raw_sql.fetch(
+            self._s,
+            "SELECT lead_id, reason, stage, score, cause FROM route.nurtured WHERE lead_id = ANY(:l)",
             {"l": lead_ids},
         )
         return {r.lead_id: NurtureRecord(r.lead_id, r.reason, r.stage, r.score, r.cause) for r in rows}
@@ -64,14 +64,13 @@ class LeadStore:
         """Each lead's nurture record as given (one per lead): one statement for the batch."""
         if not records:
             return
-        await self._s.execute(
-            text(
-                "INSERT INTO route.nurtured (lead_id, reason, stage, score, cause)"
-                " SELECT * FROM unnest(CAST(:l AS uuid[]), CAST(:r AS text[]), CAST(:st AS text[]),"
-                " CAST(:sc AS int[]), CAST(:c AS uuid[]))"
-                " ON CONFLICT (lead_id) DO UPDATE SET reason = excluded.reason, stage = excluded.stage,"
-                " score = excluded.score, cause = excluded.cause, updated_at = now()"
-            ),
+        await raw_sql.fetch(
+            self._s,
+            "INSERT INTO route.nurtured (lead_id, reason, stage, score, cause)"
+            " SELECT * FROM unnest(CAST(:l AS uuid[]), CAST(:r AS text[]), CAST(:st AS text[]),"
+            " CAST(:sc AS int[]), CAST(:c AS uuid[]))"
+            " ON CONFLICT (lead_id) DO UPDATE SET reason = excluded.reason, stage = excluded.stage,"
+            " score = excluded.score, cause = excluded.cause, updated_at = now()",
             {
                 "l": [n.lead_id for n in records],
                 "r": [n.reason for n in records],
@@ -93,13 +92,12 @@ class LeadStore:
         """The latest recycle of each lead, with who turned it down as not a fit."""
         if not lead_ids:
             return {}
-        rows = await self._s.execute(
-            text(
-                "SELECT DISTINCT ON (r.lead_id) r.lead_id, r.attempt, r.score,"
-                " ARRAY(SELECT DISTINCT a.rep_id FROM route.assignments a WHERE a.lead_id = r.lead_id"
-                " AND a.rejected_reason = 'not_a_fit' AND a.rep_id IS NOT NULL) AS not_for"
-                " FROM route.recycles r WHERE r.lead_id = ANY(:l) ORDER BY r.lead_id, r.attempt DESC"
-            ),
+        rows = await raw_sql.fetch(
+            self._s,
+            "SELECT DISTINCT ON (r.lead_id) r.lead_id, r.attempt, r.score,"
+            " ARRAY(SELECT DISTINCT a.rep_id FROM route.assignments a WHERE a.lead_id = r.lead_id"
+            " AND a.rejected_reason = 'not_a_fit' AND a.rep_id IS NOT NULL) AS not_for"
+            " FROM route.recycles r WHERE r.lead_id = ANY(:l) ORDER BY r.lead_id, r.attempt DESC",
             {"l": lead_ids},
         )
         return {r.lead_id: Recycled(r.attempt, r.score, frozenset(r.not_for)) for r in rows}

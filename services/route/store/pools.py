@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.route.availability import PERIODS, RepLoad, pause_note, period_starts
 from services.route.state import PoolState, Snapshot, StateChange
 from services.route.strategies import needs
+from shared import raw_sql
 from shared.business.loader import BusinessConfig
 
 
@@ -87,8 +88,8 @@ class PoolStore:
         unknown = sorted({d for d in domains if d not in configured})
         wanted = needs([p.strategy for p in pools])
         if unknown and "account_owners" in wanted:
-            found = await self._s.execute(
-                text("SELECT domain, rep_id FROM route.account_owners WHERE domain = ANY(:d)"), {"d": unknown}
+            found = await raw_sql.fetch(
+                self._s, "SELECT domain, rep_id FROM route.account_owners WHERE domain = ANY(:d)", {"d": unknown}
             )
             owners.update({r.domain: r.rep_id for r in found})
         rep_ids = sorted(
@@ -100,11 +101,10 @@ class PoolStore:
         credits = await self._credits(pool_ids, lock=lock)
         paused = {
             row.rep_id: pause_note(row.paused_by, row.paused_until)
-            for row in await self._s.execute(
-                text(
-                    "SELECT rep_id, paused_by, paused_until FROM route.rep_status WHERE paused AND rep_id = ANY(:r)"
-                    " AND (paused_until IS NULL OR paused_until > :now)"
-                ),
+            for row in await raw_sql.fetch(
+                self._s,
+                "SELECT rep_id, paused_by, paused_until FROM route.rep_status WHERE paused AND rep_id = ANY(:r)"
+                " AND (paused_until IS NULL OR paused_until > :now)",
                 {"r": rep_ids, "now": now},
             )
         }
@@ -112,11 +112,10 @@ class PoolStore:
         if "open_leads" in wanted:
             open_leads = {
                 row.rep_id: int(row.n)
-                for row in await self._s.execute(
-                    text(
-                        "SELECT rep_id, count(*) AS n FROM route.assignments WHERE status IN ('pending', 'claimed')"
-                        " AND rep_id = ANY(:r) GROUP BY rep_id"
-                    ),
+                for row in await raw_sql.fetch(
+                    self._s,
+                    "SELECT rep_id, count(*) AS n FROM route.assignments WHERE status IN ('pending', 'claimed')"
+                    " AND rep_id = ANY(:r) GROUP BY rep_id",
                     {"r": rep_ids},
                 )
             }
@@ -145,7 +144,7 @@ class PoolStore:
             " JOIN route.pool_members m ON m.pool_id = p.id"
             " WHERE p.id = ANY(:p) ORDER BY p.id, m.rep_id" + (" FOR UPDATE OF p, m" if lock else "")
         )
-        for row in await self._s.execute(text(read), {"p": pool_ids}):
+        for row in await raw_sql.fetch(self._s, read, {"p": pool_ids}):
             credits[row.pool_id][row.rep_id] = int(row.credit)
             if row.paused:
                 paused[row.pool_id] = pause_note(row.paused_by, None)
@@ -162,19 +161,18 @@ class PoolStore:
         if not capped:
             return {}
         starts = {r: period_starts(now, config.rep(r).timezone) for r in capped}
-        rows = await self._s.execute(
-            text(
-                "SELECT a.rep_id,"
-                " count(*) FILTER (WHERE a.created_at >= s.day_start) AS day,"
-                " count(*) FILTER (WHERE a.created_at >= s.week_start) AS week,"
-                " count(*) FILTER (WHERE a.created_at >= s.month_start) AS month"
-                " FROM route.assignments a"
-                " JOIN unnest(CAST(:reps AS text[]), CAST(:days AS timestamptz[]), CAST(:weeks AS timestamptz[]),"
-                "             CAST(:months AS timestamptz[])) AS s(rep_id, day_start, week_start, month_start)"
-                " ON s.rep_id = a.rep_id"
-                " WHERE a.outcome = 'assigned' AND a.created_at >= least(s.week_start, s.month_start)"
-                " GROUP BY a.rep_id"
-            ),
+        rows = await raw_sql.fetch(
+            self._s,
+            "SELECT a.rep_id,"
+            " count(*) FILTER (WHERE a.created_at >= s.day_start) AS day,"
+            " count(*) FILTER (WHERE a.created_at >= s.week_start) AS week,"
+            " count(*) FILTER (WHERE a.created_at >= s.month_start) AS month"
+            " FROM route.assignments a"
+            " JOIN unnest(CAST(:reps AS text[]), CAST(:days AS timestamptz[]), CAST(:weeks AS timestamptz[]),"
+            "             CAST(:months AS timestamptz[])) AS s(rep_id, day_start, week_start, month_start)"
+            " ON s.rep_id = a.rep_id"
+            " WHERE a.outcome = 'assigned' AND a.created_at >= least(s.week_start, s.month_start)"
+            " GROUP BY a.rep_id",
             {
                 "reps": capped,
                 "days": [starts[r]["day"] for r in capped],
@@ -186,13 +184,12 @@ class PoolStore:
 
     async def apply_change(self, change: StateChange) -> None:
         if change.pool_id is not None and change.credited:
-            await self._s.execute(
-                text(
-                    "UPDATE route.pool_members m"
-                    " SET credit = m.credit + c.weight - CASE WHEN m.rep_id = :winner THEN :debit ELSE 0 END"
-                    " FROM unnest(CAST(:reps AS text[]), CAST(:weights AS int[])) AS c(rep_id, weight)"
-                    " WHERE m.pool_id = :p AND m.rep_id = c.rep_id"
-                ),
+            await raw_sql.fetch(
+                self._s,
+                "UPDATE route.pool_members m"
+                " SET credit = m.credit + c.weight - CASE WHEN m.rep_id = :winner THEN :debit ELSE 0 END"
+                " FROM unnest(CAST(:reps AS text[]), CAST(:weights AS int[])) AS c(rep_id, weight)"
+                " WHERE m.pool_id = :p AND m.rep_id = c.rep_id",
                 {
                     "p": change.pool_id,
                     "winner": change.rep_id,
@@ -202,8 +199,9 @@ class PoolStore:
                 },
             )
         if change.claim_account is not None and change.rep_id is not None:
-            await self._s.execute(
-                text("INSERT INTO route.account_owners (domain, rep_id) VALUES (:d, :r) ON CONFLICT DO NOTHING"),
+            await raw_sql.fetch(
+                self._s,
+                "INSERT INTO route.account_owners (domain, rep_id) VALUES (:d, :r) ON CONFLICT DO NOTHING",
                 {"d": change.claim_account, "r": change.rep_id},
             )
 
@@ -216,20 +214,18 @@ class PoolStore:
             if before.pool(pool_id).credits.get(rep_id) != credit
         ]
         if changed:
-            await self._s.execute(
-                text(
-                    "UPDATE route.pool_members m SET credit = u.c FROM unnest(CAST(:p AS text[]), CAST(:r AS text[]),"
-                    " CAST(:c AS int[])) AS u(p, r, c) WHERE m.pool_id = u.p AND m.rep_id = u.r"
-                ),
+            await raw_sql.fetch(
+                self._s,
+                "UPDATE route.pool_members m SET credit = u.c FROM unnest(CAST(:p AS text[]), CAST(:r AS text[]),"
+                " CAST(:c AS int[])) AS u(p, r, c) WHERE m.pool_id = u.p AND m.rep_id = u.r",
                 {"p": [p for p, _, _ in changed], "r": [r for _, r, _ in changed], "c": [c for _, _, c in changed]},
             )
         claimed = sorted((d, r) for d, r in after.account_owners.items() if before.account_owners.get(d) != r)
         if claimed:
-            await self._s.execute(
-                text(
-                    "INSERT INTO route.account_owners (domain, rep_id) SELECT d, r"
-                    " FROM unnest(CAST(:d AS text[]), CAST(:r AS text[])) AS u(d, r) ON CONFLICT DO NOTHING"
-                ),
+            await raw_sql.fetch(
+                self._s,
+                "INSERT INTO route.account_owners (domain, rep_id) SELECT d, r"
+                " FROM unnest(CAST(:d AS text[]), CAST(:r AS text[])) AS u(d, r) ON CONFLICT DO NOTHING",
                 {"d": [d for d, _ in claimed], "r": [r for _, r in claimed]},
             )
 
