@@ -42,7 +42,7 @@ async def ensure_topics(bootstrap: str, prefix: str) -> None:
 
 
 def producer(bootstrap: str) -> AIOKafkaProducer:
-    return AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", enable_idempotence=True, linger_ms=1)
+    return AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", enable_idempotence=True, linger_ms=0)
 
 
 def intake_app(bootstrap: str, prefix: str) -> FastAPI:
