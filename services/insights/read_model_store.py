@@ -5,10 +5,10 @@ size. Each statement applies the same merge the fold used, against what is store
 from collections.abc import Sequence
 from uuid import UUID
 
-from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.insights.changes import ASSIGNED_COLUMNS, Changes
+from shared import raw_sql
 
 ASSIGNED_TYPES = {
     "attempt": "int",
@@ -41,8 +41,9 @@ class ReadModelStore:
         """Transaction-scoped locks on the batch's leads, taken in one order: batches from different
         topics touching the same leads then queue instead of deadlocking."""
         keys = sorted({(lead.int >> 65) - (1 << 62) for lead in leads})
-        await self._s.execute(
-            text("SELECT pg_advisory_xact_lock(k) FROM (SELECT unnest(CAST(:k AS bigint[])) AS k ORDER BY k) AS s"),
+        await raw_sql.fetch(
+            self._s,
+            "SELECT pg_advisory_xact_lock(k) FROM (SELECT unnest(CAST(:k AS bigint[])) AS k ORDER BY k) AS s",
             {"k": keys},
         )
 
@@ -59,12 +60,11 @@ class ReadModelStore:
         rows = {lead: row for lead, row in changes.leads.items() if lead not in changes.captured}
         if not rows:
             return
-        await self._s.execute(
-            text(
-                "INSERT INTO insights.leads (lead_id, correlation_id, source)"
-                " SELECT * FROM unnest(CAST(:l AS uuid[]), CAST(:c AS uuid[]), CAST(:s AS text[]))"
-                " ON CONFLICT (lead_id) DO UPDATE SET source = coalesce(insights.leads.source, EXCLUDED.source)"
-            ),
+        await raw_sql.fetch(
+            self._s,
+            "INSERT INTO insights.leads (lead_id, correlation_id, source)"
+            " SELECT * FROM unnest(CAST(:l AS uuid[]), CAST(:c AS uuid[]), CAST(:s AS text[]))"
+            " ON CONFLICT (lead_id) DO UPDATE SET source = coalesce(insights.leads.source, EXCLUDED.source)",
             {"l": list(rows), "c": [c for c, _ in rows.values()], "s": [s for _, s in rows.values()]},
         )
 
@@ -72,16 +72,15 @@ class ReadModelStore:
         rows = list(changes.captured.values())
         if not rows:
             return
-        await self._s.execute(
-            text(
-                "INSERT INTO insights.leads AS l (lead_id, correlation_id, captured_at, source, campaign, name, email,"
-                " company, title) SELECT * FROM unnest(CAST(:l AS uuid[]), CAST(:c AS uuid[]),"
-                " CAST(:at AS timestamptz[]), CAST(:s AS text[]), CAST(:cp AS text[]), CAST(:n AS text[]),"
-                " CAST(:e AS text[]), CAST(:co AS text[]), CAST(:t AS text[]))"
-                " ON CONFLICT (lead_id) DO UPDATE SET "
-                + ", ".join(_first(c) for c in ("source", "campaign", "name", "email", "company", "title"))
-                + ", captured_at = least(l.captured_at, EXCLUDED.captured_at)"
-            ),
+        await raw_sql.fetch(
+            self._s,
+            "INSERT INTO insights.leads AS l (lead_id, correlation_id, captured_at, source, campaign, name, email,"
+            " company, title) SELECT * FROM unnest(CAST(:l AS uuid[]), CAST(:c AS uuid[]),"
+            " CAST(:at AS timestamptz[]), CAST(:s AS text[]), CAST(:cp AS text[]), CAST(:n AS text[]),"
+            " CAST(:e AS text[]), CAST(:co AS text[]), CAST(:t AS text[]))"
+            " ON CONFLICT (lead_id) DO UPDATE SET "
+            + ", ".join(_first(c) for c in ("source", "campaign", "name", "email", "company", "title"))
+            + ", captured_at = least(l.captured_at, EXCLUDED.captured_at)",
             {
                 "l": [r.lead_id for r in rows],
                 "c": [r.correlation_id for r in rows],
@@ -99,28 +98,27 @@ class ReadModelStore:
         rows = list(changes.facts.values())
         if not rows:
             return
-        await self._s.execute(
-            text(
-                "UPDATE insights.leads l SET"
-                f" enriched = {_newer('enriched', 'enriched_at', 'CAST(u.enriched AS jsonb)')},"
-                f" company = {_newer('company', 'enriched_at', 'coalesce(u.company, l.company)')},"
-                " enriched_at = greatest(l.enriched_at, u.enriched_at),"
-                f" score = {_newer('score', 'scored_at', 'u.score')},"
-                f" grade = {_newer('grade', 'scored_at', 'u.grade')},"
-                f" stage = {_newer('stage', 'scored_at', 'u.stage')},"
-                f" reasons = {_newer('reasons', 'scored_at', 'CAST(u.reasons AS jsonb)')},"
-                " scored_at = greatest(l.scored_at, u.scored_at),"
-                " mql_at = least(l.mql_at, u.mql_at), sql_at = least(l.sql_at, u.sql_at),"
-                f" nurture_reason = {_newer('nurture_reason', 'nurtured_at', 'u.nurture_reason')},"
-                " nurtured_at = greatest(l.nurtured_at, u.nurtured_at)"
-                " FROM unnest(CAST(:lead AS uuid[]), CAST(:ea AS timestamptz[]), CAST(:ef AS text[]),"
-                " CAST(:co AS text[]), CAST(:sa AS timestamptz[]), CAST(:sc AS int[]), CAST(:g AS text[]),"
-                " CAST(:st AS text[]), CAST(:r AS text[]), CAST(:mql AS timestamptz[]), CAST(:sql AS timestamptz[]),"
-                " CAST(:na AS timestamptz[]), CAST(:nr AS text[]))"
-                " AS u(lead_id, enriched_at, enriched, company, scored_at, score, grade, stage, reasons, mql_at,"
-                " sql_at, nurtured_at, nurture_reason)"
-                " WHERE l.lead_id = u.lead_id"
-            ),
+        await raw_sql.fetch(
+            self._s,
+            "UPDATE insights.leads l SET"
+            f" enriched = {_newer('enriched', 'enriched_at', 'CAST(u.enriched AS jsonb)')},"
+            f" company = {_newer('company', 'enriched_at', 'coalesce(u.company, l.company)')},"
+            " enriched_at = greatest(l.enriched_at, u.enriched_at),"
+            f" score = {_newer('score', 'scored_at', 'u.score')},"
+            f" grade = {_newer('grade', 'scored_at', 'u.grade')},"
+            f" stage = {_newer('stage', 'scored_at', 'u.stage')},"
+            f" reasons = {_newer('reasons', 'scored_at', 'CAST(u.reasons AS jsonb)')},"
+            " scored_at = greatest(l.scored_at, u.scored_at),"
+            " mql_at = least(l.mql_at, u.mql_at), sql_at = least(l.sql_at, u.sql_at),"
+            f" nurture_reason = {_newer('nurture_reason', 'nurtured_at', 'u.nurture_reason')},"
+            " nurtured_at = greatest(l.nurtured_at, u.nurtured_at)"
+            " FROM unnest(CAST(:lead AS uuid[]), CAST(:ea AS timestamptz[]), CAST(:ef AS text[]),"
+            " CAST(:co AS text[]), CAST(:sa AS timestamptz[]), CAST(:sc AS int[]), CAST(:g AS text[]),"
+            " CAST(:st AS text[]), CAST(:r AS text[]), CAST(:mql AS timestamptz[]), CAST(:sql AS timestamptz[]),"
+            " CAST(:na AS timestamptz[]), CAST(:nr AS text[]))"
+            " AS u(lead_id, enriched_at, enriched, company, scored_at, score, grade, stage, reasons, mql_at,"
+            " sql_at, nurtured_at, nurture_reason)"
+            " WHERE l.lead_id = u.lead_id",
             {
                 "lead": [r.lead_id for r in rows],
                 "ea": [r.enriched_at for r in rows],
@@ -150,21 +148,20 @@ class ReadModelStore:
         params: dict[str, list[object]] = {
             c: [r.assigned[c] if r.assigned is not None else None for r in rows] for c in ASSIGNED_COLUMNS
         }
-        await self._s.execute(
-            text(
-                f"INSERT INTO insights.assignments AS x (assignment_id, lead_id, {', '.join(ASSIGNED_COLUMNS)},"
-                " claimed_at, claimed_by, claimed_via, first_alert_at)"
-                f" SELECT a, l, {', '.join(ASSIGNED_COLUMNS[:6])}, CAST(trace AS jsonb),"
-                f" {', '.join(ASSIGNED_COLUMNS[7:])}, ca, cb, cv, fa"
-                f" FROM unnest(CAST(:a AS uuid[]), CAST(:l AS uuid[]), {assigned}, CAST(:ca AS timestamptz[]),"
-                " CAST(:cb AS text[]), CAST(:cv AS text[]), CAST(:fa AS timestamptz[]))"
-                f" AS u(a, l, {', '.join(ASSIGNED_COLUMNS)}, ca, cb, cv, fa)"
-                f" ON CONFLICT (assignment_id) DO UPDATE SET {replace_assigned},"
-                " claimed_at = coalesce(x.claimed_at, EXCLUDED.claimed_at),"
-                " claimed_by = coalesce(x.claimed_by, EXCLUDED.claimed_by),"
-                " claimed_via = coalesce(x.claimed_via, EXCLUDED.claimed_via),"
-                " first_alert_at = least(x.first_alert_at, EXCLUDED.first_alert_at)"
-            ),
+        await raw_sql.fetch(
+            self._s,
+            f"INSERT INTO insights.assignments AS x (assignment_id, lead_id, {', '.join(ASSIGNED_COLUMNS)},"
+            " claimed_at, claimed_by, claimed_via, first_alert_at)"
+            f" SELECT a, l, {', '.join(ASSIGNED_COLUMNS[:6])}, CAST(trace AS jsonb),"
+            f" {', '.join(ASSIGNED_COLUMNS[7:])}, ca, cb, cv, fa"
+            f" FROM unnest(CAST(:a AS uuid[]), CAST(:l AS uuid[]), {assigned}, CAST(:ca AS timestamptz[]),"
+            " CAST(:cb AS text[]), CAST(:cv AS text[]), CAST(:fa AS timestamptz[]))"
+            f" AS u(a, l, {', '.join(ASSIGNED_COLUMNS)}, ca, cb, cv, fa)"
+            f" ON CONFLICT (assignment_id) DO UPDATE SET {replace_assigned},"
+            " claimed_at = coalesce(x.claimed_at, EXCLUDED.claimed_at),"
+            " claimed_by = coalesce(x.claimed_by, EXCLUDED.claimed_by),"
+            " claimed_via = coalesce(x.claimed_via, EXCLUDED.claimed_via),"
+            " first_alert_at = least(x.first_alert_at, EXCLUDED.first_alert_at)",
             {
                 "a": [r.assignment_id for r in rows],
                 "l": [r.lead_id for r in rows],
@@ -180,16 +177,15 @@ class ReadModelStore:
         rows = list(changes.alerts.values())
         if not rows:
             return
-        await self._s.execute(
-            text(
-                "INSERT INTO insights.alerts AS x (assignment_id, channel, lead_id, status, provider_status, at, tries,"
-                " external_id, error) SELECT * FROM unnest(CAST(:a AS uuid[]), CAST(:ch AS text[]),"
-                " CAST(:l AS uuid[]), CAST(:s AS text[]), CAST(:ps AS text[]), CAST(:at AS timestamptz[]),"
-                " CAST(:n AS int[]), CAST(:x AS text[]), CAST(:e AS text[]))"
-                " ON CONFLICT (assignment_id, channel) DO UPDATE SET status = EXCLUDED.status,"
-                " provider_status = EXCLUDED.provider_status, at = EXCLUDED.at, tries = EXCLUDED.tries,"
-                " external_id = EXCLUDED.external_id, error = EXCLUDED.error WHERE x.at <= EXCLUDED.at"
-            ),
+        await raw_sql.fetch(
+            self._s,
+            "INSERT INTO insights.alerts AS x (assignment_id, channel, lead_id, status, provider_status, at, tries,"
+            " external_id, error) SELECT * FROM unnest(CAST(:a AS uuid[]), CAST(:ch AS text[]),"
+            " CAST(:l AS uuid[]), CAST(:s AS text[]), CAST(:ps AS text[]), CAST(:at AS timestamptz[]),"
+            " CAST(:n AS int[]), CAST(:x AS text[]), CAST(:e AS text[]))"
+            " ON CONFLICT (assignment_id, channel) DO UPDATE SET status = EXCLUDED.status,"
+            " provider_status = EXCLUDED.provider_status, at = EXCLUDED.at, tries = EXCLUDED.tries,"
+            " external_id = EXCLUDED.external_id, error = EXCLUDED.error WHERE x.at <= EXCLUDED.at",
             {
                 "a": [r.assignment_id for r in rows],
                 "ch": [r.channel for r in rows],
@@ -207,12 +203,11 @@ class ReadModelStore:
         if not changes.timeline:
             return
         columns = list(zip(*changes.timeline.values(), strict=True))
-        await self._s.execute(
-            text(
-                "INSERT INTO insights.timeline (event_id, lead_id, at, kind, summary, detail)"
-                " SELECT e, l, a, k, s, CAST(d AS jsonb) FROM unnest(CAST(:e AS uuid[]), CAST(:l AS uuid[]),"
-                " CAST(:a AS timestamptz[]), CAST(:k AS text[]), CAST(:s AS text[]), CAST(:d AS text[]))"
-                " AS r(e, l, a, k, s, d) ON CONFLICT (event_id) DO NOTHING"
-            ),
+        await raw_sql.fetch(
+            self._s,
+            "INSERT INTO insights.timeline (event_id, lead_id, at, kind, summary, detail)"
+            " SELECT e, l, a, k, s, CAST(d AS jsonb) FROM unnest(CAST(:e AS uuid[]), CAST(:l AS uuid[]),"
+            " CAST(:a AS timestamptz[]), CAST(:k AS text[]), CAST(:s AS text[]), CAST(:d AS text[]))"
+            " AS r(e, l, a, k, s, d) ON CONFLICT (event_id) DO NOTHING",
             {k: list(v) for k, v in zip("elaksd", columns, strict=True)},
         )
