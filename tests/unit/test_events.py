@@ -71,3 +71,14 @@ def test_headers_carry_type_version_and_traceparent() -> None:
     assert headers["type"] == b"lead.captured"
     assert headers["version"] == b"2"
     assert headers["traceparent"].decode().split("-")[1] == event.correlation_id.hex
+
+
+def test_the_direct_json_path_refuses_what_the_dict_path_refuses() -> None:
+    """Types without an upcaster are validated from the JSON bytes directly: the same event, and a
+    non-object, an unknown field or a naive timestamp is still a ValueError."""
+    event = scored()
+    assert parse_event(serialize_event(event)) == event
+    raw = orjson.loads(serialize_event(event))
+    for broken in ({**raw, "surprise": 1}, {**raw, "occurred_at": "2026-12-07T03:00:00"}, [raw]):
+        with pytest.raises(ValueError):
+            parse_event(orjson.dumps(broken))
