@@ -52,6 +52,17 @@ class Stage(Generic[D]):
     """When given, a partition's batch goes to this handler at once (outputs per event, in order). If
     it raises, the batch is handled one message at a time by `handle`, so its effects must be
     idempotent per event, as `handle`'s are."""
+    wants_any: Callable[[D], Awaitable[bool]] | None = None
+    """When given and it answers False, nothing this poll returned can matter to the stage (outbound
+    with no subscription): the records are committed unread, without parsing a byte of them."""
+    fetch_wait_ms: int = 0
+    """Above 0, a stage off the lead's critical path (insights, outbound) lets the broker hold each
+    fetch until 64 KiB are ready or this many ms passed: fewer, fuller fetches under load, for at
+    most this much delay at low rate. 0: every record is fetched as soon as it is written."""
+
+
+def _fetch_options(wait_ms: int) -> dict[str, int]:
+    return {"fetch_min_bytes": 64 * 1024, "fetch_max_wait_ms": wait_ms} if wait_ms > 0 else {}
 
 
 class _CommitOnRevoke(ConsumerRebalanceListener):  # type: ignore[misc]
@@ -114,6 +125,7 @@ class StageRunner(Generic[D]):
             enable_auto_commit=False,
             auto_offset_reset="earliest",
             max_poll_interval_ms=300_000,
+            **_fetch_options(self.stage.fetch_wait_ms),
         )
         consumer.subscribe(list(self._topics), listener=_CommitOnRevoke(self))
         if not await self._start(consumer):
@@ -144,6 +156,11 @@ class StageRunner(Generic[D]):
     async def _process_and_commit(
         self, consumer: AIOKafkaConsumer, batches: dict[TopicPartition, list[ConsumerRecord]]
     ) -> None:
+        if not await self._wants_any():
+            for tp, records in batches.items():
+                metrics.MESSAGES.labels(self.stage.name, self._topics[tp.topic].value, "unwanted").inc(len(records))
+            await self._commit(consumer, batches)
+            return
         try:
             results = await asyncio.gather(*(self._process_group(g) for g in self._groups(batches)))
         except Stopping:
@@ -151,6 +168,20 @@ class StageRunner(Generic[D]):
             return
         acks = [ack for partition_acks in results for ack in partition_acks]
         await asyncio.gather(*acks)
+        await self._commit(consumer, batches)
+
+    async def _wants_any(self) -> bool:
+        """The stage's own answer; when it cannot answer (its database is down), the batch is handled
+        as usual, with the usual retries."""
+        if self.stage.wants_any is None:
+            return True
+        try:
+            return await self.stage.wants_any(self._deps)
+        except Exception as exc:
+            log.warning("%s cannot tell whether it wants this batch (%r); handling it", self.stage.name, exc)
+            return True
+
+    async def _commit(self, consumer: AIOKafkaConsumer, batches: dict[TopicPartition, list[ConsumerRecord]]) -> None:
         offsets = {tp: records[-1].offset + 1 for tp, records in batches.items()}
         if self._before_commit is not None:
             await self._before_commit(offsets)

@@ -31,4 +31,6 @@ async def handle(event: Event, db: Database) -> Sequence[EnvelopeBase]:
     return (await handle_batch([event], db))[0]
 
 
-STAGE: Stage[Database] = Stage(name="insights", inputs=INPUTS, handle=handle, handle_batch=handle_batch)
+STAGE: Stage[Database] = Stage(
+    name="insights", inputs=INPUTS, handle=handle, handle_batch=handle_batch, fetch_wait_ms=100
+)

@@ -1,6 +1,7 @@
 """Every event a subscriber may want -> one delivery row per subscription that wants its type, in
 one statement per batch (a redelivered event adds nothing). The sender is woken after. A batch of
-events whose types no subscription wants (the cache in wanted.py) touches no database."""
+events whose types no subscription wants (the cache in wanted.py) touches no database, and with no
+subscription at all the events are not even parsed."""
 
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
@@ -36,8 +37,21 @@ async def handle_batch(events: Sequence[Event], deps: OutboundDeps) -> list[Sequ
     return [[] for _ in events]
 
 
+async def wants_any(deps: OutboundDeps) -> bool:
+    """False only when outbound knows for sure that no subscription exists: then the runtime commits
+    a batch without parsing it (outbound as `make run` ships it has none)."""
+    return await deps.wanted() != frozenset()
+
+
 async def handle(event: Event, deps: OutboundDeps) -> Sequence[EnvelopeBase]:
     return (await handle_batch([event], deps))[0]
 
 
-STAGE: Stage[OutboundDeps] = Stage(name="outbound", inputs=INPUTS, handle=handle, handle_batch=handle_batch)
+STAGE: Stage[OutboundDeps] = Stage(
+    name="outbound",
+    inputs=INPUTS,
+    handle=handle,
+    handle_batch=handle_batch,
+    wants_any=wants_any,
+    fetch_wait_ms=100,
+)

@@ -1,6 +1,7 @@
 """The stage runtime against the real broker and database."""
 
 import asyncio
+import dataclasses
 import uuid
 
 import orjson
@@ -178,3 +179,48 @@ async def test_a_batch_in_one_transaction_rolls_back_whole_when_one_message_fail
     for event in good:
         assert await count(db, "calls", event.event_id) == 1, "the rolled-back batch left nothing behind"
         assert await count(db, "effects", event.event_id) == 1
+
+
+async def test_a_stage_that_wants_nothing_commits_its_records_unread_and_handles_them_once_it_does(
+    stack: Stack, db: Database
+) -> None:
+    """`wants_any` (outbound with no subscription): records are committed without parsing or
+    handling, even malformed ones; once it wants again, records are handled; and if it cannot tell
+    (it raises), the batch is handled rather than dropped."""
+    settings = stack.settings(f"{stack.topic_prefix}want{uuid.uuid4().hex[:6]}.")
+    await ensure_topics(settings)
+    answers: list[bool | Exception] = [False]
+
+    async def wants_any(deps: EffectDeps) -> bool:
+        answer = answers[-1]
+        if isinstance(answer, Exception):
+            raise answer
+        return answer
+
+    stage = dataclasses.replace(effect_stage("wanttest"), wants_any=wants_any)
+    producer = make_producer(settings, "wanttest")
+    await producer.start()
+    runner = StageRunner(stage, EffectDeps(db, "wanttest"), settings, producer)
+    task = asyncio.create_task(runner.run())
+    source, group = topic_name(settings, "lead.scored"), topic_name(settings, "wanttest")
+    unwanted, wanted, unsure = scored_event(50), scored_event(51), scored_event(52)
+    key = b"one-partition"
+    try:
+        await produce(source, b"not even json", key=key)
+        await produce(source, serialize_event(unwanted), key=key)
+        await wait_for_commit(group, 2)
+        answers.append(True)
+        await produce(source, serialize_event(wanted), key=key)
+        await wait_for_commit(group, 3)
+        answers.append(RuntimeError("database down"))
+        await produce(source, serialize_event(unsure), key=key)
+        await wait_for_commit(group, 4)
+    finally:
+        runner.stop()
+        await task
+        await producer.stop()
+    assert await count(db, "effects", unwanted.event_id) == 0
+    assert await count(db, "effects", wanted.event_id) == 1
+    assert await count(db, "effects", unsure.event_id) == 1
+    dead = await read_topic(topic_name(settings, "lead.scored.dlq"), until=lambda r: False, settle=0.5, timeout=2)
+    assert dead == [], "an unread record is not dead-lettered"
