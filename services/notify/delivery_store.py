@@ -4,10 +4,10 @@ cannot be sent at all, each in one statement."""
 from dataclasses import dataclass
 from uuid import UUID
 
-from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.notify import queue
+from shared import raw_sql
 from shared.events import LeadAssignedEvent
 
 
@@ -30,15 +30,14 @@ class DeliveryStore:
     async def fail(self, failures: list[Unsendable]) -> None:
         if not failures:
             return
-        await self._s.execute(
-            text(
-                "INSERT INTO notify.deliveries (assignment_id, channel, target, status, attempts, last_error,"
-                " assignment, lead_id, correlation_id, outcome_at)"
-                " SELECT a, c, '', 'failed', 1, e, CAST(p AS jsonb), l, k, now()"
-                " FROM unnest(CAST(:a AS uuid[]), CAST(:c AS text[]), CAST(:e AS text[]), CAST(:p AS text[]),"
-                " CAST(:l AS uuid[]), CAST(:k AS uuid[])) AS u(a, c, e, p, l, k)"
-                " ON CONFLICT (assignment_id, channel) DO NOTHING"
-            ),
+        await raw_sql.fetch(
+            self._s,
+            "INSERT INTO notify.deliveries (assignment_id, channel, target, status, attempts, last_error,"
+            " assignment, lead_id, correlation_id, outcome_at)"
+            " SELECT a, c, '', 'failed', 1, e, CAST(p AS jsonb), l, k, now()"
+            " FROM unnest(CAST(:a AS uuid[]), CAST(:c AS text[]), CAST(:e AS text[]), CAST(:p AS text[]),"
+            " CAST(:l AS uuid[]), CAST(:k AS uuid[])) AS u(a, c, e, p, l, k)"
+            " ON CONFLICT (assignment_id, channel) DO NOTHING",
             {
                 "a": [f.event.data.assignment_id for f in failures],
                 "c": [f.channel for f in failures],

@@ -11,10 +11,10 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 
 import orjson
 from aiokafka import AIOKafkaProducer
-from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.notify.channels import is_alert
+from shared import raw_sql
 from shared.db import Database
 from shared.events import LeadNotifiedEvent
 from shared.payloads import Assignment, Notified
@@ -72,14 +72,13 @@ def _doc(value: Any) -> Any:
 
 
 async def lock_unpublished(session: AsyncSession, limit: int) -> list[OutcomeRow]:
-    result = await session.execute(
-        text(
-            "SELECT id, lead_id, correlation_id, assignment, channel, status,"
-            " coalesce(outcome_at, sent_at, now()) AS at, attempts, external_id, provider_status, last_error"
-            " FROM notify.deliveries"
-            " WHERE outcome_published_at IS NULL AND status IN ('sent', 'failed') AND lead_id IS NOT NULL"
-            " AND assignment IS NOT NULL ORDER BY id LIMIT :n FOR UPDATE SKIP LOCKED"
-        ),
+    result = await raw_sql.fetch(
+        session,
+        "SELECT id, lead_id, correlation_id, assignment, channel, status,"
+        " coalesce(outcome_at, sent_at, now()) AS at, attempts, external_id, provider_status, last_error"
+        " FROM notify.deliveries"
+        " WHERE outcome_published_at IS NULL AND status IN ('sent', 'failed') AND lead_id IS NOT NULL"
+        " AND assignment IS NOT NULL ORDER BY id LIMIT :n FOR UPDATE SKIP LOCKED",
         {"n": limit},
     )
     return [
@@ -101,8 +100,8 @@ async def lock_unpublished(session: AsyncSession, limit: int) -> list[OutcomeRow
 
 
 async def mark_published(session: AsyncSession, ids: list[int]) -> None:
-    await session.execute(
-        text("UPDATE notify.deliveries SET outcome_published_at = now() WHERE id = ANY(:ids)"), {"ids": ids}
+    await raw_sql.fetch(
+        session, "UPDATE notify.deliveries SET outcome_published_at = now() WHERE id = ANY(:ids)", {"ids": ids}
     )
 
 

@@ -10,6 +10,7 @@ import orjson
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from shared import raw_sql
 from shared.payloads import Assignment
 
 
@@ -44,19 +45,18 @@ async def enqueue(session: AsyncSession, rows: list[NewDelivery], sender: UUID) 
     ones inserted as `sending`, which the caller must send."""
     if not rows:
         return []
-    result = await session.execute(
-        text(
-            "INSERT INTO notify.deliveries"
-            " (assignment_id, channel, target, status, assignment, not_before, slotted, sending_at, sending_by,"
-            " attempts, traceparent, lead_id, correlation_id)"
-            " SELECT u.a, u.c, u.t, CASE WHEN u.now THEN 'sending' ELSE 'queued' END, CAST(u.p AS jsonb), u.nb,"
-            " NOT u.now, CASE WHEN u.now THEN now() END, CASE WHEN u.now THEN CAST(:s AS uuid) END,"
-            " CASE WHEN u.now THEN 1 ELSE 0 END, u.tp, u.l, u.k"
-            " FROM unnest(CAST(:a AS uuid[]), CAST(:c AS text[]), CAST(:t AS text[]), CAST(:p AS text[]),"
-            " CAST(:nb AS timestamptz[]), CAST(:now AS boolean[]), CAST(:tp AS text[]), CAST(:l AS uuid[]),"
-            " CAST(:k AS uuid[])) AS u(a, c, t, p, nb, now, tp, l, k)"
-            " ON CONFLICT (assignment_id, channel) DO NOTHING RETURNING id, assignment_id, channel, status"
-        ),
+    result = await raw_sql.fetch(
+        session,
+        "INSERT INTO notify.deliveries"
+        " (assignment_id, channel, target, status, assignment, not_before, slotted, sending_at, sending_by,"
+        " attempts, traceparent, lead_id, correlation_id)"
+        " SELECT u.a, u.c, u.t, CASE WHEN u.now THEN 'sending' ELSE 'queued' END, CAST(u.p AS jsonb), u.nb,"
+        " NOT u.now, CASE WHEN u.now THEN now() END, CASE WHEN u.now THEN CAST(:s AS uuid) END,"
+        " CASE WHEN u.now THEN 1 ELSE 0 END, u.tp, u.l, u.k"
+        " FROM unnest(CAST(:a AS uuid[]), CAST(:c AS text[]), CAST(:t AS text[]), CAST(:p AS text[]),"
+        " CAST(:nb AS timestamptz[]), CAST(:now AS boolean[]), CAST(:tp AS text[]), CAST(:l AS uuid[]),"
+        " CAST(:k AS uuid[])) AS u(a, c, t, p, nb, now, tp, l, k)"
+        " ON CONFLICT (assignment_id, channel) DO NOTHING RETURNING id, assignment_id, channel, status",
         {
             "a": [r.assignment.assignment_id for r in rows],
             "c": [r.channel for r in rows],
@@ -96,16 +96,15 @@ async def lock_due(session: AsyncSession, now: datetime, alive_seconds: float, l
     """Queued rows whose time has come, and `sending` rows whose sender is gone (no heartbeat in the
     last `alive_seconds`, by the database's clock), oldest first, locked until commit (other notify
     replicas skip them)."""
-    result = await session.execute(
-        text(
-            "SELECT d.id, d.assignment, d.channel, d.target, d.status, d.attempts, d.sending_at, d.slotted,"
-            " d.traceparent"
-            " FROM notify.deliveries d WHERE d.status IN ('queued', 'sending') AND ("
-            " (d.status = 'queued' AND d.not_before <= :now) OR (d.status = 'sending' AND NOT EXISTS ("
-            " SELECT 1 FROM notify.senders s WHERE s.id = d.sending_by"
-            " AND s.seen_at >= now() - make_interval(secs => :alive))))"
-            " ORDER BY d.not_before NULLS FIRST, d.id LIMIT :n FOR UPDATE OF d SKIP LOCKED"
-        ),
+    result = await raw_sql.fetch(
+        session,
+        "SELECT d.id, d.assignment, d.channel, d.target, d.status, d.attempts, d.sending_at, d.slotted,"
+        " d.traceparent"
+        " FROM notify.deliveries d WHERE d.status IN ('queued', 'sending') AND ("
+        " (d.status = 'queued' AND d.not_before <= :now) OR (d.status = 'sending' AND NOT EXISTS ("
+        " SELECT 1 FROM notify.senders s WHERE s.id = d.sending_by"
+        " AND s.seen_at >= now() - make_interval(secs => :alive))))"
+        " ORDER BY d.not_before NULLS FIRST, d.id LIMIT :n FOR UPDATE OF d SKIP LOCKED",
         {"now": now, "alive": alive_seconds, "n": limit},
     )
     due = []
@@ -124,22 +123,20 @@ def _doc(value: Any) -> Any:
 
 
 async def start_sending(session: AsyncSession, ids: list[int], sender: UUID) -> None:
-    await session.execute(
-        text(
-            "UPDATE notify.deliveries SET status = 'sending', sending_at = now(), sending_by = :s,"
-            " attempts = attempts + 1, slotted = false WHERE id = ANY(:ids)"
-        ),
+    await raw_sql.fetch(
+        session,
+        "UPDATE notify.deliveries SET status = 'sending', sending_at = now(), sending_by = :s,"
+        " attempts = attempts + 1, slotted = false WHERE id = ANY(:ids)",
         {"ids": ids, "s": sender},
     )
 
 
 async def defer(session: AsyncSession, slots: list[tuple[int, datetime]]) -> None:
     """Queue rows again for the pacing slot each was given (the slot is theirs: no pacing then)."""
-    await session.execute(
-        text(
-            "UPDATE notify.deliveries d SET status = 'queued', not_before = u.nb, slotted = true"
-            " FROM unnest(CAST(:ids AS bigint[]), CAST(:nb AS timestamptz[])) AS u(id, nb) WHERE d.id = u.id"
-        ),
+    await raw_sql.fetch(
+        session,
+        "UPDATE notify.deliveries d SET status = 'queued', not_before = u.nb, slotted = true"
+        " FROM unnest(CAST(:ids AS bigint[]), CAST(:nb AS timestamptz[])) AS u(id, nb) WHERE d.id = u.id",
         {"ids": [i for i, _ in slots], "nb": [t for _, t in slots]},
     )
 
@@ -156,15 +153,14 @@ class Outcomes:
 
 async def record(session: AsyncSession, outcomes: Outcomes) -> None:
     if outcomes.sent:
-        await session.execute(
-            text(
-                "UPDATE notify.deliveries d SET status = 'sent', sent_at = now(), outcome_at = now(),"
-                " external_id = u.x, last_error = NULL,"
-                " provider_status = coalesce(u.note, (SELECT status FROM notify.provider_statuses p"
-                " WHERE p.channel = d.channel AND p.external_id = u.x ORDER BY rank DESC, received_at DESC LIMIT 1))"
-                " FROM unnest(CAST(:ids AS bigint[]), CAST(:x AS text[]), CAST(:notes AS text[])) AS u(id, x, note)"
-                " WHERE d.id = u.id"
-            ),
+        await raw_sql.fetch(
+            session,
+            "UPDATE notify.deliveries d SET status = 'sent', sent_at = now(), outcome_at = now(),"
+            " external_id = u.x, last_error = NULL,"
+            " provider_status = coalesce(u.note, (SELECT status FROM notify.provider_statuses p"
+            " WHERE p.channel = d.channel AND p.external_id = u.x ORDER BY rank DESC, received_at DESC LIMIT 1))"
+            " FROM unnest(CAST(:ids AS bigint[]), CAST(:x AS text[]), CAST(:notes AS text[])) AS u(id, x, note)"
+            " WHERE d.id = u.id",
             {
                 "ids": [i for i, _, _ in outcomes.sent],
                 "x": [x for _, x, _ in outcomes.sent],
@@ -172,12 +168,11 @@ async def record(session: AsyncSession, outcomes: Outcomes) -> None:
             },
         )
     if outcomes.retry:
-        await session.execute(
-            text(
-                "UPDATE notify.deliveries d SET status = 'queued', not_before = u.nb, slotted = false,"
-                " last_error = u.e FROM unnest(CAST(:ids AS bigint[]), CAST(:nb AS timestamptz[]),"
-                " CAST(:e AS text[])) AS u(id, nb, e) WHERE d.id = u.id"
-            ),
+        await raw_sql.fetch(
+            session,
+            "UPDATE notify.deliveries d SET status = 'queued', not_before = u.nb, slotted = false,"
+            " last_error = u.e FROM unnest(CAST(:ids AS bigint[]), CAST(:nb AS timestamptz[]),"
+            " CAST(:e AS text[])) AS u(id, nb, e) WHERE d.id = u.id",
             {
                 "ids": [i for i, _, _ in outcomes.retry],
                 "nb": [t for _, t, _ in outcomes.retry],
@@ -185,11 +180,10 @@ async def record(session: AsyncSession, outcomes: Outcomes) -> None:
             },
         )
     if outcomes.failed:
-        await session.execute(
-            text(
-                "UPDATE notify.deliveries d SET status = 'failed', outcome_at = now(), last_error = u.e"
-                " FROM unnest(CAST(:ids AS bigint[]), CAST(:e AS text[])) AS u(id, e) WHERE d.id = u.id"
-            ),
+        await raw_sql.fetch(
+            session,
+            "UPDATE notify.deliveries d SET status = 'failed', outcome_at = now(), last_error = u.e"
+            " FROM unnest(CAST(:ids AS bigint[]), CAST(:e AS text[])) AS u(id, e) WHERE d.id = u.id",
             {"ids": [i for i, _ in outcomes.failed], "e": [e[:2000] for _, e in outcomes.failed]},
         )
 
