@@ -10,6 +10,8 @@ import orjson
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from shared import raw_sql
+
 
 @dataclass(frozen=True)
 class OutboxRow:
@@ -22,8 +24,9 @@ class OutboxRow:
 
 async def lock_dedupe_keys(session: AsyncSession, keys: list[str]) -> None:
     """Serialise concurrent requests that could be duplicates of each other (until commit)."""
-    await session.execute(
-        text("SELECT pg_advisory_xact_lock(hashtextextended(k, 0)) FROM unnest(CAST(:keys AS text[])) AS k ORDER BY k"),
+    await raw_sql.fetch(
+        session,
+        "SELECT pg_advisory_xact_lock(hashtextextended(k, 0)) FROM unnest(CAST(:keys AS text[])) AS k ORDER BY k",
         {"keys": sorted(keys)},
     )
 
@@ -84,18 +87,17 @@ Found = tuple[dict[str, Any] | None, "KnownLead | None"]
 
 async def receipts_and_known_leads(session: AsyncSession, lookups: list[Lookup]) -> list[Found]:
     """Every lookup's earlier answer and known lead, in the lookups' order, in one round trip."""
-    rows = await session.execute(
-        text(
-            "SELECT (CASE WHEN v.k IS NOT NULL THEN"
-            " (SELECT response FROM capture.receipts r WHERE r.source = v.s AND r.idempotency_key = v.k)"
-            " ELSE (SELECT response FROM capture.receipts r WHERE r.source = v.s AND r.body_hash = v.h"
-            " AND r.received_at > now() - make_interval(secs => v.w) ORDER BY r.received_at LIMIT 1) END)"
-            " AS previous,"
-            " (SELECT jsonb_build_object('id', id, 'fields', fields, 'trust', trust) FROM capture.leads"
-            " WHERE v.e IS NOT NULL AND lower(email) = lower(v.e) ORDER BY created_at LIMIT 1) AS known"
-            " FROM unnest(CAST(:s AS text[]), CAST(:k AS text[]), CAST(:h AS text[]), CAST(:w AS float8[]),"
-            " CAST(:e AS text[])) WITH ORDINALITY AS v(s, k, h, w, e, n) ORDER BY v.n"
-        ),
+    rows = await raw_sql.fetch(
+        session,
+        "SELECT (CASE WHEN v.k IS NOT NULL THEN"
+        " (SELECT response FROM capture.receipts r WHERE r.source = v.s AND r.idempotency_key = v.k)"
+        " ELSE (SELECT response FROM capture.receipts r WHERE r.source = v.s AND r.body_hash = v.h"
+        " AND r.received_at > now() - make_interval(secs => v.w) ORDER BY r.received_at LIMIT 1) END)"
+        " AS previous,"
+        " (SELECT jsonb_build_object('id', id, 'fields', fields, 'trust', trust) FROM capture.leads"
+        " WHERE v.e IS NOT NULL AND lower(email) = lower(v.e) ORDER BY created_at LIMIT 1) AS known"
+        " FROM unnest(CAST(:s AS text[]), CAST(:k AS text[]), CAST(:h AS text[]), CAST(:w AS float8[]),"
+        " CAST(:e AS text[])) WITH ORDINALITY AS v(s, k, h, w, e, n) ORDER BY v.n",
         {
             "s": [x.namespace for x in lookups],
             "k": [x.idempotency_key for x in lookups],
@@ -124,22 +126,21 @@ NewLeadRow = tuple[NewLead, OutboxRow, "Receipt | None"]
 async def store_new_leads(session: AsyncSession, rows: Sequence[NewLeadRow]) -> None:
     """New leads, each with its first touch, its outbox row and (for intake) its receipt, in one
     statement; outbox ids follow the list's order."""
-    await session.execute(
-        text(
-            "WITH v AS (SELECT * FROM unnest(CAST(:id AS uuid[]), CAST(:email AS text[]), CAST(:phone AS text[]),"
-            " CAST(:source AS text[]), CAST(:fields AS text[]), CAST(:trust AS text[]), CAST(:topic AS text[]),"
-            " CAST(:key AS text[]), CAST(:payload AS bytea[]), CAST(:headers AS text[]), CAST(:rid AS uuid[]),"
-            " CAST(:ns AS text[]), CAST(:ik AS text[]), CAST(:bh AS text[]), CAST(:response AS text[]))"
-            " WITH ORDINALITY AS u(id, email, phone, source, fields, trust, topic, key, payload, headers,"
-            " rid, ns, ik, bh, response, n)),"
-            " lead AS (INSERT INTO capture.leads (id, email, phone, source, fields, trust)"
-            " SELECT id, email, phone, source, CAST(fields AS jsonb), trust FROM v),"
-            " touch AS (INSERT INTO capture.touches (lead_id, source, trust) SELECT id, source, trust FROM v),"
-            " outbox AS (INSERT INTO capture.outbox (topic, key, payload, headers)"
-            " SELECT topic, key, payload, CAST(headers AS jsonb) FROM v ORDER BY n)"
-            " INSERT INTO capture.receipts (id, source, idempotency_key, body_hash, lead_id, response)"
-            " SELECT rid, ns, ik, bh, id, CAST(response AS jsonb) FROM v WHERE rid IS NOT NULL"
-        ),
+    await raw_sql.fetch(
+        session,
+        "WITH v AS (SELECT * FROM unnest(CAST(:id AS uuid[]), CAST(:email AS text[]), CAST(:phone AS text[]),"
+        " CAST(:source AS text[]), CAST(:fields AS text[]), CAST(:trust AS text[]), CAST(:topic AS text[]),"
+        " CAST(:key AS text[]), CAST(:payload AS bytea[]), CAST(:headers AS text[]), CAST(:rid AS uuid[]),"
+        " CAST(:ns AS text[]), CAST(:ik AS text[]), CAST(:bh AS text[]), CAST(:response AS text[]))"
+        " WITH ORDINALITY AS u(id, email, phone, source, fields, trust, topic, key, payload, headers,"
+        " rid, ns, ik, bh, response, n)),"
+        " lead AS (INSERT INTO capture.leads (id, email, phone, source, fields, trust)"
+        " SELECT id, email, phone, source, CAST(fields AS jsonb), trust FROM v),"
+        " touch AS (INSERT INTO capture.touches (lead_id, source, trust) SELECT id, source, trust FROM v),"
+        " outbox AS (INSERT INTO capture.outbox (topic, key, payload, headers)"
+        " SELECT topic, key, payload, CAST(headers AS jsonb) FROM v ORDER BY n)"
+        " INSERT INTO capture.receipts (id, source, idempotency_key, body_hash, lead_id, response)"
+        " SELECT rid, ns, ik, bh, id, CAST(response AS jsonb) FROM v WHERE rid IS NOT NULL",
         {
             "id": [lead.id for lead, _, _ in rows],
             "email": [lead.email for lead, _, _ in rows],
@@ -213,21 +214,20 @@ async def lock_unpublished(session: AsyncSession, limit: int) -> list[OutboxRow]
     relays taking disjoint batches side by side could publish one lead's later row before its
     earlier one. In one relay, rows go out in id order, and a lead's rows get ids in commit order
     because capture writes them holding the lead's email lock."""
-    held = await session.execute(text("SELECT pg_try_advisory_xact_lock(:k)"), {"k": PUBLISHER_LOCK})
-    if not held.scalar_one():
+    [held] = await raw_sql.fetch(session, "SELECT pg_try_advisory_xact_lock(:k) AS held", {"k": PUBLISHER_LOCK})
+    if not held.held:
         return None
-    result = await session.execute(
-        text(
-            "SELECT id, topic, key, payload, headers FROM capture.outbox WHERE published_at IS NULL"
-            " AND failed_at IS NULL ORDER BY id LIMIT :limit"
-        ),
+    result = await raw_sql.fetch(
+        session,
+        "SELECT id, topic, key, payload, headers FROM capture.outbox WHERE published_at IS NULL"
+        " AND failed_at IS NULL ORDER BY id LIMIT :limit",
         {"limit": limit},
     )
     return [OutboxRow(r.id, r.topic, r.key, bytes(r.payload), [(k, v.encode()) for k, v in r.headers]) for r in result]
 
 
 async def mark_published(session: AsyncSession, ids: list[int]) -> None:
-    await session.execute(text("UPDATE capture.outbox SET published_at = now() WHERE id = ANY(:ids)"), {"ids": ids})
+    await raw_sql.fetch(session, "UPDATE capture.outbox SET published_at = now() WHERE id = ANY(:ids)", {"ids": ids})
 
 
 async def mark_failed(session: AsyncSession, outbox_id: int, error: str) -> None:
@@ -323,16 +323,15 @@ async def existing_lead_ids(session: AsyncSession, ids: list[UUID]) -> set[UUID]
 
 async def add_outbox_and_receipts(session: AsyncSession, rows: list[tuple[OutboxRow, Receipt, UUID]]) -> None:
     """Many outbox rows and their receipts in one statement (outbox ids keep the list's order)."""
-    await session.execute(
-        text(
-            "WITH outbox AS (INSERT INTO capture.outbox (topic, key, payload, headers)"
-            " SELECT t, k, p, CAST(h AS jsonb) FROM unnest(CAST(:t AS text[]), CAST(:k AS text[]),"
-            " CAST(:p AS bytea[]), CAST(:h AS text[])) WITH ORDINALITY AS u(t, k, p, h, n) ORDER BY n)"
-            " INSERT INTO capture.receipts (id, source, idempotency_key, body_hash, lead_id, response)"
-            " SELECT i, s, ik, bh, l, CAST(r AS jsonb) FROM unnest(CAST(:i AS uuid[]), CAST(:s AS text[]),"
-            " CAST(:ik AS text[]), CAST(:bh AS text[]), CAST(:l AS uuid[]), CAST(:r AS text[]))"
-            " AS v(i, s, ik, bh, l, r)"
-        ),
+    await raw_sql.fetch(
+        session,
+        "WITH outbox AS (INSERT INTO capture.outbox (topic, key, payload, headers)"
+        " SELECT t, k, p, CAST(h AS jsonb) FROM unnest(CAST(:t AS text[]), CAST(:k AS text[]),"
+        " CAST(:p AS bytea[]), CAST(:h AS text[])) WITH ORDINALITY AS u(t, k, p, h, n) ORDER BY n)"
+        " INSERT INTO capture.receipts (id, source, idempotency_key, body_hash, lead_id, response)"
+        " SELECT i, s, ik, bh, l, CAST(r AS jsonb) FROM unnest(CAST(:i AS uuid[]), CAST(:s AS text[]),"
+        " CAST(:ik AS text[]), CAST(:bh AS text[]), CAST(:l AS uuid[]), CAST(:r AS text[]))"
+        " AS v(i, s, ik, bh, l, r)",
         {
             "t": [o.topic for o, _, _ in rows],
             "k": [o.key for o, _, _ in rows],
