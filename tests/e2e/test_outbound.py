@@ -183,6 +183,12 @@ async def test_a_failing_subscription_is_disabled_kept_and_replayed(
     tag = uuid.uuid4().hex[:8]
     lead_id = await post_lead(outbound, f"dis.{tag}@initech.com")
 
+    def mine() -> list[dict[str, Any]]:
+        """This lead's arrivals. The subscription takes every `assigned` event of the shared pipeline,
+        and earlier modules' leads can be reassigned meanwhile (their SLA clocks fire together)."""
+        check = Webhook(sub["secret"])
+        return [x for x in r.received if dict(check.verify(x["body"], x["headers"]))["data"]["lead_id"] == lead_id]
+
     async def disabled() -> bool:
         async with httpx.AsyncClient() as http:
             subs = (await http.get(f"{outbound.outbound}/v1/outbound/subscriptions", headers=OPS)).json()
@@ -201,18 +207,17 @@ async def test_a_failing_subscription_is_disabled_kept_and_replayed(
             datetime.fromisoformat(d["next_at"]) <= datetime.now(UTC) + timedelta(seconds=1)
             for d in waiting["deliveries"]
         ), "enabling makes what waited due now, not after its doubled wait"
-        await until(lambda: asyncio.sleep(0, result=len(r.received) == 1), why=lambda: log_of(base))
+        await until(lambda: asyncio.sleep(0, result=len(mine()) == 1), why=lambda: log_of(base))
         replayed = await http.post(f"{base}/replay", json={"status": "sent"}, headers=OPS)
-        assert replayed.status_code == 200 and replayed.json()["replayed"] == 1
-        await until(lambda: asyncio.sleep(0, result=len(r.received) >= 2), why=lambda: log_of(base))
-        first, again = (x["headers"]["webhook-id"] for x in r.received[:2])
+        assert replayed.status_code == 200 and replayed.json()["replayed"] >= 1
+        await until(lambda: asyncio.sleep(0, result=len(mine()) >= 2), why=lambda: log_of(base))
+        first, again = (x["headers"]["webhook-id"] for x in mine()[:2])
         assert first == again, "a replay sends the same delivery again, under its webhook-id"
         forbidden = await http.post(f"{base}/replay", json={}, headers=INTAKE)
         bad = await http.post(
             f"{outbound.outbound}/v1/outbound/subscriptions", json={"url": "ftp://x", "events": ["nope"]}, headers=OPS
         )
-    assert [m["data"]["lead_id"] for m in r.verified(sub["secret"])] == [lead_id, lead_id]
-    assert r.received[0]["headers"]["webhook-id"] == r.received[1]["headers"]["webhook-id"], "a replay keeps its id"
+    assert len(mine()) == 2, "the lead's alert arrived once, and once more when replayed"
     assert forbidden.status_code == 403
     assert bad.status_code == 422 and {f["field"] for f in bad.json()["fields"]} >= {"url"}
 

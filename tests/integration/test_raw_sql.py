@@ -2,16 +2,19 @@
 transaction (committed and rolled back with it, even as its first statement), its rows read like
 SQLAlchemy's, and its failures are judged as SQLAlchemy's are."""
 
+import asyncio
+from collections.abc import AsyncIterator
 from uuid import uuid4
 
 import asyncpg
 import pytest
 from sqlalchemy import text
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, OperationalError
 
 from shared import raw_sql
-from shared.db import Database
+from shared.db import Database, make_engine
 from shared.errors import is_transient
+from tests.support.stack import Stack
 
 TABLE = "CREATE TABLE IF NOT EXISTS raw_sql_probe (id uuid PRIMARY KEY, doc jsonb NOT NULL)"
 
@@ -85,4 +88,51 @@ async def test_a_terminated_connection_is_transient_and_the_next_session_works(
             await raw_sql.fetch(session, "SELECT 1 AS one")
     assert is_transient(caught.value)
     async with db.session_scope() as session:
+        assert (await raw_sql.fetch(session, "SELECT 1 AS one"))[0].one == 1
+
+
+@pytest.fixture
+async def one_connection(stack: Stack) -> AsyncIterator[Database]:
+    """A pool of one, so the next session gets the very connection the last one used."""
+    database = Database(make_engine(stack.settings().database_url, pool_size=1))
+    database.engine.pool._max_overflow = 0  # type: ignore[attr-defined]
+    yield database
+    await database.dispose()
+
+
+async def test_a_cancelled_statement_does_not_leave_its_connection_busy_for_the_next_session(
+    one_connection: Database,
+) -> None:
+    """A statement cancelled midway (a request timing out) leaves asyncpg mid-operation; SQLAlchemy
+    never saw it, so unless the connection is dropped the pool hands it, still busy, to the next
+    session ("another operation is in progress")."""
+
+    async def slow() -> None:
+        async with one_connection.session_scope() as session:
+            await raw_sql.fetch(session, "SELECT pg_sleep(5)")
+
+    task = asyncio.create_task(slow())
+    await asyncio.sleep(0.5)
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    async with one_connection.session_scope() as session:
+        assert (await raw_sql.fetch(session, "SELECT 1 AS one"))[0].one == 1
+
+
+async def test_a_connection_that_died_in_the_pool_is_transient_and_dropped(
+    one_connection: Database, pg: asyncpg.Connection
+) -> None:
+    """A database restart kills pooled connections; the first statement on one fails while the
+    transaction is begun. That is a lost connection (503 at intake, a retry in a stage), not a 500,
+    and the pool does not hand the dead connection out again."""
+    async with one_connection.session_scope() as session:
+        [own] = await raw_sql.fetch(session, "SELECT pg_backend_pid() AS pid")
+    await pg.execute("SELECT pg_terminate_backend($1)", own.pid)
+    await asyncio.sleep(0.2)
+    with pytest.raises(OperationalError) as caught:
+        async with one_connection.session_scope() as session:
+            await raw_sql.fetch(session, "SELECT 1 AS one")
+    assert caught.value.connection_invalidated and is_transient(caught.value)
+    async with one_connection.session_scope() as session:
         assert (await raw_sql.fetch(session, "SELECT 1 AS one"))[0].one == 1
