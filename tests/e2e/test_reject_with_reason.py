@@ -22,12 +22,18 @@ def assignment_of(message: dict) -> str:  # type: ignore[type-arg]
     return str(next(b["value"] for b in buttons if b["action_id"] == "claim")).split("|")[0]
 
 
-async def credit(stack: Stack, rep: str) -> int:
+async def credit(stack: Stack, rep: str) -> tuple[int, int]:
+    """The rep's inbound credit, and how many inbound decisions exist, read together: any other lead
+    routed through inbound meanwhile (an earlier module's lead reassigned by its SLA clock, say)
+    moves every member's credit too, so an exact check holds only when none was."""
     conn = await asyncpg.connect(stack.dsn)
     try:
-        return int(
-            await conn.fetchval("SELECT credit FROM route.pool_members WHERE pool_id = 'inbound' AND rep_id = $1", rep)
+        row = await conn.fetchrow(
+            "SELECT (SELECT credit FROM route.pool_members WHERE pool_id = 'inbound' AND rep_id = $1) AS credit,"
+            " (SELECT count(*) FROM route.assignments WHERE pool_id = 'inbound') AS decisions",
+            rep,
         )
+        return int(row["credit"]), int(row["decisions"])
     finally:
         await conn.close()
 
@@ -67,14 +73,21 @@ async def test_not_mine_moves_the_lead_within_a_second_and_gives_the_turn_back(
     second_rep = SLACK_IDS[second["channel"]]
     assert second_rep == answer.json()["next"]["rep_id"] and moved_in < 1.0, f"moved in {moved_in:.2f} s"
     after = await credit(stack, first_rep)
-    assert after - before == 3, "the pick cost 3 (three eligible reps); not mine gives it back"
+    if after[1] - before[1] == 1:
+        assert after[0] - before[0] == 3, "the pick cost 3 (three eligible reps); not mine gives it back"
+    else:
+        assert after[0] - before[0] >= 3 - 2 * (after[1] - before[1] - 1), "not mine gives the turn back"
     assert (await reject(pipeline, assignment_of(first), first_rep, "not_mine")).status_code == 409, "once"
 
     spent = await credit(stack, second_rep)
     fit = await reject(pipeline, assignment_of(second), second_rep, "not_a_fit")
     assert fit.status_code == 200 and fit.json()["turn_given_back"] is False
     assert fit.json()["next"]["outcome"] == "nurture", "not a fit recycles the lead (see test_recycling)"
-    assert await credit(stack, second_rep) == spent, "not a fit keeps the turn spent"
+    kept = await credit(stack, second_rep)
+    others = kept[1] - spent[1]
+    assert kept[0] - spent[0] <= others, "not a fit keeps the turn spent (others' decisions add 1 each at most)"
+    if others == 0:
+        assert kept[0] == spent[0], "not a fit keeps the turn spent"
     async with asyncio.timeout(15), httpx.AsyncClient() as http:
         while True:
             timeline = (await http.get(f"{pipeline.insights}/v1/leads/{lead_id}/timeline", headers=OPS)).json()
