@@ -24,7 +24,7 @@ class OutboxRow:
 
 async def lock_dedupe_keys(session: AsyncSession, keys: list[str]) -> None:
     """Serialise concurrent requests that could be duplicates of each other (until commit)."""
-    await raw_sql.fetch(
+    await raw_sql.execute(
         session,
         "SELECT pg_advisory_xact_lock(hashtextextended(k, 0)) FROM unnest(CAST(:keys AS text[])) AS k ORDER BY k",
         {"keys": sorted(keys)},
@@ -126,7 +126,7 @@ NewLeadRow = tuple[NewLead, OutboxRow, "Receipt | None"]
 async def store_new_leads(session: AsyncSession, rows: Sequence[NewLeadRow]) -> None:
     """New leads, each with its first touch, its outbox row and (for intake) its receipt, in one
     statement; outbox ids follow the list's order."""
-    await raw_sql.fetch(
+    await raw_sql.execute(
         session,
         "WITH v AS (SELECT * FROM unnest(CAST(:id AS uuid[]), CAST(:email AS text[]), CAST(:phone AS text[]),"
         " CAST(:source AS text[]), CAST(:fields AS text[]), CAST(:trust AS text[]), CAST(:topic AS text[]),"
@@ -227,7 +227,7 @@ async def lock_unpublished(session: AsyncSession, limit: int) -> list[OutboxRow]
 
 
 async def mark_published(session: AsyncSession, ids: list[int]) -> None:
-    await raw_sql.fetch(session, "UPDATE capture.outbox SET published_at = now() WHERE id = ANY(:ids)", {"ids": ids})
+    await raw_sql.execute(session, "UPDATE capture.outbox SET published_at = now() WHERE id = ANY(:ids)", {"ids": ids})
 
 
 async def mark_failed(session: AsyncSession, outbox_id: int, error: str) -> None:
@@ -323,7 +323,7 @@ async def existing_lead_ids(session: AsyncSession, ids: list[UUID]) -> set[UUID]
 
 async def add_outbox_and_receipts(session: AsyncSession, rows: list[tuple[OutboxRow, Receipt, UUID]]) -> None:
     """Many outbox rows and their receipts in one statement (outbox ids keep the list's order)."""
-    await raw_sql.fetch(
+    await raw_sql.execute(
         session,
         "WITH outbox AS (INSERT INTO capture.outbox (topic, key, payload, headers)"
         " SELECT t, k, p, CAST(h AS jsonb) FROM unnest(CAST(:t AS text[]), CAST(:k AS text[]),"

@@ -41,7 +41,7 @@ class ReadModelStore:
         """Transaction-scoped locks on the batch's leads, taken in one order: batches from different
         topics touching the same leads then queue instead of deadlocking."""
         keys = sorted({(lead.int >> 65) - (1 << 62) for lead in leads})
-        await raw_sql.fetch(
+        await raw_sql.execute(
             self._s,
             "SELECT pg_advisory_xact_lock(k) FROM (SELECT unnest(CAST(:k AS bigint[])) AS k ORDER BY k) AS s",
             {"k": keys},
@@ -60,7 +60,7 @@ class ReadModelStore:
         rows = {lead: row for lead, row in changes.leads.items() if lead not in changes.captured}
         if not rows:
             return
-        await raw_sql.fetch(
+        await raw_sql.execute(
             self._s,
             "INSERT INTO insights.leads (lead_id, correlation_id, source)"
             " SELECT * FROM unnest(CAST(:l AS uuid[]), CAST(:c AS uuid[]), CAST(:s AS text[]))"
@@ -72,7 +72,7 @@ class ReadModelStore:
         rows = list(changes.captured.values())
         if not rows:
             return
-        await raw_sql.fetch(
+        await raw_sql.execute(
             self._s,
             "INSERT INTO insights.leads AS l (lead_id, correlation_id, captured_at, source, campaign, name, email,"
             " company, title) SELECT * FROM unnest(CAST(:l AS uuid[]), CAST(:c AS uuid[]),"
@@ -98,7 +98,7 @@ class ReadModelStore:
         rows = list(changes.facts.values())
         if not rows:
             return
-        await raw_sql.fetch(
+        await raw_sql.execute(
             self._s,
             "UPDATE insights.leads l SET"
             f" enriched = {_newer('enriched', 'enriched_at', 'CAST(u.enriched AS jsonb)')},"
@@ -148,7 +148,7 @@ class ReadModelStore:
         params: dict[str, list[object]] = {
             c: [r.assigned[c] if r.assigned is not None else None for r in rows] for c in ASSIGNED_COLUMNS
         }
-        await raw_sql.fetch(
+        await raw_sql.execute(
             self._s,
             f"INSERT INTO insights.assignments AS x (assignment_id, lead_id, {', '.join(ASSIGNED_COLUMNS)},"
             " claimed_at, claimed_by, claimed_via, first_alert_at)"
@@ -177,7 +177,7 @@ class ReadModelStore:
         rows = list(changes.alerts.values())
         if not rows:
             return
-        await raw_sql.fetch(
+        await raw_sql.execute(
             self._s,
             "INSERT INTO insights.alerts AS x (assignment_id, channel, lead_id, status, provider_status, at, tries,"
             " external_id, error) SELECT * FROM unnest(CAST(:a AS uuid[]), CAST(:ch AS text[]),"
@@ -203,7 +203,7 @@ class ReadModelStore:
         if not changes.timeline:
             return
         columns = list(zip(*changes.timeline.values(), strict=True))
-        await raw_sql.fetch(
+        await raw_sql.execute(
             self._s,
             "INSERT INTO insights.timeline (event_id, lead_id, at, kind, summary, detail)"
             " SELECT e, l, a, k, s, CAST(d AS jsonb) FROM unnest(CAST(:e AS uuid[]), CAST(:l AS uuid[]),"

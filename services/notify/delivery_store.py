@@ -30,7 +30,7 @@ class DeliveryStore:
     async def fail(self, failures: list[Unsendable]) -> None:
         if not failures:
             return
-        await raw_sql.fetch(
+        await raw_sql.execute(
             self._s,
             "INSERT INTO notify.deliveries (assignment_id, channel, target, status, attempts, last_error,"
             " assignment, lead_id, correlation_id, outcome_at)"

@@ -100,7 +100,7 @@ async def lock_unpublished(session: AsyncSession, limit: int) -> list[OutcomeRow
 
 
 async def mark_published(session: AsyncSession, ids: list[int]) -> None:
-    await raw_sql.fetch(
+    await raw_sql.execute(
         session, "UPDATE notify.deliveries SET outcome_published_at = now() WHERE id = ANY(:ids)", {"ids": ids}
     )
 

@@ -123,7 +123,7 @@ def _doc(value: Any) -> Any:
 
 
 async def start_sending(session: AsyncSession, ids: list[int], sender: UUID) -> None:
-    await raw_sql.fetch(
+    await raw_sql.execute(
         session,
         "UPDATE notify.deliveries SET status = 'sending', sending_at = now(), sending_by = :s,"
         " attempts = attempts + 1, slotted = false WHERE id = ANY(:ids)",
@@ -133,7 +133,7 @@ async def start_sending(session: AsyncSession, ids: list[int], sender: UUID) -> 
 
 async def defer(session: AsyncSession, slots: list[tuple[int, datetime]]) -> None:
     """Queue rows again for the pacing slot each was given (the slot is theirs: no pacing then)."""
-    await raw_sql.fetch(
+    await raw_sql.execute(
         session,
         "UPDATE notify.deliveries d SET status = 'queued', not_before = u.nb, slotted = true"
         " FROM unnest(CAST(:ids AS bigint[]), CAST(:nb AS timestamptz[])) AS u(id, nb) WHERE d.id = u.id",
@@ -153,7 +153,7 @@ class Outcomes:
 
 async def record(session: AsyncSession, outcomes: Outcomes) -> None:
     if outcomes.sent:
-        await raw_sql.fetch(
+        await raw_sql.execute(
             session,
             "UPDATE notify.deliveries d SET status = 'sent', sent_at = now(), outcome_at = now(),"
             " external_id = u.x, last_error = NULL,"
@@ -168,7 +168,7 @@ async def record(session: AsyncSession, outcomes: Outcomes) -> None:
             },
         )
     if outcomes.retry:
-        await raw_sql.fetch(
+        await raw_sql.execute(
             session,
             "UPDATE notify.deliveries d SET status = 'queued', not_before = u.nb, slotted = false,"
             " last_error = u.e FROM unnest(CAST(:ids AS bigint[]), CAST(:nb AS timestamptz[]),"
@@ -180,7 +180,7 @@ async def record(session: AsyncSession, outcomes: Outcomes) -> None:
             },
         )
     if outcomes.failed:
-        await raw_sql.fetch(
+        await raw_sql.execute(
             session,
             "UPDATE notify.deliveries d SET status = 'failed', outcome_at = now(), last_error = u.e"
             " FROM unnest(CAST(:ids AS bigint[]), CAST(:e AS text[])) AS u(id, e) WHERE d.id = u.id",

@@ -40,7 +40,7 @@ async def save_facts(
     latest = {lead_id: (corr, lead) for lead_id, corr, lead in enriched}
     if latest:
         ids = sorted(latest)
-        await raw_sql.fetch(
+        await raw_sql.execute(
             session,
             "INSERT INTO score.leads (lead_id, correlation_id, enriched)"
             " SELECT l, c, CAST(e AS jsonb) FROM unnest(CAST(:l AS uuid[]), CAST(:c AS uuid[]), CAST(:e AS text[]))"
@@ -54,14 +54,14 @@ async def save_facts(
     if not activities:
         return
     named = {lead_id: corr for _, lead_id, corr, _ in activities}
-    await raw_sql.fetch(
+    await raw_sql.execute(
         session,
         "INSERT INTO score.leads (lead_id, correlation_id) SELECT l, c"
         " FROM unnest(CAST(:l AS uuid[]), CAST(:c AS uuid[])) AS u(l, c) ORDER BY l"
         " ON CONFLICT (lead_id) DO NOTHING",
         {"l": list(named), "c": list(named.values())},
     )
-    await raw_sql.fetch(
+    await raw_sql.execute(
         session,
         "INSERT INTO score.activities (event_id, lead_id, kind, occurred_at, properties)"
         " SELECT e, l, k, t, CAST(p AS jsonb) FROM unnest(CAST(:e AS uuid[]), CAST(:l AS uuid[]),"
@@ -110,7 +110,7 @@ async def save_results(session: AsyncSession, results: list[NewResult]) -> None:
     """New results and the events that announced them, so a redelivered cause re-emits the same event."""
     if not results:
         return
-    await raw_sql.fetch(
+    await raw_sql.execute(
         session,
         "UPDATE score.leads s SET result = CAST(u.r AS jsonb), last_event = CAST(u.e AS jsonb), last_cause = u.c,"
         " updated_at = now() FROM unnest(CAST(:l AS uuid[]), CAST(:r AS text[]), CAST(:e AS text[]),"

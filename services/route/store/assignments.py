@@ -26,7 +26,7 @@ class AssignmentStore:
     async def add(self, rows: list[NewAssignment]) -> None:
         if not rows:
             return
-        await raw_sql.fetch(
+        await raw_sql.execute(
             self._s,
             "INSERT INTO route.assignments (id, lead_id, attempt, outcome, status, pool_id, rep_id, rule_id,"
             " reason, trace, sla_due_at, event, created_at, debit)"
@@ -92,7 +92,7 @@ class AssignmentStore:
     async def set_statuses(self, statuses: dict[UUID, str]) -> None:
         if not statuses:
             return
-        await raw_sql.fetch(
+        await raw_sql.execute(
             self._s,
             "UPDATE route.assignments a SET status = u.s FROM unnest(CAST(:i AS uuid[]), CAST(:s AS text[]))"
             " AS u(i, s) WHERE a.id = u.i",
@@ -102,7 +102,7 @@ class AssignmentStore:
     async def postpone_all(self, until: dict[UUID, datetime]) -> None:
         if not until:
             return
-        await raw_sql.fetch(
+        await raw_sql.execute(
             self._s,
             "UPDATE route.assignments a SET sla_due_at = u.t"
             " FROM unnest(CAST(:i AS uuid[]), CAST(:t AS timestamptz[])) AS u(i, t) WHERE a.id = u.i",

@@ -20,7 +20,7 @@ class LeadStore:
     async def lock(self, lead_ids: list[UUID]) -> None:
         """Serialise routing work on these leads (a new score, an SLA timer) until commit; in a fixed
         order, so two instances never deadlock."""
-        await raw_sql.fetch(
+        await raw_sql.execute(
             self._s,
             "SELECT pg_advisory_xact_lock(hashtextextended(l, 7)) FROM unnest(CAST(:l AS text[])) AS l ORDER BY l",
             {"l": sorted(str(i) for i in lead_ids)},
@@ -29,7 +29,7 @@ class LeadStore:
     async def save_inputs(self, inputs: dict[UUID, dict[str, Any]]) -> None:
         """Each lead's latest routing input: one statement for the batch."""
         ids = sorted(inputs)
-        await raw_sql.fetch(
+        await raw_sql.execute(
             self._s,
             "INSERT INTO route.routing_inputs (lead_id, event)"
             " SELECT l, CAST(e AS jsonb) FROM unnest(CAST(:l AS uuid[]), CAST(:e AS text[])) AS u(l, e)"
@@ -64,7 +64,7 @@ class LeadStore:
         """Each lead's nurture record as given (one per lead): one statement for the batch."""
         if not records:
             return
-        await raw_sql.fetch(
+        await raw_sql.execute(
             self._s,
             "INSERT INTO route.nurtured (lead_id, reason, stage, score, cause)"
             " SELECT * FROM unnest(CAST(:l AS uuid[]), CAST(:r AS text[]), CAST(:st AS text[]),"

@@ -184,7 +184,7 @@ class PoolStore:
 
     async def apply_change(self, change: StateChange) -> None:
         if change.pool_id is not None and change.credited:
-            await raw_sql.fetch(
+            await raw_sql.execute(
                 self._s,
                 "UPDATE route.pool_members m"
                 " SET credit = m.credit + c.weight - CASE WHEN m.rep_id = :winner THEN :debit ELSE 0 END"
@@ -199,7 +199,7 @@ class PoolStore:
                 },
             )
         if change.claim_account is not None and change.rep_id is not None:
-            await raw_sql.fetch(
+            await raw_sql.execute(
                 self._s,
                 "INSERT INTO route.account_owners (domain, rep_id) VALUES (:d, :r) ON CONFLICT DO NOTHING",
                 {"d": change.claim_account, "r": change.rep_id},
@@ -214,7 +214,7 @@ class PoolStore:
             if before.pool(pool_id).credits.get(rep_id) != credit
         ]
         if changed:
-            await raw_sql.fetch(
+            await raw_sql.execute(
                 self._s,
                 "UPDATE route.pool_members m SET credit = u.c FROM unnest(CAST(:p AS text[]), CAST(:r AS text[]),"
                 " CAST(:c AS int[])) AS u(p, r, c) WHERE m.pool_id = u.p AND m.rep_id = u.r",
@@ -222,7 +222,7 @@ class PoolStore:
             )
         claimed = sorted((d, r) for d, r in after.account_owners.items() if before.account_owners.get(d) != r)
         if claimed:
-            await raw_sql.fetch(
+            await raw_sql.execute(
                 self._s,
                 "INSERT INTO route.account_owners (domain, rep_id) SELECT d, r"
                 " FROM unnest(CAST(:d AS text[]), CAST(:r AS text[])) AS u(d, r) ON CONFLICT DO NOTHING",
