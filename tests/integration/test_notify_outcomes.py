@@ -3,6 +3,7 @@ stand-in): one event when sent, one when it cannot be sent, one more when the pr
 status; publishing again adds nothing."""
 
 import uuid
+from datetime import UTC, datetime
 from typing import Any
 
 import orjson
@@ -38,6 +39,8 @@ async def test_each_outcome_is_published_once_and_a_provider_status_once_more(
     try:
         publisher = OutcomePublisher(db, producer, settings)
         sent, unsendable = assigned(), assigned(slack=None)
+        arrived = datetime(2026, 12, 7, 9, 30, 1, 250000, tzinfo=UTC)
+        sent = sent.model_copy(update={"data": sent.data.model_copy(update={"attempt": 2, "lead_arrived_at": arrived})})
         await handle(sent, notify.deps)
         await handle(unsendable, notify.deps)
         rows = await settled(stack, [sent.data.assignment_id, unsendable.data.assignment_id])
@@ -61,5 +64,9 @@ async def test_each_outcome_is_published_once_and_a_provider_status_once_more(
     assert got == [("failed", "-"), ("sent", "-"), ("sent", "read")]
     by_status = {e["data"]["status"]: e for e in events(records) if e["data"]["provider_status"] is None}
     assert by_status["sent"]["data"]["external_id"] == ts and by_status["sent"]["data"]["rep_id"] == "bruno"
+    assert by_status["sent"]["data"]["assignment_id"] == str(sent.data.assignment_id)
+    assert by_status["sent"]["data"]["attempt"] == 2
+    assert datetime.fromisoformat(by_status["sent"]["origin_at"]) == arrived, "timed from the lead's arrival"
+    assert by_status["failed"]["origin_at"] is None and by_status["failed"]["data"]["attempt"] == 1
     assert "no slack address" in by_status["failed"]["data"]["error"]
     assert len({e["event_id"] for e in events(records)}) == 3
