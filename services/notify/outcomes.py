@@ -69,8 +69,7 @@ def outcome_event(row: OutcomeRow) -> LeadNotifiedEvent:
 
 async def lock_unpublished(session: AsyncSession, limit: int) -> list[OutcomeRow]:
     """The four fields of the stored assignment an outcome names are read out by PostgreSQL: the
-    whole assignment was validated when it was queued, and validating it again for each outcome was
-    a tenth of notify's time at 250 leads/s (`bench/results/profiles/s250-notify.txt`)."""
+    whole assignment was validated when it was queued, so it is not validated again per outcome."""
     result = await raw_sql.fetch(
         session,
         "SELECT id, lead_id, correlation_id, (assignment->>'assignment_id')::uuid AS assignment_id,"
